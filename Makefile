@@ -1,0 +1,49 @@
+# Qunyun: `make run` (embedded demo) and `make test` (the whole suite). See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv from PATH, or bootstrapped into var/tools on a machine that has only Python.
+UV ?= $(shell command -v uv 2>/dev/null || echo var/tools/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The embedded mode: SQLite under var/, Celery through a folder, no Redis, no PostgreSQL.
+EMBEDDED_ENV = DEBUG=1 DATABASE_URL=sqlite:///var/db.sqlite3 REDIS_URL= \
+	CELERY_BROKER_URL=filesystem:// SITE_URL=http://$(HOST):$(PORT)
+
+.PHONY: run test deps lint format messages clean
+
+var/tools/bin/uv:
+	$(PYTHON) -m venv var/tools
+	var/tools/bin/pip install --quiet "uv>=0.5,<1"
+
+deps: $(if $(findstring var/tools,$(UV)),var/tools/bin/uv)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --quiet
+
+run: deps
+	mkdir -p var/broker/out var/broker/processed
+	$(EMBEDDED_ENV) $(UV) run python manage.py migrate --noinput
+	$(EMBEDDED_ENV) $(UV) run python manage.py seed_demo
+	@echo ""
+	@echo "  Qunyun is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo ""
+	$(EMBEDDED_ENV) HOST=$(HOST) PORT=$(PORT) exec $(UV) run honcho -f Procfile.dev start
+
+test: deps
+	UV="$(UV)" bash scripts/test.sh
+
+lint: deps
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: deps
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+# Refresh the translation catalogues after changing UI text (needs GNU gettext).
+messages: deps
+	DEBUG=1 $(UV) run python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=var --ignore=.venv
+	DEBUG=1 $(UV) run python manage.py compilemessages --ignore=var --ignore=.venv
+
+clean:
+	rm -rf var/db.sqlite3* var/broker var/celerybeat-schedule* var/staticfiles

@@ -1,0 +1,67 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tenancy import views as tenancy_views
+from tenancy.forms import LoginForm
+from tenancy.health import healthz
+from tenancy.urls import org_urlpatterns
+
+handler404 = "config.views.handler404"
+handler500 = "config.views.handler500"
+
+account_urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+api_urlpatterns = [
+    path("", include("tenancy.api_urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("orgs/", tenancy_views.org_list, name="org-list"),
+    path("o/<slug:org_slug>/", include(org_urlpatterns)),
+    path("accounts/", include(account_urlpatterns)),
+    path(
+        "invite/<str:token>/",
+        tenancy_views.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

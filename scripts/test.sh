@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: lint, migrations check, the pytest suite including the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+UV=${UV:-uv}
+mkdir -p var
+
+echo "== services"
+env_lines=$("$UV" run python scripts/services.py)
+eval "$env_lines"
+export TESTING=1 DEBUG=0 SECRET_KEY=test-only-secret-key-not-for-production-0123456789abcdef
+echo "   DATABASE_URL=${DATABASE_URL}  REDIS_URL=${REDIS_URL:-<none>}"
+
+echo "== ruff"
+"$UV" run ruff check .
+"$UV" run ruff format --check .
+
+echo "== migrations"
+"$UV" run python manage.py makemigrations --check --dry-run
+
+echo "== pytest"
+"$UV" run pytest "$@"

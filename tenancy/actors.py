@@ -1,0 +1,56 @@
+"""Who is acting: a dashboard user, an API key, or the system (tasks, ops commands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+
+@dataclass
+class Actor:
+    organization: object
+    role: str
+    user: object | None = None
+    api_key: object | None = None
+    system_label: str = ""
+    _community_roles: dict | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_user(cls, membership) -> Actor:
+        return cls(organization=membership.organization, role=membership.role, user=membership.user)
+
+    @classmethod
+    def for_api_key(cls, api_key) -> Actor:
+        return cls(organization=api_key.organization, role=api_key.role, api_key=api_key)
+
+    @classmethod
+    def system(cls, organization, label: str = "system") -> Actor:
+        return cls(organization=organization, role="system", system_label=label)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == "system"
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        if self.api_key is not None:
+            return _("API key %(name)s (%(prefix)s…)") % {
+                "name": self.api_key.name,
+                "prefix": self.api_key.prefix,
+            }
+        return self.system_label
+
+    def community_roles(self, community_id) -> set[str]:
+        """Community roles this actor holds in one community (staff assignments)."""
+        if self._community_roles is None:
+            self._community_roles = load_community_roles(self)
+        return self._community_roles.get(community_id, set())
+
+
+def load_community_roles(actor: Actor) -> dict:
+    """{community_id: {role, ...}} for the actor. Staff assignments arrive with group setup;
+    until then nobody holds a community role."""
+    return {}

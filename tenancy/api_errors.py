@@ -1,0 +1,59 @@
+"""One JSON error shape for the whole API:
+
+{"error": {"code": "invalid", "message": "…", "fields": {"name": ["…"]}}}
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = {
+                key: [str(m) for m in (value if isinstance(value, list) else [value])]
+                for key, value in detail.items()
+            }
+            message = fields.pop("non_field_errors", None)
+            message = message[0] if message else _("The request has invalid fields.")
+        else:
+            items = detail if isinstance(detail, list) else [detail]
+            fields, message = None, " ".join(str(m) for m in items)
+        response.data = error_body("invalid", message, fields)
+    else:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response.data = error_body(code, exc.detail)
+    return response
+
+
+def api_not_found(request):
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def api_server_error(request):
+    return JsonResponse(
+        error_body("server_error", _("Something went wrong on our side.")), status=500
+    )

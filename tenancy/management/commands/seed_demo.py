@@ -1,0 +1,87 @@
+"""A realistic demo: a health-food brand and a mother-and-baby shop (from the seed articles).
+
+Idempotent: running it again leaves existing demo data as it is. Later issues add their own
+demo data (communities, members, campaigns) through `demo_steps` in their apps.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tenancy.actors import Actor
+from tenancy.models import Organization, OrgMembership, User
+from tenancy.roles import OrgRole
+from tenancy.services import api_key_create, invitation_create, organization_create
+
+DEMO_PASSWORD = "qunyun-demo-2026"  # noqa: S105 - printed on purpose: demo logins only
+
+DEMO_ORGS = [
+    {
+        "slug": "jiankang",
+        "name": "健康优选 · 营养食品社群",
+        "owner": "owner@demo.qunyun.cn",
+        "time_zone": "Asia/Shanghai",
+        "people": [
+            ("deputy@demo.qunyun.cn", "李副团长", OrgRole.STAFF),
+            ("analyst@demo.qunyun.cn", "王数据", OrgRole.ANALYST),
+            ("manager@demo.qunyun.cn", "陈运营", OrgRole.MANAGER),
+        ],
+        "invite": ("new-subowner@demo.qunyun.cn", OrgRole.STAFF),
+    },
+    {
+        "slug": "beibei",
+        "name": "贝贝母婴生活馆",
+        "owner": "owner@demo.qunyun.cn",
+        "time_zone": "Asia/Shanghai",
+        "people": [("mama@demo.qunyun.cn", "张宝妈", OrgRole.STAFF)],
+        "invite": None,
+    },
+]
+
+DEMO_LOGINS = [
+    ("owner@demo.qunyun.cn", "owner of 健康优选 and 贝贝母婴"),
+    ("deputy@demo.qunyun.cn", "staff (deputy) at 健康优选"),
+    ("manager@demo.qunyun.cn", "manager at 健康优选"),
+    ("analyst@demo.qunyun.cn", "analyst (read-only) at 健康优选"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo organizations and logins (idempotent)."
+
+    def handle(self, *args, **opts):
+        new_keys = []
+        with transaction.atomic():
+            owner = self._user("owner@demo.qunyun.cn", "周总")
+            for spec in DEMO_ORGS:
+                org = Organization.objects.filter(slug=spec["slug"]).first()
+                if org is not None:
+                    continue
+                org = organization_create(
+                    name=spec["name"],
+                    slug=spec["slug"],
+                    owner_email=owner.email,
+                    time_zone=spec["time_zone"],
+                    label="seed_demo",
+                )
+                actor = Actor.system(org, "seed_demo")
+                for email, name, role in spec["people"]:
+                    user = self._user(email, name)
+                    OrgMembership.objects.create(organization=org, user=user, role=role)
+                if spec["invite"]:
+                    invitation_create(actor=actor, email=spec["invite"][0], role=spec["invite"][1])
+                _key, raw = api_key_create(actor=actor, name="演示机器人 demo bot")
+                new_keys.append((org.slug, raw))
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, what in DEMO_LOGINS:
+            self.stdout.write(f"  {email:28} {what}")
+        for slug, raw in new_keys:
+            self.stdout.write(f"  API key for {slug} (shown once): {raw}")
+
+    def _user(self, email, full_name):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, full_name=full_name
+            )
+        return user

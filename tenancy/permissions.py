@@ -1,0 +1,133 @@
+"""The one permission matrix.
+
+Views, the DRF permission class, templates (`{% can %}`) and services all ask
+`can(actor, capability, community=None)`. Org roles grant capabilities across the whole
+organization; staff hold community roles and get capabilities only in their communities.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from .roles import CommunityRole, OrgRole
+
+# Every capability in the product, with what it allows. Later issues use these names.
+CAPABILITIES: dict[str, str] = {
+    "org.view": _("See the organization's dashboard"),
+    "org.manage": _("Change organization settings"),
+    "team.view": _("See the team and invitations"),
+    "team.manage": _("Invite people, change their roles, deactivate them"),
+    "apikey.manage": _("Create and revoke API keys"),
+    "audit.view": _("Read the audit log"),
+    "community.view": _("See communities, their rules and staff"),
+    "community.manage": _("Create, edit and archive communities, rules and VIP tiers"),
+    "community.staff.manage": _("Assign staff to communities"),
+    "member.view": _("See members and their history"),
+    "member.edit": _("Edit members: tags, notes, identities"),
+    "member.warn": _("Warn members"),
+    "member.remove": _("Remove members from a community"),
+    "member.points.adjust": _("Adjust points by hand"),
+    "content.view": _("See the content calendar"),
+    "content.draft": _("Draft posts and plans"),
+    "content.manage": _("Schedule, edit and cancel posts and plans"),
+    "content.approve": _("Approve drafted posts"),
+    "campaign.view": _("See campaigns"),
+    "campaign.manage": _("Create and run campaigns"),
+    "order.manage": _("Mark orders paid, cancel and refund them"),
+    "care.view": _("See complaints and follow-ups"),
+    "care.manage": _("Handle complaints and follow-ups"),
+    "metrics.view": _("See activity and conversion metrics"),
+    "metrics.revenue": _("See revenue and commissions"),
+    "metrics.export": _("Export tables as CSV"),
+    "integration.ingest": _("Send events from bots"),
+    "integration.actions": _("Poll and acknowledge outbound actions"),
+    "webhook.manage": _("Manage webhook endpoints"),
+}
+
+_READ = {
+    "org.view",
+    "community.view",
+    "member.view",
+    "content.view",
+    "campaign.view",
+    "care.view",
+    "metrics.view",
+}
+
+ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    OrgRole.OWNER: frozenset(CAPABILITIES),
+    OrgRole.MANAGER: frozenset(CAPABILITIES) - {"apikey.manage", "org.manage"},
+    OrgRole.ANALYST: frozenset(_READ | {"metrics.revenue", "metrics.export"}),
+    # Staff see the dashboard; everything else comes from their community roles.
+    OrgRole.STAFF: frozenset({"org.view"}),
+}
+
+_COMMUNITY_READ = {"community.view", "member.view", "content.view", "campaign.view", "care.view"}
+
+COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    CommunityRole.SUB_OWNER: frozenset(
+        _COMMUNITY_READ
+        | {
+            "member.edit",
+            "member.warn",
+            "member.remove",
+            "member.points.adjust",
+            "content.draft",
+            "content.manage",
+            "content.approve",
+            "care.manage",
+            "metrics.view",
+            "metrics.export",
+        }
+    ),
+    CommunityRole.DEPUTY: frozenset(
+        _COMMUNITY_READ | {"member.edit", "member.warn", "member.remove", "care.manage"}
+    ),
+    CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
+    CommunityRole.BENEFITS_OFFICER: frozenset(_COMMUNITY_READ | {"member.points.adjust"}),
+    CommunityRole.CONTENT_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
+}
+
+
+def _check_matrix() -> None:
+    for caps in (*ORG_ROLE_CAPABILITIES.values(), *COMMUNITY_ROLE_CAPABILITIES.values()):
+        unknown = caps - CAPABILITIES.keys()
+        if unknown:
+            raise AssertionError(f"unknown capabilities in the matrix: {sorted(unknown)}")
+
+
+_check_matrix()
+
+
+def can(actor, capability: str, community=None) -> bool:
+    """May `actor` do `capability` (in `community`, or organization-wide when None)?"""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+    if actor is None:
+        return False
+    if actor.is_system:
+        return True
+    if capability in ORG_ROLE_CAPABILITIES.get(actor.role, frozenset()):
+        return True
+    if community is None:
+        return False
+    if community.organization_id != actor.organization.pk:
+        return False
+    return any(
+        capability in COMMUNITY_ROLE_CAPABILITIES[role]
+        for role in actor.community_roles(community.pk)
+    )
+
+
+def require(actor, capability: str, community=None) -> None:
+    """Raise PermissionDenied unless `can(...)`. Services use it as a second line of defence."""
+    if not can(actor, capability, community):
+        raise PermissionDenied(_("You do not have permission to do that."))
+
+
+def capabilities_of(actor) -> list[str]:
+    """Organization-wide capabilities of an actor, sorted (shown by /api/v1/me/)."""
+    if actor.is_system:
+        return sorted(CAPABILITIES)
+    return sorted(ORG_ROLE_CAPABILITIES.get(actor.role, frozenset()))

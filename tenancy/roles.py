@@ -1,0 +1,23 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    ANALYST = "analyst", _("Analyst (read-only)")
+    STAFF = "staff", _("Staff")
+
+
+class CommunityRole(models.TextChoices):
+    """Per-community roles held by staff (assigned with the group-setup issue)."""
+
+    SUB_OWNER = "sub_owner", _("Sub-owner")
+    DEPUTY = "deputy", _("Deputy")
+    TOPIC_OFFICER = "topic_officer", _("Topic officer")
+    BENEFITS_OFFICER = "benefits_officer", _("Benefits officer")
+    CONTENT_OFFICER = "content_officer", _("Content officer")
+
+
+# Roles an API key may carry. Keys never hold "owner": an owner-level key could mint more keys.
+API_KEY_ROLES = [OrgRole.MANAGER, OrgRole.ANALYST, OrgRole.STAFF]

@@ -1,0 +1,94 @@
+"""Fixtures shared by the suite: two organizations, each with one person per role.
+
+`org_a` and `org_b` are `Tenant` bundles: `.org`, `.owner`, `.manager`, `.analyst`,
+`.deputy` (staff), `.outsider` (a user in no organization), `.api_key` (+ `.raw_key`).
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tenancy.actors import Actor
+from tenancy.roles import OrgRole
+from tenancy.services import api_key_create
+
+from .factories import OrganizationFactory, OrgMembershipFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _missing_service(item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL (DATABASE_URL is not PostgreSQL)"
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        return "needs Redis (REDIS_URL is not set)"
+    if item.get_closest_marker("e2e") and not shutil.which(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Tenant:
+    org: object
+    owner: object
+    manager: object
+    analyst: object
+    deputy: object
+    outsider: object
+    api_key: object
+    raw_key: str
+
+    def actor(self, user=None):
+        from tenancy.models import OrgMembership
+
+        membership = OrgMembership.objects.for_org(self.org).get(user=user or self.owner)
+        return Actor.for_user(membership)
+
+    def client_for(self, user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def api_client(self, raw_key: str | None = None) -> Client:
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw_key or self.raw_key}")
+
+
+def _make_tenant(label: str) -> Tenant:
+    org = OrganizationFactory(slug=f"org-{label}", name=f"组织{label.upper()}")
+    people = {}
+    for role_name, role in [
+        ("owner", OrgRole.OWNER),
+        ("manager", OrgRole.MANAGER),
+        ("analyst", OrgRole.ANALYST),
+        ("deputy", OrgRole.STAFF),
+    ]:
+        user = UserFactory(email=f"{role_name}-{label}@example.com")
+        OrgMembershipFactory(organization=org, user=user, role=role)
+        people[role_name] = user
+    outsider = UserFactory(email=f"outsider-{label}@example.com")
+    key, raw = api_key_create(actor=Actor.system(org, "tests"), name=f"bot {label}")
+    return Tenant(org=org, outsider=outsider, api_key=key, raw_key=raw, **people)
+
+
+@pytest.fixture
+def org_a(db) -> Tenant:
+    return _make_tenant("a")
+
+
+@pytest.fixture
+def org_b(db) -> Tenant:
+    return _make_tenant("b")

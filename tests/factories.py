@@ -1,0 +1,84 @@
+import factory
+from django.utils import timezone
+
+from tenancy import tokens
+from tenancy.models import ApiKey, AuditLogEntry, Invitation, Organization, OrgMembership, User
+from tenancy.roles import OrgRole
+
+TEST_PASSWORD = "correct-horse-battery-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Sequence(lambda n: f"用户{n}")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"组织 {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    time_zone = "Asia/Shanghai"
+    default_language = "zh-hans"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """Tenant rows are created through the unscoped path, organization given explicitly."""
+
+    class Meta:
+        abstract = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class.objects.create(*args, **kwargs)
+
+
+class OrgMembershipFactory(TenantFactory):
+    class Meta:
+        model = OrgMembership
+
+    user = factory.SubFactory(UserFactory)
+    role = OrgRole.STAFF
+
+
+class ApiKeyFactory(TenantFactory):
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"bot {n}")
+    role = OrgRole.MANAGER
+    prefix = factory.Sequence(lambda n: f"qy_{n:08x}")
+    key_hash = factory.LazyAttribute(lambda o: tokens.keyed_hash(f"{o.prefix}_secret"))
+
+
+class InvitationFactory(TenantFactory):
+    class Meta:
+        model = Invitation
+
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = OrgRole.STAFF
+    token_hash = factory.Sequence(lambda n: tokens.keyed_hash(f"token-{n}"))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=7))
+
+
+class AuditLogEntryFactory(TenantFactory):
+    class Meta:
+        model = AuditLogEntry
+
+    actor_label = "someone@example.com"
+    action = "test.action"
+    object_repr = factory.Sequence(lambda n: f"object-{n}")
+    summary = "secret-of-the-org"

@@ -1,0 +1,59 @@
+"""The registry the cross-tenant harness walks with. Every URL pattern of the project must be
+covered here or exempted with a reason; a new route that is neither fails the harness.
+
+- OBJECT_KWARGS: route name -> function(tenant) returning the URL kwargs (besides org_slug)
+  that point at one of that tenant's objects. Used for dashboard routes under /o/<org_slug>/
+  and for API routes that take an object id.
+- EXEMPT: route name (or namespace prefix ending in ':') -> why it is not tenant data.
+"""
+
+from tenancy.models import AuditLogEntry, Invitation, OrgMembership
+
+from .factories import AuditLogEntryFactory, InvitationFactory
+
+
+def _membership(tenant):
+    return {"pk": OrgMembership.objects.for_org(tenant.org).get(user=tenant.deputy).pk}
+
+
+def _invitation(tenant):
+    invitation = Invitation.objects.for_org(tenant.org).first() or InvitationFactory(
+        organization=tenant.org
+    )
+    return {"pk": invitation.pk}
+
+
+def _audit_entry(tenant):
+    entry = AuditLogEntry.objects.for_org(tenant.org).first() or AuditLogEntryFactory(
+        organization=tenant.org
+    )
+    return {"pk": entry.pk}
+
+
+OBJECT_KWARGS = {
+    "team-member-role": _membership,
+    "team-member-deactivate": _membership,
+    "team-member-reactivate": _membership,
+    "invitation-revoke": _invitation,
+    "api-key-revoke": lambda tenant: {"pk": tenant.api_key.pk},
+    "api:audit-log-detail": _audit_entry,
+}
+
+EXEMPT = {
+    "admin:": "Django admin: platform operators (is_staff) only, not a tenant-facing page",
+    "home": "redirects to the user's own organization; shows no tenant data",
+    "org-list": "lists only the signed-in user's own memberships",
+    "login": "account page, no tenant data",
+    "logout": "account page, no tenant data",
+    "password_change": "account page, no tenant data",
+    "password_change_done": "account page, no tenant data",
+    "password_reset": "account page, no tenant data",
+    "password_reset_done": "account page, no tenant data",
+    "password_reset_confirm": "account page, no tenant data",
+    "password_reset_complete": "account page, no tenant data",
+    "invitation-accept": "the unguessable single-use token is the credential (tested separately)",
+    "set_language": "sets a cookie only",
+    "healthz": "service status only, no tenant data",
+    "api-schema": "OpenAPI description of the API, no tenant data",
+    "api-docs": "Swagger UI page, no tenant data",
+}
