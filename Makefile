@@ -42,7 +42,10 @@ format: deps
 
 # Refresh the translation catalogues after changing UI text (needs GNU gettext).
 messages: deps
-	DEBUG=1 $(UV) run python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=var --ignore=.venv
+	DEBUG=1 $(UV) run python manage.py makemessages -l zh_Hans -l en --no-obsolete \
+		--ignore=var --ignore=.venv --ignore=tests --ignore=bench
+	# English is the source language: its catalogue maps every string to itself.
+	msgen --force-po -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	DEBUG=1 $(UV) run python manage.py compilemessages --ignore=var --ignore=.venv
 
 clean:

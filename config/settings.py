@@ -5,7 +5,6 @@ Defaults are the safe production ones (DEBUG off, secure cookies, HSTS); `make r
 `<NAME>_FILE` pointing at a file holding the value (Docker/Kubernetes secrets).
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,19 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
-environ.Env.smart_cast = True
-
-
-def _read_file_secrets() -> None:
-    """Let FOO_FILE=/run/secrets/foo stand in for FOO."""
-    for name, path in list(os.environ.items()):
-        if name.endswith("_FILE") and name[:-5] not in os.environ and os.path.isfile(path):
-            with open(path, encoding="utf-8") as fh:
-                os.environ[name[:-5]] = fh.read().strip()
-
-
-_read_file_secrets()
+env = environ.FileAwareEnv()  # FOO_FILE=/run/secrets/foo stands in for FOO
 
 DEBUG = env.bool("DEBUG", default=False)
 TESTING = env.bool("TESTING", default=False)

@@ -2,6 +2,7 @@
 queryset, and checks the capability. Subclasses say *what* (model, capability), never *how*
 tenant data is scoped."""
 
+from django.utils import translation
 from rest_framework import mixins, viewsets
 from rest_framework.views import APIView
 
@@ -19,6 +20,8 @@ class OrgScopedMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authenticates, checks permissions, throttles
         set_current_org(self.actor.organization)
+        if "HTTP_ACCEPT_LANGUAGE" not in request.META:  # bots that say nothing get the org's
+            translation.activate(self.actor.organization.default_language)
 
     @property
     def actor(self):

@@ -1,10 +1,10 @@
 """`/healthz`: is the database answering, is the broker reachable. JSON, 200 or 503."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-
-from config.celery import app as celery_app
+from kombu import Connection
 
 
 def _check_database() -> dict:
@@ -18,9 +18,11 @@ def _check_database() -> dict:
 
 
 def _check_broker() -> dict:
-    scheme = celery_app.conf.broker_url.split(":", 1)[0]
+    url = settings.CELERY_BROKER_URL
+    scheme = url.split(":", 1)[0]
     try:
-        with celery_app.connection_for_write() as conn:
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        with Connection(url, transport_options=options, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "transport": scheme, "error": type(exc).__name__}

@@ -15,15 +15,17 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
     - `Model.objects.for_org(org)`: the explicit way in.
     - `Model.objects.all()` etc.: scoped to the organization in scope; raises without one.
-    - Related managers (`community.memberships`) are scoped by their parent's organization.
+    - Related managers (`community.memberships`) are scoped by their parent's organization;
+      through a non-tenant parent (`user.org_memberships`) they need the scope like the rest.
     - `Model.objects.unscoped()`: every organization's rows. Rare, and reviewed by grep.
     """
 
     def get_queryset(self):
         qs = super().get_queryset()
-        instance = getattr(self, "instance", None)  # set on related managers
-        if instance is not None:
-            return qs.filter(organization_id=_organization_id_of(instance))
+        # Related managers (`community.memberships`) carry their parent: scope by its org.
+        parent_org_id = _organization_id_of(getattr(self, "instance", None))
+        if parent_org_id is not None:
+            return qs.filter(organization_id=parent_org_id)
         org = current_org()
         if org is None:
             raise TenantScopeError(
@@ -40,6 +42,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     def unscoped(self):
         return super().get_queryset()
 
+    def none(self):
+        """An empty queryset leaks nothing, so it needs no scope (schema generation uses it)."""
+        return super().get_queryset().none()
+
     def create(self, **kwargs):
         """Creating needs no scope: the organization is given explicitly, and must be."""
         if kwargs.get("organization") is None and kwargs.get("organization_id") is None:
@@ -53,14 +59,13 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
 
 def _organization_id_of(instance):
+    """The organization a related manager's parent belongs to (None if it is not a tenant row:
+    then the manager falls back to the scope, e.g. `user.org_memberships`)."""
     from .models import Organization
 
     if isinstance(instance, Organization):
         return instance.pk
-    org_id = getattr(instance, "organization_id", None)
-    if org_id is None:
-        raise TenantScopeError(f"cannot scope a related query through {instance!r}")
-    return org_id
+    return getattr(instance, "organization_id", None)
 
 
 class UserManager(BaseUserManager):

@@ -1,0 +1,66 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_healthz_reports_database_and_broker(client, db):
+    response = client.get("/healthz")
+    body = response.json()
+    assert body["database"]["ok"] is True
+    assert "ok" in body["broker"]
+    assert response.status_code == (200 if body["broker"]["ok"] else 503)
+
+
+@pytest.mark.redis
+def test_healthz_with_real_redis_broker(client, db, settings):
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    body = client.get("/healthz").json()
+    assert body["broker"] == {"ok": True, "transport": "redis"}
+
+
+def test_healthz_reports_a_dead_broker(client, db, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"]["ok"] is False
+
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "p" * 20 + "-production-secret-with-enough-entropy-0123456789-xyz",
+    "ALLOWED_HOSTS": "qunyun.example.com",
+    "DATABASE_URL": "sqlite:////tmp/qunyun-deploy-check.sqlite3",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "BEHIND_TLS_PROXY": "1",
+}
+
+
+def test_check_deploy_is_clean_with_production_values():
+    env = {k: v for k, v in os.environ.items() if k not in ("TESTING",)}
+    env.update(PRODUCTION_ENV)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "SECRET_KEY")}
+    env["DEBUG"] = "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
