@@ -20,7 +20,7 @@ deps: $(if $(findstring var/tools,$(UV)),var/tools/bin/uv)
 	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --quiet
 
 run: deps
-	mkdir -p var/broker/out var/broker/processed
+	mkdir -p var/broker/out var/broker/processed var/broker/control
 	$(EMBEDDED_ENV) $(UV) run python manage.py migrate --noinput
 	$(EMBEDDED_ENV) $(UV) run python manage.py seed_demo
 	@echo ""
