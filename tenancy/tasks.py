@@ -1,0 +1,33 @@
+"""Celery plumbing for tenant work: tasks take the organization id first and set the scope.
+
+    @tenant_task(autoretry_for=(OperationalError,), retry_backoff=True)
+    def send_reminders(org, membership_id): ...
+
+    send_reminders.delay(org.pk, membership.pk)   # enqueue from a service, on commit
+
+Inside the task body the organization is in scope, so tenant managers work and fail closed
+for every other organization. Arguments travel as JSON (ids, never model instances).
+"""
+
+import functools
+
+from celery import shared_task
+
+from .models import Organization
+from .scope import org_scope
+
+
+def tenant_task(*task_args, **task_options):
+    def decorator(fn):
+        @functools.wraps(fn)
+        def run(organization_id, *args, **kwargs):
+            organization = Organization.objects.get(pk=organization_id)
+            with org_scope(organization):
+                return fn(organization, *args, **kwargs)
+
+        return shared_task(*task_args, **task_options)(run)
+
+    if len(task_args) == 1 and callable(task_args[0]) and not task_options:
+        fn, task_args = task_args[0], ()
+        return decorator(fn)
+    return decorator
