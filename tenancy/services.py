@@ -222,6 +222,12 @@ def invitation_accept(
     return membership
 
 
+def _lock_organization(org) -> None:
+    """Serialise changes to who owns the organization: two owners demoting each other at the
+    same moment must not leave it with none."""
+    Organization.objects.select_for_update().filter(pk=org.pk).first()
+
+
 def _active_owner_count(org) -> int:
     return OrgMembership.objects.for_org(org).filter(role=OrgRole.OWNER, is_active=True).count()
 
@@ -238,8 +244,8 @@ def membership_change_role(*, actor: Actor, membership: OrgMembership, role: str
     if membership.role == role:
         return membership
     with transaction.atomic():
-        locked = OrgMembership.objects.for_org(actor.organization).select_for_update()
-        membership = locked.get(pk=membership.pk)
+        _lock_organization(actor.organization)
+        membership = OrgMembership.objects.for_org(actor.organization).get(pk=membership.pk)
         if membership.role == OrgRole.OWNER and _active_owner_count(actor.organization) <= 1:
             raise ValidationError(_("An organization needs at least one owner."))
         old = membership.role
@@ -266,11 +272,8 @@ def membership_set_active(
     if not active and actor.user is not None and membership.user_id == actor.user.pk:
         raise ValidationError(_("You cannot deactivate yourself."))
     with transaction.atomic():
-        membership = (
-            OrgMembership.objects.for_org(actor.organization)
-            .select_for_update()
-            .get(pk=membership.pk)
-        )
+        _lock_organization(actor.organization)
+        membership = OrgMembership.objects.for_org(actor.organization).get(pk=membership.pk)
         org = actor.organization
         if not active and membership.role == OrgRole.OWNER and _active_owner_count(org) <= 1:
             raise ValidationError(_("An organization needs at least one owner."))

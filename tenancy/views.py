@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -51,7 +51,7 @@ class DashboardView(OrgViewMixin, View):
 class TeamView(OrgViewMixin, View):
     capability = "team.view"
 
-    def get(self, request, org_slug, form=None):
+    def get(self, request, org_slug, form=None, status=200):
         memberships = (
             OrgMembership.objects.for_org(self.organization)
             .select_related("user")
@@ -68,11 +68,12 @@ class TeamView(OrgViewMixin, View):
                 "role_form": RoleForm(),
                 "can_manage": can(self.actor, "team.manage"),
             },
+            status=status,
         )
 
     def post(self, request, org_slug):
         if not can(self.actor, "team.manage"):
-            return self.get(request, org_slug)
+            raise PermissionDenied
         form = InvitationForm(request.POST)
         if form.is_valid():
             try:
@@ -86,7 +87,7 @@ class TeamView(OrgViewMixin, View):
                     request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
                 )
                 return redirect("team", org_slug=org_slug)
-        return self.get(request, org_slug, form=form)
+        return self.get(request, org_slug, form=form, status=400)
 
 
 class TeamMemberActionView(OrgViewMixin, View):
