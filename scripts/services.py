@@ -16,8 +16,11 @@ def _postgres_ok() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("/qunyun", "/postgres"), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
+        admin_url, _, name = PG_URL.rpartition("/")
+        with psycopg.connect(f"{admin_url}/postgres", connect_timeout=3, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:  # the tests use test_<name>; the base one keeps Django's checks quiet
+                conn.execute(f'CREATE DATABASE "{name}"')
         return True
     except Exception as exc:  # noqa: BLE001
         print(f"  PostgreSQL: {exc}", file=sys.stderr)
