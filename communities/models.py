@@ -1,1 +1,277 @@
-"""Models of this app arrive with its issue; see DESIGN.md for its scope."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import TenantModel
+from tenancy.roles import CommunityRole
+
+
+class CommunityKind(models.TextChoices):
+    GENERAL = "general", _("General group")
+    REGIONAL = "regional", _("Regional group")
+    CATEGORY = "category", _("Category group")
+    VIP = "vip", _("VIP group")
+    ADS = "ads", _("Ads group")
+
+
+class Platform(models.TextChoices):
+    WECHAT = "wechat", _("WeChat")
+    WECOM = "wecom", _("WeCom")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    DISCORD = "discord", _("Discord")
+    OTHER = "other", _("Other")
+
+
+class CommunityStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Community(TenantModel):
+    """One chat group. Archived, never deleted."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CommunityKind.choices, default=CommunityKind.GENERAL
+    )
+    platform = models.CharField(
+        _("platform"), max_length=20, choices=Platform.choices, default=Platform.WECHAT
+    )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=128,
+        blank=True,
+        help_text=_("The group's id on the chat platform, as the bots know it."),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"), default=500, validators=[MinValueValidator(1), MaxValueValidator(100000)]
+    )
+    region = models.CharField(_("region"), max_length=60, blank=True)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent group"),
+    )
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    required_tier = models.ForeignKey(
+        "communities.VipTier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("required tier"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=CommunityStatus.choices, default=CommunityStatus.ACTIVE
+    )
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform", "external_id"],
+                condition=~Q(external_id=""),
+                name="community_external_id_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "kind"]),
+            models.Index(fields=["organization", "name"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == CommunityStatus.ARCHIVED
+
+
+class CommunityRules(TenantModel):
+    """The group's intro (who we are, why join, who runs it), rule set and enforcement policy.
+
+    `rules` is a list of {"kind": ..., "params": {...}} validated by `communities.rules`.
+    """
+
+    community = models.OneToOneField(
+        Community, on_delete=models.PROTECT, related_name="rules", verbose_name=_("community")
+    )
+    intro_who = models.TextField(_("who we are"), blank=True)
+    intro_why = models.TextField(_("why join"), blank=True)
+    intro_runs = models.TextField(_("who runs the group"), blank=True)
+    welcome_message = models.TextField(_("welcome message"), blank=True)
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+    warnings_before_removal = models.PositiveSmallIntegerField(
+        _("warnings before removal"), default=1, validators=[MaxValueValidator(20)]
+    )
+    warning_expiry_days = models.PositiveSmallIntegerField(
+        _("warnings expire after (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    announce_removal = models.BooleanField(_("announce removals in the group"), default=True)
+    source_template = models.CharField(_("template"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("intro and rules")
+        verbose_name_plural = _("intros and rules")
+
+    def __str__(self):
+        return f"{self.community} rules"
+
+
+class StaffAssignment(TenantModel):
+    """A user holding a community role in one community. Ended, never deleted."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="staff", verbose_name=_("community")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="staff_assignments",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=CommunityRole.choices)
+    assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff assignment")
+        verbose_name_plural = _("staff assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "community", "user", "role"],
+                condition=Q(ended_at=None),
+                name="staff_assignment_active_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "user", "ended_at"]),
+            models.Index(fields=["organization", "community", "ended_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.community}"
+
+
+class VipTier(TenantModel):
+    """A member level with entry conditions and benefits. `rank` orders the tiers (1 lowest)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    rank = models.PositiveSmallIntegerField(_("rank"), validators=[MinValueValidator(1)])
+    manual_only = models.BooleanField(_("granted by hand only"), default=False)
+    min_paid_orders = models.PositiveIntegerField(_("minimum paid orders"), default=0)
+    min_spend = models.DecimalField(
+        _("minimum spend (yuan)"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    min_points = models.PositiveIntegerField(_("minimum points"), default=0)
+    min_active_days_30 = models.PositiveSmallIntegerField(
+        _("minimum active days in the last 30"), default=0, validators=[MaxValueValidator(30)]
+    )
+    benefits = models.TextField(_("benefits"), blank=True)
+    discount_percent = models.PositiveSmallIntegerField(
+        _("discount (%)"), default=0, validators=[MaxValueValidator(90)]
+    )
+    points_multiplier = models.DecimalField(
+        _("points multiplier"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10"))],
+    )
+    free_shipping = models.BooleanField(_("free shipping"), default=False)
+    hold_days = models.PositiveSmallIntegerField(
+        _("keep the tier at least (days)"), default=0, validators=[MaxValueValidator(365)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("VIP tier")
+        verbose_name_plural = _("VIP tiers")
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "rank"],
+                condition=Q(is_active=True),
+                name="viptier_rank_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=Q(is_active=True),
+                name="viptier_name_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PointsRules(TenantModel):
+    """How many points each action earns, per organization (one row each)."""
+
+    checkin = models.PositiveIntegerField(_("points per check-in"), default=1)
+    share = models.PositiveIntegerField(_("points per share"), default=2)
+    invite = models.PositiveIntegerField(_("points per invite"), default=10)
+    per_yuan = models.DecimalField(
+        _("points per yuan spent"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    repurchase_multiplier = models.DecimalField(
+        _("repurchase multiplier"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("10"))],
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points rules")
+        verbose_name_plural = _("points rules")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="pointsrules_one_per_org")
+        ]
+
+    def __str__(self):
+        return "points rules"
+
+
+class RedemptionItem(TenantModel):
+    """Something members can exchange points for (e.g. 100 points → a 5-yuan coupon)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    points_cost = models.PositiveIntegerField(_("points"), validators=[MinValueValidator(1)])
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    stock = models.PositiveIntegerField(_("stock"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("redemption item")
+        verbose_name_plural = _("redemption items")
+        ordering = ["points_cost"]
+
+    def __str__(self):
+        return self.name

@@ -46,6 +46,7 @@ account_urlpatterns = [
 
 api_urlpatterns = [
     path("", include("tenancy.api_urls")),
+    path("", include("communities.api_urls")),
 ]
 
 urlpatterns = [

@@ -43,6 +43,12 @@ class Actor:
             }
         return self.system_label
 
+    def community_roles_ids(self) -> set:
+        """The communities in which this actor holds any role."""
+        if self._community_roles is None:
+            self._community_roles = load_community_roles(self)
+        return set(self._community_roles)
+
     def community_roles(self, community_id) -> set[str]:
         """Community roles this actor holds in one community (staff assignments)."""
         if self._community_roles is None:
@@ -51,6 +57,17 @@ class Actor:
 
 
 def load_community_roles(actor: Actor) -> dict:
-    """{community_id: {role, ...}} for the actor. Staff assignments arrive with group setup;
-    until then nobody holds a community role."""
-    return {}
+    """{community_id: {role, ...}}: the actor's current staff assignments (one query)."""
+    if actor.user is None:
+        return {}
+    from django.apps import apps
+
+    assignments = apps.get_model("communities", "StaffAssignment").objects.for_org(
+        actor.organization
+    )
+    roles: dict = {}
+    for community_id, role in assignments.filter(user=actor.user, ended_at=None).values_list(
+        "community_id", "role"
+    ):
+        roles.setdefault(community_id, set()).add(role)
+    return roles

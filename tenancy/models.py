@@ -69,6 +69,11 @@ class Organization(models.Model):
     default_language = models.CharField(
         _("default language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
     )
+    sub_owner_community_limit = models.PositiveSmallIntegerField(
+        _("communities per sub-owner"),
+        default=4,
+        help_text=_("Warn when a sub-owner runs more groups than this."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

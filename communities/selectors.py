@@ -1,0 +1,75 @@
+"""Reads that are more than a filter: what an actor may see, staff load."""
+
+from django.db.models import Count, Q
+from django.http import Http404
+
+from tenancy.models import OrgMembership
+from tenancy.permissions import can
+from tenancy.roles import CommunityRole
+
+from .models import Community, StaffAssignment
+
+
+def visible_communities(actor):
+    """Every group for org-wide viewers; a staff member's assigned groups for the rest."""
+    qs = Community.objects.for_org(actor.organization)
+    if can(actor, "community.view"):
+        return qs
+    return qs.filter(pk__in=list(actor.community_roles_ids()))
+
+
+def community_for(actor, pk) -> Community:
+    """One group the actor may see, or 404 (also for another org's group or a bad id)."""
+    try:
+        return visible_communities(actor).select_related("parent", "required_tier").get(pk=pk)
+    except (Community.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def active_staff(org):
+    return (
+        StaffAssignment.objects.for_org(org)
+        .filter(ended_at=None)
+        .select_related("user", "community")
+        .order_by("community__name", "role")
+    )
+
+
+def staff_directory(org):
+    """People of the organization with their active groups and sub-owner load."""
+    memberships = (
+        OrgMembership.objects.for_org(org)
+        .filter(is_active=True)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    assignments = {}
+    for assignment in active_staff(org).filter(community__status="active"):
+        assignments.setdefault(assignment.user_id, []).append(assignment)
+    limit = org.sub_owner_community_limit
+    rows = []
+    for membership in memberships:
+        mine = assignments.get(membership.user_id, [])
+        sub_owned = {a.community_id for a in mine if a.role == CommunityRole.SUB_OWNER}
+        rows.append(
+            {
+                "membership": membership,
+                "user": membership.user,
+                "assignments": mine,
+                "community_count": len({a.community_id for a in mine}),
+                "sub_owner_count": len(sub_owned),
+                "over_limit": len(sub_owned) > limit,
+            }
+        )
+    return rows
+
+
+def sub_owner_counts(org) -> dict:
+    """{user_id: number of active groups they are sub-owner of}."""
+    rows = (
+        StaffAssignment.objects.for_org(org)
+        .filter(ended_at=None, role=CommunityRole.SUB_OWNER, community__status="active")
+        .values("user_id")
+        .annotate(n=Count("community", distinct=True, filter=Q(ended_at=None)))
+    )
+    return {row["user_id"]: row["n"] for row in rows}
