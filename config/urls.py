@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from communities.urls import org_urlpatterns as community_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
 from tenancy.health import healthz
@@ -53,6 +54,7 @@ urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("orgs/", tenancy_views.org_list, name="org-list"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
+    path("o/<slug:org_slug>/", include(community_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

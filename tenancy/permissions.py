@@ -120,6 +120,19 @@ def can(actor, capability: str, community=None) -> bool:
     )
 
 
+def can_anywhere(actor, capability: str) -> bool:
+    """Org-wide, or in at least one of the actor's communities (e.g. to show a menu entry)."""
+    if can(actor, capability):
+        return True
+    if actor is None or actor.is_system:
+        return False
+    return any(
+        capability in COMMUNITY_ROLE_CAPABILITIES[role]
+        for community_id in actor.community_roles_ids()
+        for role in actor.community_roles(community_id)
+    )
+
+
 def require(actor, capability: str, community=None) -> None:
     """Raise PermissionDenied unless `can(...)`. Services use it as a second line of defence."""
     if not can(actor, capability, community):

@@ -82,3 +82,48 @@ class AuditLogEntryFactory(TenantFactory):
     action = "test.action"
     object_repr = factory.Sequence(lambda n: f"object-{n}")
     summary = "secret-of-the-org"
+
+
+class CommunityFactory(TenantFactory):
+    class Meta:
+        model = "communities.Community"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"健康交流{n}群")
+    kind = "general"
+    platform = "wechat"
+    external_id = factory.Sequence(lambda n: f"wx-group-{n}")
+
+    @factory.post_generation
+    def with_rules(obj, create, extracted, **kwargs):
+        if create:
+            from communities.models import CommunityRules
+
+            CommunityRules.objects.create(organization=obj.organization, community=obj)
+
+
+class StaffAssignmentFactory(TenantFactory):
+    class Meta:
+        model = "communities.StaffAssignment"
+
+    community = factory.SubFactory(
+        CommunityFactory, organization=factory.SelfAttribute("..organization")
+    )
+    user = factory.SubFactory(UserFactory)
+    role = "deputy"
+
+
+class VipTierFactory(TenantFactory):
+    class Meta:
+        model = "communities.VipTier"
+
+    name = factory.Sequence(lambda n: f"等级{n}")
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class RedemptionItemFactory(TenantFactory):
+    class Meta:
+        model = "communities.RedemptionItem"
+
+    name = "5元无门槛券"
+    points_cost = 100

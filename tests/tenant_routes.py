@@ -9,7 +9,14 @@ covered here or exempted with a reason; a new route that is neither fails the ha
 
 from tenancy.models import AuditLogEntry, Invitation, OrgMembership
 
-from .factories import AuditLogEntryFactory, InvitationFactory
+from .factories import (
+    AuditLogEntryFactory,
+    CommunityFactory,
+    InvitationFactory,
+    RedemptionItemFactory,
+    StaffAssignmentFactory,
+    VipTierFactory,
+)
 
 
 def _membership(tenant):
@@ -30,7 +37,40 @@ def _audit_entry(tenant):
     return {"pk": entry.pk}
 
 
+def _community(tenant):
+    return {"pk": CommunityFactory(organization=tenant.org).pk}
+
+
+def _staff_assignment(tenant):
+    assignment = StaffAssignmentFactory(organization=tenant.org)
+    return {"pk": assignment.community_id, "assignment_pk": assignment.pk}
+
+
+def _tier(tenant):
+    return {"pk": VipTierFactory(organization=tenant.org).pk}
+
+
+def _reward(tenant):
+    return {"pk": RedemptionItemFactory(organization=tenant.org).pk}
+
+
+COMMUNITY_ROUTES = [
+    "community-detail",
+    "community-edit",
+    "community-archive",
+    "community-restore",
+    "community-rules",
+    "community-rules-template",
+    "community-rules-copy",
+    "community-staff",
+]
+
 OBJECT_KWARGS = {
+    **dict.fromkeys(COMMUNITY_ROUTES, _community),
+    "community-staff-end": _staff_assignment,
+    "tier-edit": _tier,
+    "tier-retire": _tier,
+    "reward-toggle": _reward,
     "team-member-role": _membership,
     "team-member-deactivate": _membership,
     "team-member-reactivate": _membership,

@@ -1,12 +1,13 @@
 """A realistic demo: a health-food brand and a mother-and-baby shop (from the seed articles).
 
-Idempotent: running it again leaves existing demo data as it is. Later issues add their own
-demo data (communities, members, campaigns) through `demo_steps` in their apps.
+Idempotent: running it again leaves existing demo data as it is. Each app adds its own demo
+data from its `demo.py` (communities: groups of every kind, rules, staff, tiers, points).
 """
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from communities import demo as communities_demo
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole
@@ -24,7 +25,9 @@ DEMO_ORGS = [
             ("deputy@demo.qunyun.cn", "李副团长", OrgRole.STAFF),
             ("analyst@demo.qunyun.cn", "王数据", OrgRole.ANALYST),
             ("manager@demo.qunyun.cn", "陈运营", OrgRole.MANAGER),
+            ("subowner@demo.qunyun.cn", "刘分群主", OrgRole.STAFF),
         ],
+        "kind": "health",
         "invite": ("new-subowner@demo.qunyun.cn", OrgRole.STAFF),
     },
     {
@@ -34,12 +37,14 @@ DEMO_ORGS = [
         "time_zone": "Asia/Shanghai",
         "people": [("mama@demo.qunyun.cn", "张宝妈", OrgRole.STAFF)],
         "invite": None,
+        "kind": "baby",
     },
 ]
 
 DEMO_LOGINS = [
     ("owner@demo.qunyun.cn", "owner of 健康优选 and 贝贝母婴"),
-    ("deputy@demo.qunyun.cn", "staff (deputy) at 健康优选"),
+    ("deputy@demo.qunyun.cn", "staff: deputy of 健康优选·全国综合1群 only"),
+    ("subowner@demo.qunyun.cn", "staff: sub-owner of five 健康优选 groups (over the limit)"),
     ("manager@demo.qunyun.cn", "manager at 健康优选"),
     ("analyst@demo.qunyun.cn", "analyst (read-only) at 健康优选"),
 ]
@@ -71,6 +76,10 @@ class Command(BaseCommand):
                     invitation_create(actor=actor, email=spec["invite"][0], role=spec["invite"][1])
                 _key, raw = api_key_create(actor=actor, name="演示机器人 demo bot")
                 new_keys.append((org.slug, raw))
+            for spec in DEMO_ORGS:
+                org = Organization.objects.get(slug=spec["slug"])
+                actor = Actor.system(org, "seed_demo")
+                communities_demo.seed(org, actor, kind=spec["kind"])
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:

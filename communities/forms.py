@@ -1,0 +1,305 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import OrgMembership
+from tenancy.roles import CommunityRole
+
+from .models import Community, CommunityKind, Platform, VipTier
+from .rule_templates import TEMPLATES
+
+
+class CommunityForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CommunityKind.choices)
+    platform = forms.ChoiceField(label=_("Platform"), choices=Platform.choices)
+    external_id = forms.CharField(
+        label=_("External id"),
+        max_length=128,
+        required=False,
+        help_text=_("The group's id on the chat platform, as the bots know it."),
+    )
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100000, initial=500)
+    region = forms.CharField(label=_("Region"), max_length=60, required=False)
+    category = forms.CharField(label=_("Category"), max_length=60, required=False)
+    parent = forms.ModelChoiceField(
+        label=_("Parent group"), queryset=Community.objects.none(), required=False
+    )
+    required_tier = forms.ModelChoiceField(
+        label=_("Required tier"), queryset=VipTier.objects.none(), required=False
+    )
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
+    )
+
+    def __init__(self, *args, organization, exclude_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Community.objects.for_org(organization).filter(status="active")
+        if exclude_pk:
+            parents = parents.exclude(pk=exclude_pk)
+        self.fields["parent"].queryset = parents.order_by("name")
+        self.fields["required_tier"].queryset = VipTier.objects.for_org(organization).filter(
+            is_active=True
+        )
+
+    @staticmethod
+    def initial_from(community: Community) -> dict:
+        return {
+            "name": community.name,
+            "kind": community.kind,
+            "platform": community.platform,
+            "external_id": community.external_id,
+            "capacity": community.capacity,
+            "region": community.region,
+            "category": community.category,
+            "parent": community.parent_id,
+            "required_tier": community.required_tier_id,
+            "tags": ", ".join(community.tags),
+        }
+
+
+class RulesForm(forms.Form):
+    """The rule set as an operator edits it: one switch and its parameters per rule kind."""
+
+    intro_who = forms.CharField(
+        label=_("Who we are"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    intro_why = forms.CharField(
+        label=_("Why join"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    intro_runs = forms.CharField(
+        label=_("Who runs the group"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    welcome_message = forms.CharField(
+        label=_("Welcome message"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    name_card_on = forms.BooleanField(label=_("Require a name-card format"), required=False)
+    name_card_format = forms.CharField(
+        label=_("Name-card format"),
+        required=False,
+        max_length=100,
+        help_text=_("Fields in braces, e.g. {city}-{name}-{product}."),
+    )
+    no_flood_on = forms.BooleanField(label=_("No flooding"), required=False)
+    no_flood_max = forms.IntegerField(
+        label=_("Maximum messages in a row"), required=False, initial=5
+    )
+    no_flood_window = forms.IntegerField(label=_("Within (seconds)"), required=False, initial=60)
+    no_ads_on = forms.BooleanField(label=_("No ads"), required=False)
+    no_ads_domains = forms.CharField(
+        label=_("Links allowed from (domains)"), required=False, max_length=2000
+    )
+    no_ads_keywords = forms.CharField(label=_("Ad keywords"), required=False, max_length=2000)
+    no_attacks_on = forms.BooleanField(label=_("No personal attacks"), required=False)
+    custom_rules = forms.CharField(
+        label=_("Other rules"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text=_("One rule per line."),
+    )
+    warnings_before_removal = forms.IntegerField(
+        label=_("Warnings before removal"), min_value=0, max_value=20, initial=1
+    )
+    warning_expiry_days = forms.IntegerField(
+        label=_("Warnings expire after (days)"), min_value=1, max_value=3650, initial=30
+    )
+    announce_removal = forms.BooleanField(
+        label=_("Announce removals in the group"), required=False, initial=True
+    )
+
+    SIMPLE_FIELDS = [
+        "intro_who",
+        "intro_why",
+        "intro_runs",
+        "welcome_message",
+        "warnings_before_removal",
+        "warning_expiry_days",
+        "announce_removal",
+    ]
+
+    @classmethod
+    def initial_from(cls, rules_obj) -> dict:
+        initial = {key: getattr(rules_obj, key) for key in cls.SIMPLE_FIELDS}
+        custom = []
+        for rule in rules_obj.rules:
+            kind, params = rule["kind"], rule.get("params", {})
+            if kind == "name_card":
+                initial.update(name_card_on=True, name_card_format=params["format"])
+            elif kind == "no_flood":
+                initial.update(
+                    no_flood_on=True,
+                    no_flood_max=params["max_consecutive"],
+                    no_flood_window=params["window_seconds"],
+                )
+            elif kind == "no_ads":
+                initial.update(
+                    no_ads_on=True,
+                    no_ads_domains=", ".join(params.get("allowed_domains", [])),
+                    no_ads_keywords=", ".join(params.get("keywords", [])),
+                )
+            elif kind == "no_personal_attacks":
+                initial["no_attacks_on"] = True
+            elif kind == "custom":
+                custom.append(params["text"])
+        initial["custom_rules"] = "\n".join(custom)
+        return initial
+
+    def to_service_values(self) -> dict:
+        data = self.cleaned_data
+        rules = []
+        if data["name_card_on"]:
+            rules.append({"kind": "name_card", "params": {"format": data["name_card_format"]}})
+        if data["no_flood_on"]:
+            rules.append(
+                {
+                    "kind": "no_flood",
+                    "params": {
+                        "max_consecutive": data["no_flood_max"],
+                        "window_seconds": data["no_flood_window"],
+                    },
+                }
+            )
+        if data["no_ads_on"]:
+            rules.append(
+                {
+                    "kind": "no_ads",
+                    "params": {
+                        "allowed_domains": data["no_ads_domains"],
+                        "keywords": data["no_ads_keywords"],
+                    },
+                }
+            )
+        if data["no_attacks_on"]:
+            rules.append({"kind": "no_personal_attacks", "params": {}})
+        for line in data["custom_rules"].splitlines():
+            if line.strip():
+                rules.append({"kind": "custom", "params": {"text": line.strip()}})
+        return {**{key: data[key] for key in self.SIMPLE_FIELDS}, "rules": rules}
+
+
+class TemplateForm(forms.Form):
+    template = forms.ChoiceField(
+        label=_("Template"), choices=[(key, spec["label"]) for key, spec in TEMPLATES.items()]
+    )
+
+
+class RulesCopyForm(forms.Form):
+    targets = forms.ModelMultipleChoiceField(
+        label=_("Copy to"), queryset=Community.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].queryset = communities
+
+
+class StaffAssignForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=None)
+    role = forms.ChoiceField(label=_("Role"), choices=CommunityRole.choices)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        from tenancy.models import User
+
+        member_ids = (
+            OrgMembership.objects.for_org(organization).filter(is_active=True).values("user_id")
+        )
+        self.fields["user"].queryset = User.objects.filter(pk__in=member_ids).order_by("email")
+        self.fields["user"].label_from_instance = lambda u: f"{u.full_name or u.email} ({u.email})"
+
+
+class BulkActionForm(forms.Form):
+    ACTIONS = [
+        ("archive", _("Archive")),
+        ("tag", _("Add tags")),
+        ("untag", _("Remove tags")),
+        ("assign", _("Assign staff")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    ids = forms.ModelMultipleChoiceField(queryset=Community.objects.none())
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=500)
+    user = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=CommunityRole.choices, required=False)
+
+    def __init__(self, *args, communities, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        from tenancy.models import User
+
+        self.fields["ids"].queryset = communities
+        member_ids = (
+            OrgMembership.objects.for_org(organization).filter(is_active=True).values("user_id")
+        )
+        self.fields["user"].queryset = User.objects.filter(pk__in=member_ids)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "assign" and not (data.get("user") and data.get("role")):
+            raise forms.ValidationError(_("Choose a person and a role to assign."))
+        if data.get("action") in ("tag", "untag") and not (data.get("tags") or "").strip():
+            raise forms.ValidationError(_("Enter the tags."))
+        return data
+
+
+class TierForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+    rank = forms.IntegerField(
+        label=_("Rank"), min_value=1, max_value=100, help_text=_("1 is the lowest tier.")
+    )
+    manual_only = forms.BooleanField(label=_("Granted by hand only"), required=False)
+    min_paid_orders = forms.IntegerField(label=_("Minimum paid orders"), min_value=0, initial=0)
+    min_spend = forms.DecimalField(
+        label=_("Minimum spend (yuan)"), min_value=0, max_digits=12, decimal_places=2, initial=0
+    )
+    min_points = forms.IntegerField(label=_("Minimum points"), min_value=0, initial=0)
+    min_active_days_30 = forms.IntegerField(
+        label=_("Minimum active days in the last 30"), min_value=0, max_value=30, initial=0
+    )
+    benefits = forms.CharField(
+        label=_("Benefits"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    discount_percent = forms.IntegerField(
+        label=_("Discount (%)"), min_value=0, max_value=90, initial=0
+    )
+    points_multiplier = forms.DecimalField(
+        label=_("Points multiplier"), min_value=0, max_value=10, decimal_places=2, initial=1
+    )
+    free_shipping = forms.BooleanField(label=_("Free shipping"), required=False)
+    hold_days = forms.IntegerField(
+        label=_("Keep the tier at least (days)"), min_value=0, max_value=365, initial=0
+    )
+
+
+class PointsRulesForm(forms.Form):
+    checkin = forms.IntegerField(label=_("Points per check-in"), min_value=0, max_value=10000)
+    share = forms.IntegerField(label=_("Points per share"), min_value=0, max_value=10000)
+    invite = forms.IntegerField(label=_("Points per invite"), min_value=0, max_value=10000)
+    per_yuan = forms.DecimalField(
+        label=_("Points per yuan spent"), min_value=0, max_value=100, decimal_places=2
+    )
+    repurchase_multiplier = forms.DecimalField(
+        label=_("Repurchase multiplier"), min_value=1, max_value=10, decimal_places=2
+    )
+
+
+class RedemptionItemForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    points_cost = forms.IntegerField(label=_("Points"), min_value=1, max_value=10_000_000)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    stock = forms.IntegerField(
+        label=_("Stock"), min_value=0, required=False, help_text=_("Empty: unlimited.")
+    )
