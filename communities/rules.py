@@ -51,7 +51,7 @@ class NameCardFormat:
 
 
 def compile_name_card(fmt: str) -> NameCardFormat:
-    fmt = (fmt or "").strip()
+    fmt = fmt.strip() if isinstance(fmt, str) else ""
     if not fmt or len(fmt) > 100:
         raise ValidationError(_("Enter a name-card format of at most 100 characters."))
     fields = _PLACEHOLDER.findall(fmt)
@@ -90,6 +90,7 @@ def _clean_str_list(value, field: str, max_len: int = 100) -> list[str]:
     for item in value:
         if not isinstance(item, str) or len(item.strip()) > max_len:
             raise ValidationError(_("%(field)s: each entry is a short text.") % {"field": field})
+        _no_nul(item, field)
         if item.strip() and item.strip() not in items:
             items.append(item.strip())
     return items
@@ -100,7 +101,7 @@ def _clean_int(value, field: str, low: int, high: int, default: int) -> int:
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError(_("%(field)s must be a whole number.") % {"field": field}) from None
     if not low <= number <= high:
         raise ValidationError(
@@ -110,10 +111,18 @@ def _clean_int(value, field: str, low: int, high: int, default: int) -> int:
     return number
 
 
+def _no_nul(text: str, field: str) -> str:
+    # PostgreSQL cannot store NUL characters in text or JSON.
+    if "\x00" in text:
+        raise ValidationError(_("%(field)s contains a null character.") % {"field": field})
+    return text
+
+
 def clean_rule(rule) -> dict:
-    if not isinstance(rule, dict) or rule.get("kind") not in RULE_KINDS:
+    kind = rule.get("kind") if isinstance(rule, dict) else None
+    if not isinstance(kind, str) or kind not in RULE_KINDS:
         raise ValidationError(_("Unknown rule kind; choose one of: %s.") % ", ".join(RULE_KINDS))
-    kind, params = rule["kind"], rule.get("params") or {}
+    params = rule.get("params") or {}
     if not isinstance(params, dict):
         raise ValidationError(_("Rule parameters must be an object."))
     if kind == "no_ads":
@@ -140,10 +149,12 @@ def clean_rule(rule) -> dict:
             },
         }
     if kind == "name_card":
-        compiled = compile_name_card(params.get("format", ""))
+        compiled = compile_name_card(
+            _no_nul(str(params.get("format") or ""), _("Name-card format"))
+        )
         return {"kind": kind, "params": {"format": compiled.pattern}}
     if kind == "custom":
-        text = str(params.get("text") or "").strip()
+        text = _no_nul(str(params.get("text") or "").strip(), _("Rule text"))
         if not text or len(text) > 500:
             raise ValidationError(_("A custom rule needs a text of at most 500 characters."))
         return {"kind": kind, "params": {"text": text}}

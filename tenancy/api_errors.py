@@ -32,10 +32,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         if isinstance(detail, dict):
-            fields = {
-                key: [str(m) for m in (value if isinstance(value, list) else [value])]
-                for key, value in detail.items()
-            }
+            fields = _flatten(detail)
             message = fields.pop("non_field_errors", None)
             message = message[0] if message else _("The request has invalid fields.")
         else:
@@ -47,6 +44,24 @@ def exception_handler(exc, context):
         code = codes if isinstance(codes, str) else "error"
         response.data = error_body(code, exc.detail)
     return response
+
+
+def _flatten(detail, prefix: str = "") -> dict:
+    """{"rules": [{"params": ["…"]}]} → {"rules.0.params": ["…"]}: one level, plain strings."""
+    fields: dict = {}
+    items = detail.items() if isinstance(detail, dict) else enumerate(detail)
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) or (
+            isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+        ):
+            fields.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            if value:
+                fields[name] = [str(m) for m in value]
+        else:
+            fields[name] = [str(value)]
+    return fields
 
 
 def api_not_found(request):

@@ -54,6 +54,19 @@ def _reward(tenant):
     return {"pk": RedemptionItemFactory(organization=tenant.org).pk}
 
 
+def _any_assignment(tenant):
+    return {"pk": StaffAssignmentFactory(organization=tenant.org).pk}
+
+
+API_COMMUNITY_ROUTES = [
+    "api:community-detail",
+    "api:community-archive",
+    "api:community-restore",
+    "api:community-rules",
+    "api:community-rules-copy",
+    "api:community-rules-template",
+]
+
 COMMUNITY_ROUTES = [
     "community-detail",
     "community-edit",
@@ -77,6 +90,12 @@ OBJECT_KWARGS = {
     "invitation-revoke": _invitation,
     "api-key-revoke": lambda tenant: {"pk": tenant.api_key.pk},
     "api:audit-log-detail": _audit_entry,
+    **dict.fromkeys(API_COMMUNITY_ROUTES, _community),
+    "api:staff-assignment-detail": _any_assignment,
+    "api:staff-assignment-end": _any_assignment,
+    "api:tier-detail": _tier,
+    "api:tier-deactivate": _tier,
+    "api:redemption-item-detail": _reward,
 }
 
 EXEMPT = {
