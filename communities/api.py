@@ -22,7 +22,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from tenancy.api_base import TenantAPIView, TenantViewSet
+from tenancy.api_base import ServiceSaveMixin, TenantAPIView, TenantViewSet
 from tenancy.models import OrgMembership, User
 from tenancy.permissions import require
 from tenancy.roles import CommunityRole
@@ -307,7 +307,7 @@ class CommunityViewSet(
     model = Community
     serializer_class = CommunitySerializer
     filterset_class = CommunityFilter
-    # Methods a route does not take are checked against `capability`, then answer 405.
+    # The fallback for actions not named below.
     capability = SEE
     capabilities = {
         "list": SEE,
@@ -438,7 +438,7 @@ class StaffAssignmentViewSet(
     model = StaffAssignment
     serializer_class = StaffAssignmentSerializer
     filterset_class = StaffAssignmentFilter
-    # Methods a route does not take are checked against `capability`, then answer 405.
+    # The fallback for actions not named below.
     capability = SEE
     capabilities = {
         "list": SEE,
@@ -466,14 +466,18 @@ class StaffAssignmentViewSet(
 
 
 class VipTierViewSet(
-    ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+    ListFiltersOnly,
+    ServiceSaveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    TenantViewSet,
 ):
     """VIP tiers with their entry conditions and benefits. Deactivated, never deleted."""
 
     model = VipTier
     serializer_class = VipTierSerializer
     filterset_class = VipTierFilter
-    # Methods a route does not take are checked against `capability`, then answer 405.
+    # The fallback for actions not named below.
     capability = VIEW
     capabilities = {
         "list": VIEW,
@@ -483,18 +487,8 @@ class VipTierViewSet(
         "deactivate": MANAGE,
     }
 
-    def create(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        tier = services.tier_save(actor=self.actor, **serializer.validated_data)
-        return Response(self.get_serializer(tier).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, pk=None):
-        tier = self.get_object()
-        serializer = self.get_serializer(tier, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        tier = services.tier_save(actor=self.actor, tier=tier, **serializer.validated_data)
-        return Response(self.get_serializer(tier).data)
+    save_service = staticmethod(services.tier_save)
+    instance_kwarg = "tier"
 
     @extend_schema(request=None, responses=VipTierSerializer)
     @action(detail=True, methods=["post"])
@@ -504,14 +498,18 @@ class VipTierViewSet(
 
 
 class RedemptionItemViewSet(
-    ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+    ListFiltersOnly,
+    ServiceSaveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    TenantViewSet,
 ):
     """What members can exchange points for. Retired with `is_active: false`, never deleted."""
 
     model = RedemptionItem
     serializer_class = RedemptionItemSerializer
     filterset_class = RedemptionItemFilter
-    # Methods a route does not take are checked against `capability`, then answer 405.
+    # The fallback for actions not named below.
     capability = VIEW
     capabilities = {
         "list": VIEW,
@@ -520,27 +518,15 @@ class RedemptionItemViewSet(
         "partial_update": MANAGE,
     }
 
-    def create(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        item = services.redemption_item_save(actor=self.actor, **serializer.validated_data)
-        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
-
-    def partial_update(self, request, pk=None):
-        item = self.get_object()
-        serializer = self.get_serializer(item, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        item = services.redemption_item_save(
-            actor=self.actor, item=item, **serializer.validated_data
-        )
-        return Response(self.get_serializer(item).data)
+    save_service = staticmethod(services.redemption_item_save)
+    instance_kwarg = "item"
 
 
 class PointsRulesView(TenantAPIView):
     """The organization's points rules (one set per organization)."""
 
     serializer_class = PointsRulesSerializer
-    # Methods a route does not take are checked against `capability`, then answer 405.
+    # The fallback for actions not named below.
     capability = VIEW
     capabilities = {"get": VIEW, "put": MANAGE}
 

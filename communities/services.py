@@ -72,6 +72,21 @@ def clean_tags(tags) -> list[str]:
     return cleaned
 
 
+def _apply_or_restore(instance, values: dict, validate) -> dict:
+    """Set `values` on `instance` and run `validate()`; on a ValidationError put the old values
+    back (the caller's object stays as it was) and re-raise. Returns the old values."""
+    before = {key: getattr(instance, key) for key in values}
+    for key, value in values.items():
+        setattr(instance, key, value)
+    try:
+        validate()
+    except ValidationError:
+        for key, value in before.items():
+            setattr(instance, key, value)
+        raise
+    return before
+
+
 def _full_clean(instance, exclude=()):
     """Model validation with our own unique-constraint check (a friendlier message)."""
     instance.full_clean(exclude=["organization", *exclude], validate_constraints=False)
@@ -123,16 +138,12 @@ def community_update(*, actor, community: Community, **data) -> Community:
         values["tags"] = clean_tags(values["tags"])
     if "external_id" in values:
         values["external_id"] = (values["external_id"] or "").strip()
-    before = {key: getattr(community, key) for key in values}
-    for key, value in values.items():
-        setattr(community, key, value)
-    try:
+
+    def validate():
         _full_clean(community)
         _check_community(actor, community)
-    except ValidationError:
-        for key, value in before.items():  # leave the caller's object as it was
-            setattr(community, key, value)
-        raise
+
+    before = _apply_or_restore(community, values, validate)
     changes = {
         key: [_plain(before[key]), _plain(values[key])]
         for key in values
@@ -221,15 +232,7 @@ def rules_update(*, actor, community: Community, **data) -> CommunityRules:
     values = {key: data[key] for key in RULES_FIELDS if key in data}
     if "rules" in values:
         values["rules"] = clean_rules(values["rules"])
-    before = {key: getattr(rules, key) for key in values}
-    for key, value in values.items():
-        setattr(rules, key, value)
-    try:
-        _full_clean(rules, exclude=["community"])
-    except ValidationError:
-        for key, value in before.items():
-            setattr(rules, key, value)
-        raise
+    before = _apply_or_restore(rules, values, lambda: _full_clean(rules, exclude=["community"]))
     changed = [key for key in values if before[key] != values[key]]
     if "source_template" in data:
         rules.source_template = data["source_template"]
@@ -381,19 +384,15 @@ def tier_save(*, actor, tier: VipTier | None = None, **data) -> VipTier:
     require(actor, "community.manage")
     creating = tier is None
     tier = tier or VipTier(organization=actor.organization)
-    before = {key: getattr(tier, key) for key in TIER_FIELDS}
-    for key in TIER_FIELDS:
-        if key in data:
-            setattr(tier, key, data[key])
-    try:
-        if isinstance(tier.name, str):
-            tier.name = tier.name.strip()
+    values = {key: data[key] for key in TIER_FIELDS if key in data}
+    if isinstance(values.get("name"), str):
+        values["name"] = values["name"].strip()
+
+    def validate():
         _full_clean(tier)
         _check_tier(actor, tier)
-    except ValidationError:
-        for key, value in before.items():
-            setattr(tier, key, value)
-        raise
+
+    _apply_or_restore(tier, values, validate)
     with transaction.atomic():
         tier.save()
         audit.record(
@@ -453,20 +452,10 @@ def points_rules_of(org) -> PointsRules:
 def points_rules_update(*, actor, **data) -> PointsRules:
     require(actor, "community.manage")
     rules = points_rules_of(actor.organization)
-    before = {key: getattr(rules, key) for key in POINTS_FIELDS}
-    for key in POINTS_FIELDS:
-        if key in data:
-            setattr(rules, key, data[key])
-    try:
-        _full_clean(rules)
-    except ValidationError:
-        for key, value in before.items():
-            setattr(rules, key, value)
-        raise
+    values = {key: data[key] for key in POINTS_FIELDS if key in data}
+    before = _apply_or_restore(rules, values, lambda: _full_clean(rules))
     changes = {
-        key: [str(before[key]), str(getattr(rules, key))]
-        for key in POINTS_FIELDS
-        if before[key] != getattr(rules, key)
+        key: [str(before[key]), str(values[key])] for key in values if before[key] != values[key]
     }
     with transaction.atomic():
         rules.updated_at = timezone.now()
@@ -485,10 +474,9 @@ def redemption_item_save(*, actor, item: RedemptionItem | None = None, **data) -
     require(actor, "community.manage")
     creating = item is None
     item = item or RedemptionItem(organization=actor.organization)
-    for key in ["name", "points_cost", "description", "stock", "is_active"]:
-        if key in data:
-            setattr(item, key, data[key])
-    _full_clean(item)
+    fields = ["name", "points_cost", "description", "stock", "is_active"]
+    values = {key: data[key] for key in fields if key in data}
+    _apply_or_restore(item, values, lambda: _full_clean(item))
     with transaction.atomic():
         item.save()
         audit.record(

@@ -3,7 +3,8 @@ queryset, and checks the capability. Subclasses say *what* (model, capability), 
 tenant data is scoped."""
 
 from django.utils import translation
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .scope import reset_current_org, set_current_org
@@ -59,3 +60,27 @@ class TenantViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
 class TenantReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     pass
+
+
+class ServiceSaveMixin:
+    """`create` and `partial_update` through one service function:
+    `save_service(actor=..., **validated)` creates, `save_service(actor=..., <instance_kwarg>=obj,
+    **validated)` updates. Set `save_service = staticmethod(services.thing_save)`."""
+
+    save_service = None
+    instance_kwarg = ""
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = self.save_service(actor=self.actor, **serializer.validated_data)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        obj = self.get_object()
+        serializer = self.get_serializer(obj, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        obj = self.save_service(
+            actor=self.actor, **{self.instance_kwarg: obj}, **serializer.validated_data
+        )
+        return Response(self.get_serializer(obj).data)
