@@ -45,6 +45,7 @@ messages: deps
 	DEBUG=1 $(UV) run python manage.py makemessages -l zh_Hans -l en --no-obsolete \
 		--ignore=var --ignore=.venv --ignore=tests --ignore=bench
 	# English is the source language: its catalogue maps every string to itself.
+	msgattrib --clear-fuzzy --empty -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	msgen --force-po -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
 	DEBUG=1 $(UV) run python manage.py compilemessages --ignore=var --ignore=.venv
 

@@ -73,3 +73,24 @@ def sub_owner_counts(org) -> dict:
         .annotate(n=Count("community", distinct=True, filter=Q(ended_at=None)))
     )
     return {row["user_id"]: row["n"] for row in rows}
+
+
+def dashboard_summary(actor) -> dict:
+    """What the overview page shows about groups: counts by kind, the actor's own groups,
+    sub-owners over the limit (for those who manage staff)."""
+    groups = visible_communities(actor).filter(status="active")
+    by_kind = dict(groups.values_list("kind").annotate(n=Count("pk")).order_by())
+    summary = {"total": sum(by_kind.values()), "by_kind": by_kind, "mine": [], "over_limit": 0}
+    if actor.user is not None:
+        summary["mine"] = list(
+            StaffAssignment.objects.for_org(actor.organization)
+            .filter(user=actor.user, ended_at=None, community__status="active")
+            .select_related("community")
+            .order_by("community__name")[:20]
+        )
+    if can(actor, "community.staff.manage"):
+        limit = actor.organization.sub_owner_community_limit
+        summary["over_limit"] = sum(
+            1 for n in sub_owner_counts(actor.organization).values() if n > limit
+        )
+    return summary

@@ -7,6 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from communities.models import CommunityKind
+from communities.selectors import dashboard_summary
+
 from . import services
 from .filters import AuditLogFilter
 from .forms import (
@@ -45,7 +48,12 @@ class DashboardView(OrgViewMixin, View):
         recent = None
         if can(self.actor, "audit.view"):
             recent = AuditLogEntry.objects.for_org(self.organization)[:8]
-        return render(request, "tenancy/dashboard.html", {"recent_audit": recent})
+        context = {
+            "recent_audit": recent,
+            "groups": dashboard_summary(self.actor),
+            "kinds": dict(CommunityKind.choices),
+        }
+        return render(request, "tenancy/dashboard.html", context)
 
 
 class TeamView(OrgViewMixin, View):

@@ -102,13 +102,13 @@ def test_dashboard_is_usable_on_a_phone(site):
     assert_no_horizontal_overflow()
 
     toggler = page.locator(".navbar-toggler")
-    team_link = page.locator('#main-nav a.nav-link[href="/o/jiankang/team/"]')
+    groups_link = page.locator('#main-nav a.nav-link[href="/o/jiankang/communities/"]')
     expect(toggler).to_be_visible()
-    expect(team_link).to_be_hidden()
+    expect(groups_link).to_be_hidden()
     toggler.click()
     expect(toggler).to_have_attribute("aria-expanded", "true")
     expect(page.locator('#main-nav a.nav-link[href="/o/jiankang/"]')).to_be_visible()
-    expect(team_link).to_be_visible()
+    expect(groups_link).to_be_visible()
     expect(page.locator('#main-nav a.nav-link[href="/o/jiankang/api-keys/"]')).to_be_visible()
     assert_no_horizontal_overflow()
 
