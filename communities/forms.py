@@ -294,6 +294,26 @@ class PointsRulesForm(forms.Form):
     repurchase_multiplier = forms.DecimalField(
         label=_("Repurchase multiplier"), min_value=1, max_value=10, decimal_places=2
     )
+    per_message = forms.IntegerField(label=_("Points per message"), min_value=0, max_value=1000)
+    message_daily_cap = forms.IntegerField(
+        label=_("Points from messages per day at most"), min_value=0, max_value=100000
+    )
+    streak_days = forms.IntegerField(
+        label=_("Check-in streak length for a bonus"), min_value=2, max_value=365
+    )
+    streak_bonus = forms.IntegerField(label=_("Streak bonus points"), min_value=0, max_value=100000)
+    share_daily_cap = forms.IntegerField(
+        label=_("Rewarded shares per day"), min_value=0, max_value=100
+    )
+    invite_min_stay_days = forms.IntegerField(
+        label=_("Invitee must stay (days) before the inviter is credited"),
+        min_value=0,
+        max_value=365,
+    )
+    invites_for_bonus = forms.IntegerField(
+        label=_("Invites for a bonus"), min_value=1, max_value=1000
+    )
+    invite_bonus = forms.IntegerField(label=_("Invite bonus points"), min_value=0, max_value=100000)
 
 
 class RedemptionItemForm(forms.Form):

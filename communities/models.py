@@ -124,7 +124,30 @@ class CommunityRules(TenantModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     announce_removal = models.BooleanField(_("announce removals in the group"), default=True)
+    mute_before_removal = models.BooleanField(
+        _("mute for a day before removal (where the platform supports it)"), default=False
+    )
     source_template = models.CharField(_("template"), max_length=40, blank=True)
+    # Keyword auto-replies: [{"keyword": "1", "reply": "…"}]
+    auto_replies = models.JSONField(_("keyword auto-replies"), default=list, blank=True)
+    # Dormant reminders
+    dormant_after_days = models.PositiveSmallIntegerField(
+        _("dormant after (days of silence)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    reminder_cooldown_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=7, validators=[MinValueValidator(1)]
+    )
+    max_reminders = models.PositiveSmallIntegerField(
+        _("reminders at most"), default=3, validators=[MaxValueValidator(20)]
+    )
+    reminder_template = models.TextField(
+        _("reminder text"),
+        blank=True,
+        default="@{name}，好久没看到你了，最近有没有需要的产品？给你留了一份专属优惠：{offer}",
+    )
+    reminder_offer = models.CharField(_("personal offer"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -238,6 +261,22 @@ class PointsRules(TenantModel):
         default=Decimal("1"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    per_message = models.PositiveIntegerField(_("points per message"), default=0)
+    message_daily_cap = models.PositiveIntegerField(
+        _("points from messages per day at most"), default=10
+    )
+    streak_days = models.PositiveSmallIntegerField(
+        _("check-in streak length for a bonus"), default=7, validators=[MinValueValidator(2)]
+    )
+    streak_bonus = models.PositiveIntegerField(_("streak bonus points"), default=20)
+    share_daily_cap = models.PositiveSmallIntegerField(_("rewarded shares per day"), default=3)
+    invite_min_stay_days = models.PositiveSmallIntegerField(
+        _("invitee must stay (days) before the inviter is credited"), default=3
+    )
+    invites_for_bonus = models.PositiveSmallIntegerField(
+        _("invites for a bonus"), default=5, validators=[MinValueValidator(1)]
+    )
+    invite_bonus = models.PositiveIntegerField(_("invite bonus points"), default=50)
     repurchase_multiplier = models.DecimalField(
         _("repurchase multiplier"),
         max_digits=4,

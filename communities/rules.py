@@ -225,3 +225,28 @@ def render_text(rules_obj, language: str) -> str:
                     % {"n": n}
                 )
         return "\n".join(parts)
+
+
+def clean_auto_replies(replies) -> list[dict]:
+    """[{"keyword": "1", "reply": "…"}]: exact-match keywords, each answered with a text."""
+    if replies in (None, ""):
+        return []
+    if not isinstance(replies, list) or len(replies) > 30:
+        raise ValidationError({"auto_replies": [_("Give at most 30 keyword replies.")]})
+    cleaned, seen = [], set()
+    for item in replies:
+        keyword = item.get("keyword") if isinstance(item, dict) else None
+        reply = item.get("reply") if isinstance(item, dict) else None
+        if not isinstance(keyword, str) or not isinstance(reply, str):
+            raise ValidationError({"auto_replies": [_("Each reply needs a keyword and a text.")]})
+        keyword, reply = keyword.strip(), reply.strip()
+        if not keyword or len(keyword) > 50 or not reply or len(reply) > 1000:
+            raise ValidationError(
+                {"auto_replies": [_("Keywords have 1–50 characters, replies 1–1000.")]}
+            )
+        if "\x00" in keyword + reply:
+            raise ValidationError({"auto_replies": [_("Null characters are not allowed.")]})
+        if keyword not in seen:
+            seen.add(keyword)
+            cleaned.append({"keyword": keyword, "reply": reply})
+    return cleaned

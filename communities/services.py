@@ -26,7 +26,7 @@ from .models import (
     VipTier,
 )
 from .rule_templates import TEMPLATES
-from .rules import clean_rules
+from .rules import clean_auto_replies, clean_rules
 
 COMMUNITY_FIELDS = [
     "name",
@@ -49,6 +49,13 @@ RULES_FIELDS = [
     "warnings_before_removal",
     "warning_expiry_days",
     "announce_removal",
+    "mute_before_removal",
+    "auto_replies",
+    "dormant_after_days",
+    "reminder_cooldown_days",
+    "max_reminders",
+    "reminder_template",
+    "reminder_offer",
 ]
 MAX_TAGS = 20
 
@@ -232,6 +239,8 @@ def rules_update(*, actor, community: Community, **data) -> CommunityRules:
     values = {key: data[key] for key in RULES_FIELDS if key in data}
     if "rules" in values:
         values["rules"] = clean_rules(values["rules"])
+    if "auto_replies" in values:
+        values["auto_replies"] = clean_auto_replies(values["auto_replies"])
     before = _apply_or_restore(rules, values, lambda: _full_clean(rules, exclude=["community"]))
     changed = [key for key in values if before[key] != values[key]]
     if "source_template" in data:
@@ -441,7 +450,21 @@ def evaluate_tier(tiers, *, paid_orders=0, spend=0, points=0, active_days_30=0):
 
 # --- Points rules and redemption catalogue ----------------------------------------------
 
-POINTS_FIELDS = ["checkin", "share", "invite", "per_yuan", "repurchase_multiplier"]
+POINTS_FIELDS = [
+    "checkin",
+    "share",
+    "invite",
+    "per_yuan",
+    "repurchase_multiplier",
+    "per_message",
+    "message_daily_cap",
+    "streak_days",
+    "streak_bonus",
+    "share_daily_cap",
+    "invite_min_stay_days",
+    "invites_for_bonus",
+    "invite_bonus",
+]
 
 
 def points_rules_of(org) -> PointsRules:

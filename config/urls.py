@@ -48,6 +48,7 @@ account_urlpatterns = [
 api_urlpatterns = [
     path("", include("tenancy.api_urls")),
     path("", include("communities.api_urls")),
+    path("", include("integrations.api_urls")),
 ]
 
 urlpatterns = [

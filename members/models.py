@@ -1,1 +1,291 @@
-"""Models of this app arrive with its issue; see DESIGN.md for its scope."""
+"""Members (people), their platform identities, memberships in groups and everything that
+happens to them: raw events, warnings, blocks, check-ins, invites, points."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Platform
+from tenancy.models import TenantModel
+
+
+class Member(TenantModel):
+    """One person. Several platform identities may be linked to it."""
+
+    display_name = models.CharField(_("name"), max_length=120, blank=True)
+    name_card = models.CharField(_("name card"), max_length=120, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tier = models.ForeignKey(
+        "communities.VipTier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tier"),
+    )
+    tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
+    # A cache of the ledger's sum, updated in the same transaction as every ledger row.
+    points_balance = models.IntegerField(_("points"), default=0)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        indexes = [models.Index(fields=["organization", "display_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_balance__gte=0), name="member_points_never_negative"
+            )
+        ]
+
+    def __str__(self):
+        return self.display_name or f"#{self.pk}"
+
+
+class MemberIdentity(TenantModel):
+    """A member as one chat platform knows them."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="identities")
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    external_user_id = models.CharField(_("user id on the platform"), max_length=128)
+    display_name = models.CharField(_("name"), max_length=120, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform", "external_user_id"],
+                name="identity_unique_per_platform",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()}:{self.external_user_id}"
+
+
+class IdentityLink(TenantModel):
+    """History of linking and unlinking identities between members."""
+
+    identity = models.ForeignKey(MemberIdentity, on_delete=models.PROTECT, related_name="+")
+    from_member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    to_member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(
+        max_length=10, choices=[("link", _("linked")), ("unlink", _("unlinked"))]
+    )
+    actor_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class MembershipStatus(models.TextChoices):
+    JOINED = "joined", _("Joined")
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Active")
+    WARNED = "warned", _("Warned")
+    DORMANT = "dormant", _("Dormant")
+    REMOVED = "removed", _("Removed")
+    LEFT = "left", _("Left")
+
+
+PRESENT_STATUSES = [
+    MembershipStatus.JOINED,
+    MembershipStatus.ONBOARDING,
+    MembershipStatus.ACTIVE,
+    MembershipStatus.WARNED,
+    MembershipStatus.DORMANT,
+]
+
+
+class ChurnReason(models.TextChoices):
+    CONTENT = "content_not_useful", _("Content not useful")
+    ADS = "too_many_ads", _("Too many ads")
+    NO_BENEFITS = "no_benefits", _("No benefits")
+    OTHER = "other", _("Other")
+
+
+class Membership(TenantModel):
+    """A member (through one identity) in one group. Rejoining reuses the row; the history
+    of every status lives in MembershipChange."""
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="memberships"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="memberships")
+    identity = models.ForeignKey(MemberIdentity, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.JOINED,
+    )
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    churn_reason = models.CharField(
+        _("reason for leaving"), max_length=30, choices=ChurnReason.choices, blank=True
+    )
+    last_active_at = models.DateTimeField(_("last active"), null=True, blank=True)
+    message_count = models.PositiveIntegerField(_("messages"), default=0)
+    # flood detection: messages in the current window of the group's no_flood rule
+    flood_window_start = models.DateTimeField(null=True, blank=True)
+    flood_count = models.PositiveIntegerField(default=0)
+    # onboarding checklist
+    welcomed_at = models.DateTimeField(_("welcomed"), null=True, blank=True)
+    introduced_at = models.DateTimeField(_("introduced themself"), null=True, blank=True)
+    name_card_ok = models.BooleanField(_("name card valid"), default=False)
+    coupon_issued_at = models.DateTimeField(_("new-member coupon issued"), null=True, blank=True)
+    # dormant reminders
+    dormant_since = models.DateTimeField(_("dormant since"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    last_reminded_at = models.DateTimeField(_("last reminded"), null=True, blank=True)
+    reactivated_at = models.DateTimeField(_("reactivated"), null=True, blank=True)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "community", "identity"], name="membership_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "community", "status"]),
+            models.Index(fields=["organization", "status", "last_active_at"]),
+            models.Index(fields=["organization", "member"]),
+        ]
+
+    def __str__(self):
+        return f"{self.member} @ {self.community_id}"
+
+
+class MembershipChange(TenantModel):
+    """Append-only history of a membership's status."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=300, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "membership", "created_at"])]
+
+
+class RawEvent(TenantModel):
+    """Every event a bot sent, as it came. Append-only; the client event id makes it idempotent."""
+
+    client_event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    batch_id = models.UUIDField()
+    api_key = models.ForeignKey(
+        "tenancy.ApiKey", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, related_name="+")
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "client_event_id"], name="rawevent_idempotent"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "batch_id"]),
+            models.Index(fields=["organization", "member", "occurred_at"]),
+            models.Index(fields=["organization", "community", "type", "occurred_at"]),
+        ]
+
+
+class Warning(TenantModel):  # noqa: A001 - the domain's word
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="warnings")
+    reason = models.CharField(_("reason"), max_length=40)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    actor_label = models.CharField(_("by"), max_length=200)
+
+    class Meta:
+        verbose_name = _("warning")
+        verbose_name_plural = _("warnings")
+        indexes = [models.Index(fields=["organization", "membership", "expires_at"])]
+
+
+class Block(TenantModel):
+    """The org-wide block list (a member removed for ads). Lifted, never deleted."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="blocks")
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("blocked"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    actor_label = models.CharField(_("by"), max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "member"],
+                condition=Q(lifted_at=None),
+                name="block_one_active_per_member",
+            )
+        ]
+
+
+class CheckIn(TenantModel):
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()  # the organization's local day
+    streak = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership", "day"], name="checkin_once_a_day"
+            )
+        ]
+
+
+class Invite(TenantModel):
+    """Someone invited someone into a group. Credited once the invitee has stayed long enough."""
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="+"
+    )
+    inviter = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    invitee = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    credited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "community", "invitee"], name="invite_once_per_invitee"
+            )
+        ]
+
+
+class PointsEntry(TenantModel):
+    """The points ledger: append-only. A member's balance is the sum of their entries."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_entries")
+    delta = models.IntegerField()
+    reason = models.CharField(max_length=30)
+    detail = models.CharField(max_length=200, blank=True)
+    day = models.DateField()  # the organization's local day, for daily caps
+    created_at = models.DateTimeField(default=timezone.now)
+    actor_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "member", "reason", "day"])]

@@ -25,6 +25,10 @@ slug_validator = RegexValidator(
 )
 
 
+def default_group_limits() -> dict:
+    return {"general": 1, "category": 1}
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in to the dashboard. Logs in with an email address."""
 
@@ -73,6 +77,17 @@ class Organization(models.Model):
         _("communities per sub-owner"),
         default=4,
         help_text=_("Warn when a sub-owner runs more groups than this."),
+    )
+    # How many groups of a kind one member may join before staff are alerted (seed 004: one
+    # general and one category group).
+    group_limits = models.JSONField(
+        _("groups of a kind per member"), default=default_group_limits, blank=True
+    )
+    remove_blocked_on_join = models.BooleanField(
+        _("remove blocked members at once when they join another group"), default=False
+    )
+    store_message_text = models.BooleanField(
+        _("keep message text (otherwise it is only used for rule checks)"), default=False
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -119,6 +119,8 @@ def test_other_orgs_api_object_is_404(route, org_a, org_b, b_markers):
 @pytest.mark.parametrize("route", API_LIST_ROUTES, ids=_ids(API_LIST_ROUTES))
 def test_api_lists_show_no_other_org_data(route, org_a, org_b, b_markers):
     response = org_a.api_client().get(_url(route, None, org_a))
+    if response.status_code == 405:  # write-only (e.g. event ingestion): nothing to list
+        return
     assert response.status_code == 200
     body = response.content.decode()
     for marker in b_markers:

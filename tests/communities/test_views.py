@@ -186,6 +186,14 @@ def test_points_page(org_a):
         "invite": 10,
         "per_yuan": "1.00",
         "repurchase_multiplier": "2.00",
+        "per_message": 1,
+        "message_daily_cap": 10,
+        "streak_days": 7,
+        "streak_bonus": 20,
+        "share_daily_cap": 3,
+        "invite_min_stay_days": 3,
+        "invites_for_bonus": 5,
+        "invite_bonus": 50,
     }
     assert client.post(url, data).status_code == 302
     assert client.post(url, {**data, "repurchase_multiplier": "0.5"}).status_code == 400

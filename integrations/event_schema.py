@@ -1,0 +1,188 @@
+"""The events bots send, validated with msgspec (a DRF serializer per event would dominate the
+ingestion path). `parse_batch` keeps the valid events and explains each rejected one."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+from django.utils.translation import gettext as _
+
+from communities.models import Platform
+
+MAX_BATCH = 1000
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+ShortText = Annotated[str, msgspec.Meta(max_length=120)]
+PlatformName = Literal[tuple(Platform.values)]  # type: ignore[valid-type]
+
+
+def _check_money(value: Decimal, field: str) -> None:
+    if not value.is_finite() or value < 0 or value > 100_000_000:
+        raise ValueError(f"{field} must be between 0 and 100000000")
+    if value.as_tuple().exponent < -2:
+        raise ValueError(f"{field} has at most 2 decimal places")
+
+
+class _Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    occurred_at: datetime
+    platform: PlatformName = "wechat"
+    community: Id
+    user: Id
+    display_name: ShortText = ""
+    name_card: ShortText = ""
+
+
+class MemberJoined(_Base, tag="member.joined"):
+    invited_by: Id | None = None
+
+
+class MemberLeft(_Base, tag="member.left"):
+    reason: Literal["content_not_useful", "too_many_ads", "no_benefits", "other", ""] = ""
+
+
+class MessagePosted(_Base, tag="message.posted"):
+    kind: Literal["text", "image", "link", "other"] = "text"
+    length: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 0
+    has_link: bool = False
+    links: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=500)]], msgspec.Meta(max_length=20)
+    ] = []
+    text: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+
+
+class MemberCheckedIn(_Base, tag="member.checked_in"):
+    pass
+
+
+class ContentShared(_Base, tag="content.shared"):
+    url: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class MemberInvited(_Base, tag="member.invited"):
+    invitee: Id
+
+
+class OrderItem(msgspec.Struct, forbid_unknown_fields=False):
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    sku: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    price: Decimal = Decimal("0")
+
+    def __post_init__(self):
+        _check_money(self.price, "price")
+
+
+class OrderPlaced(_Base, tag="order.placed"):
+    order_id: Id
+    amount: Decimal
+    items: Annotated[list[OrderItem], msgspec.Meta(max_length=200)] = []
+
+    def __post_init__(self):
+        _check_money(self.amount, "amount")
+
+
+class OrderRefunded(_Base, tag="order.refunded"):
+    order_id: Id
+    amount: Decimal | None = None
+
+    def __post_init__(self):
+        if self.amount is not None:
+            _check_money(self.amount, "amount")
+
+
+Event = (
+    MemberJoined
+    | MemberLeft
+    | MessagePosted
+    | MemberCheckedIn
+    | ContentShared
+    | MemberInvited
+    | OrderPlaced
+    | OrderRefunded
+)
+EVENT_TYPES = [cls.__struct_config__.tag for cls in Event.__args__]
+
+_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+_MESSAGES = [
+    (re.compile(r"^Object missing required field `(\w+)`"), lambda m: _("This field is required.")),
+    (
+        re.compile(r"^Expected `(.+?)`, got `(\w+)`"),
+        lambda m: (
+            _("Expected %(expected)s, got %(got)s.") % {"expected": m.group(1), "got": m.group(2)}
+        ),
+    ),
+    (
+        re.compile(r"^Expected `(.+?)`"),
+        lambda m: _("Expected %(expected)s.") % {"expected": m.group(1)},
+    ),
+    (
+        re.compile(r"^Invalid value '(.*)'"),
+        lambda m: _("“%(value)s” is not one of the allowed values.") % {"value": m.group(1)[:50]},
+    ),
+    (re.compile(r"^(\w+) must be between"), lambda m: _("Must be between 0 and 100000000.")),
+    (
+        re.compile(r"^(\w+) has at most 2 decimal places"),
+        lambda m: _("Use at most 2 decimal places."),
+    ),
+]
+
+
+def _field_error(exc: msgspec.ValidationError) -> dict[str, list[str]]:
+    """msgspec's message, turned into {field: [translated message]}."""
+    raw = str(exc)
+    match = _PATH.search(raw)
+    field = match.group(1) if match else ""
+    message = _PATH.sub("", raw)
+    if message.startswith("Object missing required field"):
+        field = ".".join(filter(None, [field, message.split("`")[1]]))
+    for pattern, translate in _MESSAGES:
+        found = pattern.match(message)
+        if found:
+            if not field and pattern.pattern.startswith("^(\\w+)"):
+                field = found.group(1)
+            return {field or "non_field_errors": [str(translate(found))]}
+    return {field or "non_field_errors": [_("Invalid value.")]}
+
+
+def parse_batch(raw) -> tuple[list, list[dict]]:
+    """(valid events with their index, rejected [{"index", "errors"}]). Raises ValueError when
+    the body itself is not a list of at most MAX_BATCH events."""
+    if not isinstance(raw, list):
+        raise ValueError(_("Send a JSON array of events, or an object with an “events” array."))
+    if len(raw) > MAX_BATCH:
+        raise ValueError(_("At most %(n)s events per request.") % {"n": MAX_BATCH})
+    valid, rejected, seen = [], [], set()
+    for index, item in enumerate(raw):
+        try:
+            event = msgspec.convert(item, Event, strict=False)
+        except msgspec.ValidationError as exc:
+            rejected.append({"index": index, "errors": _field_error(exc)})
+            continue
+        if event.occurred_at.tzinfo is None:
+            rejected.append(
+                {
+                    "index": index,
+                    "errors": {"occurred_at": [_("Give a time zone (e.g. +08:00 or Z).")]},
+                }
+            )
+            continue
+        if "\x00" in msgspec.json.encode(event).decode():
+            rejected.append(
+                {
+                    "index": index,
+                    "errors": {"non_field_errors": [_("Null characters are not allowed.")]},
+                }
+            )
+            continue
+        if event.id in seen:  # the same id twice in one batch: the second is a duplicate
+            valid.append((index, None))
+            continue
+        seen.add(event.id)
+        valid.append((index, event))
+    return valid, rejected
