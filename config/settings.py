@@ -139,7 +139,23 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The beat schedule is static and small; each app adds its jobs here as they arrive.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "members-dormant-scan": {
+        "task": "members.tasks.fan_out",
+        "schedule": timedelta(hours=1),
+        "args": ["scan_dormant"],
+    },
+    "members-credit-invites": {
+        "task": "members.tasks.fan_out",
+        "schedule": timedelta(hours=1),
+        "args": ["credit_invites"],
+    },
+    "members-evaluate-tiers": {
+        "task": "members.tasks.fan_out",
+        "schedule": timedelta(days=1),
+        "args": ["evaluate_tiers"],
+    },
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "tenancy.User"

@@ -13,6 +13,7 @@ class ActionKind(models.TextChoices):
     WARN = "member.warn", _("Warn a member")
     REMOVE = "member.remove", _("Remove a member")
     REMIND = "member.remind", _("Remind a dormant member")
+    INVITE_BACK = "member.invite_back", _("Invite a reinstated member back")
     REPLY = "post.reply", _("Reply to a message")
     PUBLISH = "post.publish", _("Publish a post")
     ANNOUNCE = "group.announce", _("Announce in the group")

@@ -289,3 +289,31 @@ class PointsEntry(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "member", "reason", "day"])]
+
+
+class ImportJob(TenantModel):
+    """A CSV import of members, run in the background with progress and a per-row error report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(max_length=200)
+    content = models.TextField()  # the uploaded CSV (at most a few MB); kept for re-runs
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_rows = models.PositiveIntegerField(default=0)
+    updated_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": n, "errors": {...}}]
+    created_by = models.ForeignKey(
+        "tenancy.User", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -57,6 +57,15 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
             raise TenantScopeError(f"{self.model.__name__} bulk-created without an organization")
         return super().get_queryset().bulk_create(objs, *args, **kwargs)
 
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        """Updating known rows needs no scope; the update is still confined to their orgs."""
+        objs = list(objs)
+        org_ids = {obj.organization_id for obj in objs}
+        if None in org_ids:
+            raise TenantScopeError(f"{self.model.__name__} bulk-updated without an organization")
+        qs = super().get_queryset().filter(organization_id__in=org_ids)
+        return qs.bulk_update(objs, fields, *args, **kwargs)
+
 
 def _organization_id_of(instance):
     """The organization a related manager's parent belongs to (None if it is not a tenant row:

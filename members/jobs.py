@@ -1,0 +1,258 @@
+"""Scheduled work on memberships: dormant scan and reminders, invite credits, tier promotion.
+
+Set-based: the dormant scan is UPDATE statements (one per distinct `dormant_after_days`), its
+history an INSERT … SELECT; reminders and credits stream in chunks. Safe to run twice at once:
+every step is a guarded state transition, so a second run finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from communities.models import CommunityRules, PointsRules, VipTier
+from communities.services import evaluate_tier
+from integrations.models import Action, ActionKind
+
+from .enforcement import post_points
+from .models import Invite, Member, Membership, MembershipStatus, PointsEntry
+
+S = MembershipStatus
+AWAKE = [S.JOINED, S.ONBOARDING, S.ACTIVE, S.WARNED]
+CHUNK = 2000
+
+
+def mark_dormant(org, now=None) -> int:
+    """Members silent for their group's `dormant_after_days` become dormant."""
+    now = now or timezone.now()
+    marked = 0
+    days_by_group = dict(
+        CommunityRules.objects.for_org(org).values_list("community_id", "dormant_after_days")
+    )
+    groups_by_days: dict = {}
+    for community_id, days in days_by_group.items():
+        groups_by_days.setdefault(days, []).append(community_id)
+    for days, community_ids in groups_by_days.items():
+        cutoff = now - timedelta(days=days)
+        due = (
+            Membership.objects.for_org(org)
+            .filter(community_id__in=community_ids, status__in=AWAKE)
+            .filter(Q(last_active_at__lt=cutoff) | Q(last_active_at=None, joined_at__lt=cutoff))
+        )
+        with transaction.atomic():
+            _record_history(due, S.DORMANT, now)
+            marked += due.update(status=S.DORMANT, dormant_since=now)
+    return marked
+
+
+def _record_history(queryset, to_status, now) -> None:
+    """INSERT … SELECT: one MembershipChange row per membership in `queryset`, no Python loop."""
+    from .models import MembershipChange
+
+    ids_sql, ids_params = queryset.values("pk").query.sql_with_params()
+    changes, memberships = MembershipChange._meta.db_table, Membership._meta.db_table
+    sql = (
+        f"INSERT INTO {changes} (organization_id, membership_id, from_status, to_status, "  # noqa: S608
+        f"reason, actor_label, created_at) SELECT organization_id, id, status, %s, %s, %s, %s "
+        f"FROM {memberships} WHERE id IN ({ids_sql})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [to_status, "silent", "dormant scan", now, *ids_params])
+
+
+def send_reminders(org, now=None) -> int:
+    """One reminder per dormant member who is due one (cooldown, maximum), as outbox rows."""
+    now = now or timezone.now()
+    sent = 0
+    rules = {r.community_id: r for r in CommunityRules.objects.for_org(org)}
+    for community_id, rule in rules.items():
+        if rule.max_reminders == 0:
+            continue
+        due = (
+            Membership.objects.for_org(org)
+            .filter(
+                community_id=community_id, status=S.DORMANT, reminders_sent__lt=rule.max_reminders
+            )
+            .filter(
+                Q(last_reminded_at=None)
+                | Q(last_reminded_at__lt=now - timedelta(days=rule.reminder_cooldown_days))
+            )
+            .select_related("identity", "member", "community")
+        )
+        while True:
+            with transaction.atomic():
+                batch = list(due.select_for_update(skip_locked=True).order_by("pk")[:CHUNK])
+                if not batch:
+                    break
+                actions = [_reminder(org, rule, m) for m in batch]
+                Action.objects.bulk_create(actions)
+                Membership.objects.for_org(org).filter(pk__in=[m.pk for m in batch]).update(
+                    reminders_sent=F("reminders_sent") + 1, last_reminded_at=now
+                )
+                sent += len(batch)
+    return sent
+
+
+def _reminder(org, rule, membership) -> Action:
+    name = membership.identity.display_name or membership.member.display_name
+    text = (
+        (rule.reminder_template or "")
+        .replace("{name}", name)
+        .replace("{offer}", rule.reminder_offer)
+    )
+    community = membership.community
+    return Action(
+        organization=org,
+        kind=ActionKind.REMIND,
+        community=community,
+        member=membership.member,
+        payload={
+            "text": text,
+            "user_external_id": membership.identity.external_user_id,
+            "display_name": name,
+            "community_external_id": community.external_id,
+            "platform": community.platform,
+            "reminder": membership.reminders_sent + 1,
+        },
+    )
+
+
+def credit_invites(org, now=None) -> int:
+    """Credit inviters whose invitee is still in the group after the minimum stay."""
+    now = now or timezone.now()
+    rules = PointsRules.objects.for_org(org).first() or PointsRules(organization=org)
+    cutoff = now - timedelta(days=rules.invite_min_stay_days)
+    credited = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Invite.objects.for_org(org)
+                .select_for_update(skip_locked=True)
+                .filter(credited_at=None, invited_at__lt=cutoff)
+                .order_by("pk")[:CHUNK]
+            )
+            if not batch:
+                break
+            staying = set(
+                Membership.objects.for_org(org)
+                .filter(status__in=[*AWAKE, S.DORMANT], joined_at__lte=cutoff)
+                .filter(
+                    Q(
+                        *[Q(community_id=i.community_id, member_id=i.invitee_id) for i in batch],
+                        _connector=Q.OR,
+                    )
+                )
+                .values_list("community_id", "member_id")
+            )
+            good = [i for i in batch if (i.community_id, i.invitee_id) in staying]
+            Invite.objects.for_org(org).filter(pk__in=[i.pk for i in good]).update(credited_at=now)
+            # invites that did not stay: closed without credit (join-and-leave farming)
+            Invite.objects.for_org(org).filter(
+                pk__in=[i.pk for i in batch if i not in good]
+            ).update(credited_at=now)
+            entries = _invite_points(org, rules, good, now)
+            post_points(org, entries)
+            credited += len(good)
+    return credited
+
+
+def _invite_points(org, rules, invites, now) -> list:
+    day = now.astimezone(org.tzinfo).date()
+    entries = []
+    totals = dict(
+        Invite.objects.for_org(org)
+        .filter(inviter_id__in={i.inviter_id for i in invites}, credited_at__isnull=False)
+        .exclude(pk__in=[i.pk for i in invites])
+        .values("inviter_id")
+        .annotate(n=Count("pk"))
+        .values_list("inviter_id", "n")
+    )
+    for invite in invites:
+        if rules.invite:
+            entries.append(
+                PointsEntry(
+                    organization=org,
+                    member_id=invite.inviter_id,
+                    delta=rules.invite,
+                    reason="invite",
+                    detail=str(invite.invitee_id),
+                    day=day,
+                    created_at=now,
+                )
+            )
+        totals[invite.inviter_id] = totals.get(invite.inviter_id, 0) + 1
+        if totals[invite.inviter_id] % rules.invites_for_bonus == 0 and rules.invite_bonus:
+            entries.append(
+                PointsEntry(
+                    organization=org,
+                    member_id=invite.inviter_id,
+                    delta=rules.invite_bonus,
+                    reason="invite_bonus",
+                    day=day,
+                    created_at=now,
+                )
+            )
+    return entries
+
+
+def evaluate_tiers(org, now=None) -> int:
+    """Promote and demote members by the tiers' conditions (nightly). Manual tiers and members
+    inside their tier's hold period are left alone. Returns how many changed."""
+    now = now or timezone.now()
+    tiers = list(VipTier.objects.for_org(org).filter(is_active=True))
+    if not tiers:
+        return 0
+    since = now - timedelta(days=30)
+    changed = 0
+    members = (
+        Member.objects.for_org(org)
+        .annotate(
+            paid_orders=Count("orders", filter=Q(orders__status="placed"), distinct=True),
+            spend=Sum("orders__amount", filter=Q(orders__status="placed")),
+        )
+        .select_related("tier")
+        .order_by("pk")
+    )
+    active_days = _active_days(org, since)
+    for start in range(0, 10**9, CHUNK):
+        batch = list(members[start : start + CHUNK])
+        if not batch:
+            break
+        updates = []
+        for member in batch:
+            current = member.tier
+            if current is not None and current.manual_only:
+                continue
+            held = (
+                current is not None
+                and member.tier_since
+                and now - member.tier_since < timedelta(days=current.hold_days)
+            )
+            best = evaluate_tier(
+                tiers,
+                paid_orders=member.paid_orders,
+                spend=member.spend or 0,
+                points=member.points_balance,
+                active_days_30=active_days.get(member.pk, 0),
+            )
+            if best != current and not (held and (best is None or best.rank < current.rank)):
+                member.tier, member.tier_since = best, now
+                updates.append(member)
+        Member.objects.bulk_update(updates, ["tier", "tier_since"])
+        changed += len(updates)
+    return changed
+
+
+def _active_days(org, since) -> dict:
+    from .models import CheckIn
+
+    return dict(
+        CheckIn.objects.for_org(org)
+        .filter(created_at__gte=since)
+        .values("member_id")
+        .annotate(n=Count("day", distinct=True))
+        .values_list("member_id", "n")
+    )

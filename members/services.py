@@ -1,0 +1,327 @@
+"""State changes staff make by hand: warn, remove, revoke, reinstate, unblock, link identities,
+adjust and redeem points, tick the onboarding checklist. Each is atomic and audited."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import CommunityRules, RedemptionItem
+from integrations import outbox
+from integrations.models import ActionKind
+from tenancy import audit
+from tenancy.permissions import require
+
+from .enforcement import BatchProcessor, post_points
+from .models import (
+    Block,
+    IdentityLink,
+    Member,
+    MemberIdentity,
+    Membership,
+    MembershipChange,
+    MembershipStatus,
+    PointsEntry,
+    Warning,
+)
+
+S = MembershipStatus
+
+
+def _reason(text) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"reason": [_("Give a reason.")]})
+    if len(text) > 300 or "\x00" in text:
+        raise ValidationError({"reason": [_("Use at most 300 characters.")]})
+    return text
+
+
+def _processor(actor, membership) -> BatchProcessor:
+    """The ingestion path's enforcement, for one membership (so the policy lives in one place)."""
+    org = actor.organization
+    community, identity = membership.community, membership.identity
+    return BatchProcessor(
+        organization=org,
+        actor=actor,
+        communities={(community.platform, community.external_id): community},
+        identities={(identity.platform, identity.external_user_id): identity},
+        memberships={(community.pk, identity.pk): membership},
+        newly_created=set(),
+        rules={
+            r.community_id: r
+            for r in CommunityRules.objects.for_org(org).filter(community=community)
+        },
+        points_rules=None,
+        active_warnings={membership.pk: _active_warnings(membership).count()},
+        blocked=set(
+            Block.objects.for_org(org)
+            .filter(member=membership.member, lifted_at=None)
+            .values_list("member_id", flat=True)
+        ),
+        groups_by_kind={},
+        last_checkins={},
+        orders={},
+        order_counts={},
+        points_today={},
+    )
+
+
+def _active_warnings(membership):
+    return Warning.objects.for_org(membership.organization).filter(
+        membership=membership, revoked_at=None, expires_at__gt=timezone.now()
+    )
+
+
+def _locked(actor, membership) -> Membership:
+    return (
+        Membership.objects.for_org(actor.organization)
+        .select_for_update()
+        .select_related("community", "identity", "member", "member__tier")
+        .get(pk=membership.pk)
+    )
+
+
+def member_warn(*, actor, membership, reason) -> Membership:
+    """Warn by hand. At the group's threshold this removes the member, as an automatic breach
+    would."""
+    require(actor, "member.warn", membership.community)
+    reason = _reason(reason)
+    with transaction.atomic():
+        membership = _locked(actor, membership)
+        if membership.status in (S.REMOVED, S.LEFT):
+            raise ValidationError(_("This member is no longer in the group."))
+        processor = _processor(actor, membership)
+        processor._warn(
+            membership, membership.community, membership.identity, "manual", reason, timezone.now()
+        )
+        processor.flush()
+        audit.record(actor=actor, action="member.warn", obj=membership, summary=reason)
+    return membership
+
+
+def member_remove(*, actor, membership, reason, block=False) -> Membership:
+    require(actor, "member.remove", membership.community)
+    reason = _reason(reason)
+    with transaction.atomic():
+        membership = _locked(actor, membership)
+        if membership.status in (S.REMOVED, S.LEFT):
+            raise ValidationError(_("This member is no longer in the group."))
+        processor = _processor(actor, membership)
+        processor._remove(
+            membership,
+            membership.community,
+            membership.identity,
+            "ads" if block else "manual",
+            reason,
+            timezone.now(),
+        )
+        processor.flush()
+        audit.record(actor=actor, action="member.remove", obj=membership, summary=reason)
+    return membership
+
+
+def warning_revoke(*, actor, warning) -> Warning:
+    membership = warning.membership
+    require(actor, "member.warn", membership.community)
+    if warning.revoked_at is not None:
+        raise ValidationError(_("This warning is already revoked."))
+    with transaction.atomic():
+        warning.revoked_at = timezone.now()
+        warning.save(update_fields=["revoked_at"])
+        membership = _locked(actor, membership)
+        if membership.status == S.WARNED and not _active_warnings(membership).exists():
+            _change(actor, membership, S.ACTIVE, _("warning revoked"))
+        audit.record(
+            actor=actor, action="member.warning_revoke", obj=membership, summary=warning.detail
+        )
+    return warning
+
+
+def member_reinstate(*, actor, membership, reason="") -> Membership:
+    """Undo a removal: the member may come back; the bot is asked to invite them again."""
+    require(actor, "member.remove", membership.community)
+    with transaction.atomic():
+        membership = _locked(actor, membership)
+        if membership.status != S.REMOVED:
+            raise ValidationError(_("Only a removed member can be reinstated."))
+        membership.left_at = None
+        _change(actor, membership, S.ACTIVE, reason or _("reinstated"))
+        membership.save(update_fields=["left_at"])
+        _active_warnings(membership).update(revoked_at=timezone.now())
+        outbox.enqueue(
+            organization=actor.organization,
+            kind=ActionKind.INVITE_BACK,
+            community=membership.community,
+            member=membership.member,
+            user_external_id=membership.identity.external_user_id,
+            display_name=membership.member.display_name,
+        )
+        audit.record(actor=actor, action="member.reinstate", obj=membership, summary=reason)
+    return membership
+
+
+def block_lift(*, actor, block) -> Block:
+    require(actor, "member.remove")
+    if block.lifted_at is not None:
+        raise ValidationError(_("This block is already lifted."))
+    with transaction.atomic():
+        block.lifted_at = timezone.now()
+        block.save(update_fields=["lifted_at"])
+        audit.record(actor=actor, action="member.unblock", obj=block.member)
+    return block
+
+
+def _change(actor, membership, status, reason) -> None:
+    MembershipChange.objects.create(
+        organization=actor.organization,
+        membership=membership,
+        from_status=membership.status,
+        to_status=status,
+        reason=reason[:300],
+        actor_label=str(actor.label)[:200],
+    )
+    membership.status = status
+    membership.save(update_fields=["status"])
+
+
+def onboarding_mark(*, actor, membership, step) -> Membership:
+    """Tick an onboarding step by hand: "introduced" or "coupon"."""
+    require(actor, "member.edit", membership.community)
+    fields = {"introduced": "introduced_at", "coupon": "coupon_issued_at"}
+    if step not in fields:
+        raise ValidationError(_("Unknown onboarding step."))
+    with transaction.atomic():
+        setattr(membership, fields[step], timezone.now())
+        membership.save(update_fields=[fields[step]])
+        audit.record(actor=actor, action=f"member.onboarding_{step}", obj=membership)
+    return membership
+
+
+def member_update(*, actor, member, tags=None, notes=None) -> Member:
+    require(actor, "member.edit")
+    changes = {}
+    if tags is not None:
+        from communities.services import clean_tags
+
+        changes["tags"] = clean_tags(tags)
+    if notes is not None:
+        if len(notes) > 5000 or "\x00" in notes:
+            raise ValidationError({"notes": [_("Use at most 5000 characters.")]})
+        changes["notes"] = notes
+    with transaction.atomic():
+        for key, value in changes.items():
+            setattr(member, key, value)
+        member.save(update_fields=list(changes) or None)
+        audit.record(actor=actor, action="member.update", obj=member, summary=", ".join(changes))
+    return member
+
+
+# --- identities -------------------------------------------------------------------------------
+
+
+def identity_link(*, actor, identity, to_member) -> Member:
+    """Move an identity (and its memberships, orders stay with their member) to another member:
+    the same person on two platforms."""
+    require(actor, "member.edit")
+    if identity.member_id == to_member.pk:
+        raise ValidationError(_("This identity already belongs to that member."))
+    if to_member.organization_id != actor.organization.pk:
+        raise ValidationError(_("That object belongs to another organization."))
+    return _move_identity(actor, identity, to_member, "link")
+
+
+def identity_unlink(*, actor, identity) -> Member:
+    """Give an identity its own member again (history kept)."""
+    require(actor, "member.edit")
+    org = actor.organization
+    if MemberIdentity.objects.for_org(org).filter(member_id=identity.member_id).count() < 2:
+        raise ValidationError(_("A member's only identity cannot be unlinked."))
+    with transaction.atomic():
+        new_member = Member.objects.create(
+            organization=org, display_name=identity.display_name or identity.external_user_id
+        )
+        return _move_identity(actor, identity, new_member, "unlink")
+
+
+def _move_identity(actor, identity, to_member, action) -> Member:
+    org = actor.organization
+    with transaction.atomic():
+        from_member = identity.member
+        IdentityLink.objects.create(
+            organization=org,
+            identity=identity,
+            from_member=from_member,
+            to_member=to_member,
+            action=action,
+            actor_label=str(actor.label)[:200],
+        )
+        MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
+        Membership.objects.for_org(org).filter(identity=identity).update(member=to_member)
+        identity.member = to_member
+        audit.record(
+            actor=actor,
+            action=f"member.identity_{action}",
+            obj=to_member,
+            summary=f"{identity} : #{from_member.pk} → #{to_member.pk}",
+        )
+    return to_member
+
+
+# --- points --------------------------------------------------------------------------------
+
+
+def points_adjust(*, actor, member, delta: int, reason) -> PointsEntry:
+    require(actor, "member.points.adjust")
+    reason = _reason(reason)
+    if not isinstance(delta, int) or delta == 0 or abs(delta) > 1_000_000:
+        raise ValidationError({"delta": [_("Give a whole number of points, not zero.")]})
+    with transaction.atomic():
+        locked = Member.objects.for_org(actor.organization).select_for_update().get(pk=member.pk)
+        if locked.points_balance + delta < 0:
+            raise ValidationError({"delta": [_("The balance cannot go below zero.")]})
+        entry = _ledger(actor, locked, delta, "adjust", reason)
+        audit.record(
+            actor=actor, action="points.adjust", obj=locked, summary=f"{delta:+d} {reason}"
+        )
+    return entry
+
+
+def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
+    """Exchange points for a reward. Concurrent redemptions never overdraw the balance or the
+    stock: the member row is locked and the stock decremented with a guarded UPDATE."""
+    require(actor, "member.points.adjust")
+    if not item.is_active:
+        raise ValidationError(_("This reward is paused."))
+    with transaction.atomic():
+        locked = Member.objects.for_org(actor.organization).select_for_update().get(pk=member.pk)
+        if locked.points_balance < item.points_cost:
+            raise ValidationError(_("Not enough points."))
+        if item.stock is not None:
+            taken = (
+                RedemptionItem.objects.for_org(actor.organization)
+                .filter(pk=item.pk, stock__gte=1)
+                .update(stock=F("stock") - 1)
+            )
+            if not taken:
+                raise ValidationError(_("This reward is out of stock."))
+        entry = _ledger(actor, locked, -item.points_cost, "redeem", item.name)
+        audit.record(actor=actor, action="points.redeem", obj=locked, summary=item.name)
+    return entry
+
+
+def _ledger(actor, member, delta, reason, detail) -> PointsEntry:
+    entry = PointsEntry(
+        organization=actor.organization,
+        member=member,
+        delta=delta,
+        reason=reason,
+        detail=detail[:200],
+        day=timezone.now().astimezone(actor.organization.tzinfo).date(),
+        actor_label=str(actor.label)[:200],
+    )
+    post_points(actor.organization, [entry])
+    return entry

@@ -1,0 +1,130 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from communities import services as community_services
+from communities.models import VipTier
+from integrations.models import Action
+from members import jobs
+from members.models import Invite, Member, Membership, MembershipChange, PointsEntry
+
+from .conftest import T0, ev
+
+
+def _m(org, user="u1"):
+    return Membership.objects.for_org(org).get(identity__external_user_id=user)
+
+
+def test_dormant_scan_and_reminders_with_cooldown(org_a, group, post):
+    post([ev("member.joined"), ev("message.posted", at=1), ev("message.posted", user="u2", at=1)])
+    now = T0 + timedelta(days=15)
+    post([ev("message.posted", user="u2", at=15 * 24 * 60 - 60)])  # u2 spoke yesterday
+    assert jobs.mark_dormant(org_a.org, now=now) == 1
+    membership = _m(org_a.org)
+    assert membership.status == "dormant"
+    assert (
+        MembershipChange.objects.for_org(org_a.org)
+        .filter(membership=membership, to_status="dormant")
+        .exists()
+    )
+    assert jobs.mark_dormant(org_a.org, now=now) == 0  # idempotent
+    assert jobs.send_reminders(org_a.org, now=now) == 1
+    remind = Action.objects.for_org(org_a.org).get(kind="member.remind")
+    assert "好久没看到你了" in remind.payload["text"]
+    assert jobs.send_reminders(org_a.org, now=now + timedelta(days=1)) == 0  # cooldown
+    assert jobs.send_reminders(org_a.org, now=now + timedelta(days=8)) == 1
+    assert jobs.send_reminders(org_a.org, now=now + timedelta(days=16)) == 1
+    assert jobs.send_reminders(org_a.org, now=now + timedelta(days=30)) == 0  # at most 3
+    # active again within 7 days of a reminder: reactivated
+    post([ev("message.posted", at=int((timedelta(days=15 + 16 + 2)).total_seconds() // 60))])
+    membership.refresh_from_db()
+    assert membership.status == "active" and membership.reactivated_at
+
+
+def test_invites_are_credited_only_if_the_invitee_stays(org_a, group, post):
+    post(
+        [
+            ev("member.joined", user="host"),
+            ev("member.joined", user="stays", at=1, invited_by="host"),
+            ev("member.joined", user="leaves", at=1, invited_by="host"),
+            ev("member.left", user="leaves", at=60),
+        ]
+    )
+    assert jobs.credit_invites(org_a.org, now=T0 + timedelta(days=1)) == 0  # too early
+    assert jobs.credit_invites(org_a.org, now=T0 + timedelta(days=4)) == 1
+    host = Member.objects.for_org(org_a.org).get(identities__external_user_id="host")
+    assert PointsEntry.objects.for_org(org_a.org).filter(member=host, reason="invite").count() == 1
+    assert not Invite.objects.for_org(org_a.org).filter(credited_at=None).exists()
+
+
+def test_tiers_promote_and_respect_manual_tiers(org_a, group, post):
+    actor = org_a.actor()
+    community_services.tier_save(actor=actor, name="普通", rank=1)
+    community_services.tier_save(actor=actor, name="高级", rank=2, min_paid_orders=2)
+    post(
+        [
+            ev("order.placed", order_id="a", amount=10),
+            ev("order.placed", order_id="b", amount=10, at=1),
+        ]
+    )
+    assert jobs.evaluate_tiers(org_a.org) >= 1
+    member = Member.objects.for_org(org_a.org).get(identities__external_user_id="u1")
+    assert member.tier.name == "高级"
+    manual = community_services.tier_save(actor=actor, name="核心", rank=3, manual_only=True)
+    Member.objects.for_org(org_a.org).filter(pk=member.pk).update(tier=manual)
+    jobs.evaluate_tiers(org_a.org)
+    member.refresh_from_db()
+    assert member.tier == manual
+    assert VipTier.objects.for_org(org_a.org).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_send_each_reminder_once():
+    from tenancy.services import organization_create
+
+    org = organization_create(name="并发", slug="conc", owner_email="c@example.com")
+    community = community_services.community_create(
+        actor=__import__("tenancy.actors", fromlist=["Actor"]).Actor.system(org),
+        name="g",
+        external_id="g",
+    )
+    from members.models import MemberIdentity
+
+    rows = []
+    for i in range(300):
+        member = Member.objects.create(organization=org, display_name=f"m{i}")
+        identity = MemberIdentity.objects.create(
+            organization=org, member=member, platform="wechat", external_user_id=f"m{i}"
+        )
+        rows.append(
+            Membership(
+                organization=org,
+                community=community,
+                member=member,
+                identity=identity,
+                status="dormant",
+                last_active_at=timezone.now() - timedelta(days=40),
+            )
+        )
+    Membership.objects.bulk_create(rows)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        barrier.wait()
+        try:
+            results.append(jobs.send_reminders(org))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 300
+    assert Action.objects.for_org(org).filter(kind="member.remind").count() == 300
