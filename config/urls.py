@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from communities.urls import org_urlpatterns as community_urlpatterns
+from members.urls import org_urlpatterns as member_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
 from tenancy.health import healthz
@@ -56,6 +57,7 @@ urlpatterns = [
     path("orgs/", tenancy_views.org_list, name="org-list"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include(community_urlpatterns)),
+    path("o/<slug:org_slug>/", include(member_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

@@ -79,7 +79,7 @@ def _active_warnings(membership):
 def _locked(actor, membership) -> Membership:
     return (
         Membership.objects.for_org(actor.organization)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("community", "identity", "member", "member__tier")
         .get(pk=membership.pk)
     )
@@ -325,3 +325,25 @@ def _ledger(actor, member, delta, reason, detail) -> PointsEntry:
     )
     post_points(actor.organization, [entry])
     return entry
+
+
+def remind_now(*, actor, memberships) -> int:
+    """Send a reminder to chosen dormant members now (a staff decision: no cooldown), still
+    within each group's maximum."""
+    from .jobs import _reminder
+
+    org = actor.organization
+    sent = 0
+    with transaction.atomic():
+        for membership in memberships:
+            require(actor, "member.warn", membership.community)
+            rule = CommunityRules.objects.for_org(org).get(community=membership.community)
+            if membership.status != S.DORMANT or membership.reminders_sent >= rule.max_reminders:
+                continue
+            _reminder(org, rule, membership).save()
+            Membership.objects.for_org(org).filter(pk=membership.pk).update(
+                reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
+            )
+            sent += 1
+        audit.record(actor=actor, action="member.remind", summary=str(sent))
+    return sent

@@ -5,11 +5,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
-from .permissions import can
+from .permissions import can, can_anywhere
 
 
 class OrgViewMixin(LoginRequiredMixin):
     capability = "org.view"
+    # Pages of things that live in groups (members, newcomers): open to whoever holds this
+    # capability org-wide or in at least one of their groups; the page shows only those groups.
+    capability_anywhere = None
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -17,6 +20,8 @@ class OrgViewMixin(LoginRequiredMixin):
         if request.organization is None:  # a route without <org_slug> must not use this mixin
             raise RuntimeError(f"{type(self).__name__} is mounted outside /o/<org_slug>/")
         if not can(request.actor, self.capability):
+            raise PermissionDenied
+        if self.capability_anywhere and not can_anywhere(request.actor, self.capability_anywhere):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -127,3 +127,55 @@ class RedemptionItemFactory(TenantFactory):
 
     name = "5元无门槛券"
     points_cost = 100
+
+
+class MemberFactory(TenantFactory):
+    class Meta:
+        model = "members.Member"
+
+    display_name = factory.Sequence(lambda n: f"成员{n}")
+
+
+class MemberIdentityFactory(TenantFactory):
+    class Meta:
+        model = "members.MemberIdentity"
+
+    member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
+    platform = "wechat"
+    external_user_id = factory.Sequence(lambda n: f"wxid_{n}")
+
+
+class MembershipFactory(TenantFactory):
+    class Meta:
+        model = "members.Membership"
+
+    community = factory.SubFactory(
+        CommunityFactory, organization=factory.SelfAttribute("..organization")
+    )
+    identity = factory.SubFactory(
+        MemberIdentityFactory, organization=factory.SelfAttribute("..organization")
+    )
+    member = factory.SelfAttribute("identity.member")
+    status = "active"
+
+
+class WarningFactory(TenantFactory):
+    class Meta:
+        model = "members.Warning"
+
+    membership = factory.SubFactory(
+        MembershipFactory, organization=factory.SelfAttribute("..organization")
+    )
+    reason = "manual"
+    detail = "ORG-MARKER warning"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=30))
+    actor_label = "tests"
+
+
+class BlockFactory(TenantFactory):
+    class Meta:
+        model = "members.Block"
+
+    member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
+    reason = "ads"
+    actor_label = "tests"

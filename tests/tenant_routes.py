@@ -11,11 +11,14 @@ from tenancy.models import AuditLogEntry, Invitation, OrgMembership
 
 from .factories import (
     AuditLogEntryFactory,
+    BlockFactory,
     CommunityFactory,
     InvitationFactory,
+    MembershipFactory,
     RedemptionItemFactory,
     StaffAssignmentFactory,
     VipTierFactory,
+    WarningFactory,
 )
 
 
@@ -67,6 +70,23 @@ API_COMMUNITY_ROUTES = [
     "api:community-rules-template",
 ]
 
+
+def _membership_row(tenant):
+    return {"pk": MembershipFactory(organization=tenant.org).pk}
+
+
+def _member(tenant):
+    return {"pk": MembershipFactory(organization=tenant.org).member_id}
+
+
+MEMBERSHIP_ROUTES = [
+    "membership-warn",
+    "membership-remove",
+    "membership-reinstate",
+    "membership-onboarding-introduced",
+    "membership-onboarding-coupon",
+]
+
 COMMUNITY_ROUTES = [
     "community-detail",
     "community-edit",
@@ -84,6 +104,10 @@ OBJECT_KWARGS = {
     "tier-edit": _tier,
     "tier-retire": _tier,
     "reward-toggle": _reward,
+    **dict.fromkeys(MEMBERSHIP_ROUTES, _membership_row),
+    "member-detail": _member,
+    "warning-revoke": lambda tenant: {"pk": WarningFactory(organization=tenant.org).pk},
+    "block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "team-member-role": _membership,
     "team-member-deactivate": _membership,
     "team-member-reactivate": _membership,

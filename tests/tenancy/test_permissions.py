@@ -138,8 +138,16 @@ def test_dashboard_route_role_matrix(route, who, org_a):
     capability, view_class = _view_capability(route, "get")
     actor = _actor(ROLE_OF[who])
     community_capability = getattr(view_class, "community_capability", None)
-    if community_capability and not can(actor, "community.view"):
-        expected = {404}
+    if hasattr(view_class, "community_capability_for"):
+        community_capability = view_class.community_capability_for(
+            dict(route.default_kwargs).get("action")
+        )
+    visibility = getattr(view_class, "visibility_capability", "community.view")
+    anywhere = getattr(view_class, "capability_anywhere", None)
+    if community_capability and not can(actor, visibility):
+        expected = {404}  # the unassigned staff member cannot see the group's objects
+    elif anywhere and not can(actor, anywhere):
+        expected = {403}  # no group where they hold it (this staff member has none)
     elif can(actor, community_capability or capability):
         expected = {200, 302}
     else:

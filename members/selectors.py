@@ -1,0 +1,169 @@
+"""What an actor may see of members, and a member's timeline."""
+
+from django.db.models import Q
+from django.http import Http404
+
+from communities.selectors import visible_communities
+from integrations.models import Action
+from tenancy.permissions import can
+
+from .models import Member, Membership, MembershipChange, PointsEntry, RawEvent, Warning
+
+
+def visible_memberships(actor):
+    qs = Membership.objects.for_org(actor.organization)
+    if can(actor, "member.view"):
+        return qs
+    return qs.filter(community__in=visible_communities(actor))
+
+
+def visible_members(actor):
+    qs = Member.objects.for_org(actor.organization)
+    if can(actor, "member.view"):
+        return qs
+    return qs.filter(pk__in=visible_memberships(actor).values("member_id"))
+
+
+def member_for(actor, pk) -> Member:
+    try:
+        return visible_members(actor).select_related("tier").get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def membership_for(actor, pk) -> Membership:
+    try:
+        return (
+            visible_memberships(actor)
+            .select_related("community", "identity", "member", "member__tier")
+            .get(pk=pk)
+        )
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def search_members(actor, params):
+    qs = visible_members(actor).select_related("tier")
+    query = (params.get("q") or "").strip()[:100]
+    if query:
+        qs = qs.filter(
+            Q(display_name__icontains=query)
+            | Q(name_card__icontains=query)
+            | Q(identities__external_user_id__icontains=query)
+        )
+    memberships = visible_memberships(actor)
+    if params.get("status"):
+        qs = qs.filter(pk__in=memberships.filter(status=params["status"]).values("member_id"))
+    if params.get("community"):
+        try:
+            community_id = int(params["community"])
+        except ValueError:
+            community_id = 0
+        qs = qs.filter(pk__in=memberships.filter(community_id=community_id).values("member_id"))
+    tag = (params.get("tag") or "").strip()[:30]
+    if tag:
+        qs = qs.filter(tags__icontains=f'"{tag}"')
+    if params.get("blocked") == "1":
+        qs = qs.filter(blocks__lifted_at=None, blocks__isnull=False)
+    return qs.distinct().order_by("-pk")
+
+
+TIMELINE_LIMIT = 100
+
+
+def timeline(actor, member):
+    """The member's history, newest first: events, status changes, warnings, points, actions."""
+    org = actor.organization
+    community_ids = set(visible_communities(actor).values_list("pk", flat=True))
+    memberships = Membership.objects.for_org(org).filter(
+        member=member, community_id__in=community_ids
+    )
+    items = []
+    for event in (
+        RawEvent.objects.for_org(org)
+        .filter(member=member, community_id__in=community_ids)
+        .select_related("community")
+        .order_by("-occurred_at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            {
+                "at": event.occurred_at,
+                "kind": "event",
+                "label": event.type,
+                "community": event.community,
+                "detail": _event_detail(event),
+            }
+        )
+    for change in (
+        MembershipChange.objects.for_org(org)
+        .filter(membership__in=memberships)
+        .select_related("membership__community")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            {
+                "at": change.created_at,
+                "kind": "status",
+                "label": change.to_status,
+                "community": change.membership.community,
+                "detail": change.reason,
+                "by": change.actor_label,
+            }
+        )
+    for warning in (
+        Warning.objects.for_org(org)
+        .filter(membership__in=memberships)
+        .select_related("membership__community")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            {
+                "at": warning.created_at,
+                "kind": "warning",
+                "label": warning.reason,
+                "community": warning.membership.community,
+                "detail": warning.detail,
+                "warning": warning,
+            }
+        )
+    for entry in (
+        PointsEntry.objects.for_org(org)
+        .filter(member=member)
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            {
+                "at": entry.created_at,
+                "kind": "points",
+                "label": entry.reason,
+                "detail": f"{entry.delta:+d} {entry.detail}",
+            }
+        )
+    for action in (
+        Action.objects.for_org(org)
+        .filter(member=member, community_id__in=community_ids)
+        .select_related("community")
+        .order_by("-created_at")[:TIMELINE_LIMIT]
+    ):
+        items.append(
+            {
+                "at": action.created_at,
+                "kind": "action",
+                "label": action.kind,
+                "community": action.community,
+                "detail": action.payload.get("text", "")[:200],
+            }
+        )
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:TIMELINE_LIMIT]
+
+
+def _event_detail(event) -> str:
+    payload = event.payload
+    if event.type == "order.placed":
+        return f"{payload.get('order_id')} ¥{payload.get('amount')}"
+    if event.type == "member.left":
+        return payload.get("reason", "")
+    if event.type == "message.posted":
+        return f"{payload.get('kind')} · {payload.get('length', 0)}"
+    return ""

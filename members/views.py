@@ -1,0 +1,283 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from communities.selectors import visible_communities
+from integrations.models import Action, ActionKind, ActionStatus
+from tenancy.mixins import OrgViewMixin
+from tenancy.permissions import can, require
+
+from . import services
+from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
+from .models import Block, MembershipStatus, PointsEntry, Warning
+from .selectors import (
+    member_for,
+    membership_for,
+    search_members,
+    timeline,
+    visible_memberships,
+)
+
+PAGE = 50
+
+
+def _flash(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/o/") else fallback)
+
+
+class MemberListView(OrgViewMixin, View):
+    capability_anywhere = "member.view"
+
+    def get(self, request, org_slug):
+        page = Paginator(search_members(self.actor, request.GET), PAGE).get_page(
+            request.GET.get("page")
+        )
+        context = {
+            "page": page,
+            "statuses": MembershipStatus.choices,
+            "communities": visible_communities(self.actor).order_by("name"),
+        }
+        template = (
+            "members/partials/member_table.html" if request.htmx else "members/member_list.html"
+        )
+        return render(request, template, context)
+
+
+class MemberDetailView(OrgViewMixin, View):
+    capability_anywhere = "member.view"
+
+    def get(self, request, org_slug, pk):
+        member = member_for(self.actor, pk)
+        memberships = (
+            visible_memberships(self.actor)
+            .filter(member=member)
+            .select_related("community", "identity")
+            .order_by("community__name")
+        )
+        context = {
+            "member": member,
+            "identities": member.identities.all(),
+            "memberships": [
+                {
+                    "m": m,
+                    "can_warn": can(self.actor, "member.warn", m.community),
+                    "can_remove": can(self.actor, "member.remove", m.community),
+                }
+                for m in memberships
+            ],
+            "timeline": timeline(self.actor, member),
+            "blocks": Block.objects.for_org(self.organization).filter(
+                member=member, lifted_at=None
+            ),
+            "reason_form": ReasonForm(),
+            "points_form": PointsAdjustForm() if can(self.actor, "member.points.adjust") else None,
+            "notes_form": MemberNotesForm(
+                initial={"tags": ", ".join(member.tags), "notes": member.notes}
+            )
+            if can(self.actor, "member.edit")
+            else None,
+            "ledger": PointsEntry.objects.for_org(self.organization)
+            .filter(member=member)
+            .order_by("-created_at")[:20],
+        }
+        return render(request, "members/member_detail.html", context)
+
+    def post(self, request, org_slug, pk):
+        """Tags and notes, or a points adjustment."""
+        member = member_for(self.actor, pk)
+        try:
+            if "delta" in request.POST:
+                form = PointsAdjustForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Enter a whole number of points and a reason."))
+                services.points_adjust(actor=self.actor, member=member, **form.cleaned_data)
+            else:
+                if not can(self.actor, "member.edit"):
+                    raise PermissionDenied
+                form = MemberNotesForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Check the tags and notes."))
+                services.member_update(actor=self.actor, member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("member-detail", org_slug=org_slug, pk=pk)
+
+
+class MembershipActionView(OrgViewMixin, View):
+    """warn / remove / reinstate / onboarding steps on one membership (POST). The capability
+    is checked in the membership's group (a deputy may warn in their own groups only)."""
+
+    visibility_capability = "member.view"
+    ACTION_CAPABILITIES = {
+        "warn": "member.warn",
+        "remove": "member.remove",
+        "reinstate": "member.remove",
+        "onboarding-introduced": "member.edit",
+        "onboarding-coupon": "member.edit",
+    }
+
+    @classmethod
+    def community_capability_for(cls, action):
+        return cls.ACTION_CAPABILITIES[action]
+
+    def post(self, request, org_slug, pk, action):
+        membership = membership_for(self.actor, pk)
+        require(self.actor, self.ACTION_CAPABILITIES[action], membership.community)
+        fallback = f"/o/{org_slug}/members/{membership.member_id}/"
+        try:
+            if action in ("warn", "remove"):
+                form = ReasonForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Give a reason."))
+                if action == "warn":
+                    services.member_warn(
+                        actor=self.actor, membership=membership, reason=form.cleaned_data["reason"]
+                    )
+                else:
+                    services.member_remove(
+                        actor=self.actor, membership=membership, **form.cleaned_data
+                    )
+            elif action == "reinstate":
+                services.member_reinstate(
+                    actor=self.actor, membership=membership, reason=request.POST.get("reason", "")
+                )
+            else:
+                services.onboarding_mark(
+                    actor=self.actor, membership=membership, step=action.removeprefix("onboarding-")
+                )
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Done."))
+        return _back(request, fallback)
+
+
+class WarningRevokeView(OrgViewMixin, View):
+    visibility_capability = "member.view"
+
+    @classmethod
+    def community_capability_for(cls, action=None):
+        return "member.warn"
+
+    def post(self, request, org_slug, pk):
+        warning = self.get_org_object(Warning, pk=pk)
+        membership = membership_for(self.actor, warning.membership_id)  # 404 if not visible
+        require(self.actor, "member.warn", membership.community)
+        try:
+            services.warning_revoke(actor=self.actor, warning=warning)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Warning revoked."))
+        return _back(request, f"/o/{org_slug}/members/{membership.member_id}/")
+
+
+class BlockListView(OrgViewMixin, View):
+    capability = "member.remove"
+
+    def get(self, request, org_slug):
+        blocks = (
+            Block.objects.for_org(self.organization)
+            .filter(lifted_at=None)
+            .select_related("member")
+            .order_by("-created_at")
+        )
+        page = Paginator(blocks, PAGE).get_page(request.GET.get("page"))
+        return render(request, "members/blocks.html", {"page": page})
+
+
+class BlockLiftView(OrgViewMixin, View):
+    capability = "member.remove"
+
+    def post(self, request, org_slug, pk):
+        block = self.get_org_object(Block, pk=pk)
+        try:
+            services.block_lift(actor=self.actor, block=block)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Block lifted."))
+        return _back(request, f"/o/{org_slug}/blocks/")
+
+
+class NewcomersView(OrgViewMixin, View):
+    capability_anywhere = "member.view"
+    """New members waiting for a hello, oldest first, so nobody is left unanswered."""
+
+    def get(self, request, org_slug):
+        newcomers = (
+            visible_memberships(self.actor)
+            .filter(status__in=[MembershipStatus.JOINED, MembershipStatus.ONBOARDING])
+            .select_related("community", "member", "identity")
+            .order_by("joined_at", "pk")
+        )
+        page = Paginator(newcomers, PAGE).get_page(request.GET.get("page"))
+        return render(
+            request, "members/newcomers.html", {"page": page, "reason_form": ReasonForm()}
+        )
+
+
+class DormantView(OrgViewMixin, View):
+    capability_anywhere = "member.view"
+
+    def _memberships(self, params):
+        qs = (
+            visible_memberships(self.actor)
+            .filter(status=MembershipStatus.DORMANT)
+            .select_related("community", "member", "identity")
+            .order_by("dormant_since", "pk")
+        )
+        if params.get("community", "").isdigit():
+            qs = qs.filter(community_id=int(params["community"]))
+        if params.get("reminded") == "no":
+            qs = qs.filter(reminders_sent=0)
+        elif params.get("reminded") == "yes":
+            qs = qs.filter(reminders_sent__gt=0)
+        return qs
+
+    def get(self, request, org_slug):
+        page = Paginator(self._memberships(request.GET), PAGE).get_page(request.GET.get("page"))
+        context = {"page": page, "communities": visible_communities(self.actor).order_by("name")}
+        return render(request, "members/dormant.html", context)
+
+    def post(self, request, org_slug):
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+        chosen = list(self._memberships({}).filter(pk__in=ids))
+        try:
+            sent = services.remind_now(actor=self.actor, memberships=chosen)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [_("Not allowed.")])))
+        else:
+            messages.success(request, _("%(n)s reminders queued.") % {"n": sent})
+        return redirect("dormant", org_slug=org_slug)
+
+
+class ActionListView(OrgViewMixin, View):
+    """The outbox: what the bots are asked to do."""
+
+    capability = "integration.actions"
+
+    def get(self, request, org_slug):
+        actions = (
+            Action.objects.for_org(self.organization)
+            .select_related("community", "member")
+            .order_by("-pk")
+        )
+        if request.GET.get("kind") in ActionKind.values:
+            actions = actions.filter(kind=request.GET["kind"])
+        if request.GET.get("status") in ActionStatus.values:
+            actions = actions.filter(status=request.GET["status"])
+        page = Paginator(actions, PAGE).get_page(request.GET.get("page"))
+        context = {"page": page, "kinds": ActionKind.choices, "statuses": ActionStatus.choices}
+        return render(request, "members/actions.html", context)
