@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from communities import demo as communities_demo
+from members import demo as members_demo
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole
@@ -80,6 +81,7 @@ class Command(BaseCommand):
                 org = Organization.objects.get(slug=spec["slug"])
                 actor = Actor.system(org, "seed_demo")
                 communities_demo.seed(org, actor, kind=spec["kind"])
+                members_demo.seed(org, actor)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:
