@@ -118,6 +118,38 @@ class RulesForm(forms.Form):
     announce_removal = forms.BooleanField(
         label=_("Announce removals in the group"), required=False, initial=True
     )
+    mute_before_removal = forms.BooleanField(
+        label=_("Mute for a day at the last warning (where the platform supports it)"),
+        required=False,
+    )
+    auto_replies = forms.CharField(
+        label=_("Keyword auto-replies"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20000,
+        help_text=_("One per line: keyword = reply, e.g. 1 = 群规如下……"),
+    )
+    dormant_after_days = forms.IntegerField(
+        label=_("Dormant after (days of silence)"),
+        min_value=1,
+        max_value=365,
+        initial=14,
+        required=False,
+    )
+    reminder_cooldown_days = forms.IntegerField(
+        label=_("Days between reminders"), min_value=1, max_value=365, initial=7, required=False
+    )
+    max_reminders = forms.IntegerField(
+        label=_("Reminders at most"), min_value=0, max_value=20, initial=3, required=False
+    )
+    reminder_template = forms.CharField(
+        label=_("Reminder text"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+        help_text=_("{name} is the member's name, {offer} the personal offer."),
+    )
+    reminder_offer = forms.CharField(label=_("Personal offer"), required=False, max_length=200)
 
     SIMPLE_FIELDS = [
         "intro_who",
@@ -127,6 +159,12 @@ class RulesForm(forms.Form):
         "warnings_before_removal",
         "warning_expiry_days",
         "announce_removal",
+        "mute_before_removal",
+        "dormant_after_days",
+        "reminder_cooldown_days",
+        "max_reminders",
+        "reminder_template",
+        "reminder_offer",
     ]
 
     @classmethod
@@ -154,6 +192,9 @@ class RulesForm(forms.Form):
             elif kind == "custom":
                 custom.append(params["text"])
         initial["custom_rules"] = "\n".join(custom)
+        initial["auto_replies"] = "\n".join(
+            f"{r['keyword']} = {r['reply']}" for r in rules_obj.auto_replies
+        )
         return initial
 
     def to_service_values(self) -> dict:
@@ -186,7 +227,18 @@ class RulesForm(forms.Form):
         for line in data["custom_rules"].splitlines():
             if line.strip():
                 rules.append({"kind": "custom", "params": {"text": line.strip()}})
-        return {**{key: data[key] for key in self.SIMPLE_FIELDS}, "rules": rules}
+        replies = []
+        for line in data["auto_replies"].splitlines():
+            keyword, sep, reply = line.replace("＝", "=").partition("=")
+            if sep:
+                replies.append({"keyword": keyword.strip(), "reply": reply.strip()})
+            elif line.strip():
+                replies.append({"keyword": line.strip(), "reply": ""})  # rejected with a message
+        return {
+            **{key: data[key] for key in self.SIMPLE_FIELDS if data[key] is not None},
+            "rules": rules,
+            "auto_replies": replies,
+        }
 
 
 class TemplateForm(forms.Form):

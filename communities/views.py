@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from members.selectors import weekly_leaderboard
 from tenancy.forms import add_service_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
@@ -194,6 +195,7 @@ class CommunityDetailView(CommunityMixin, View):
             "can_manage": can(self.actor, "community.manage", community),
             "can_staff": may_staff,
             "staff_form": StaffAssignForm(organization=self.organization) if may_staff else None,
+            "leaderboard": weekly_leaderboard(self.organization, community),
             "template_form": TemplateForm(),
         }
         return render(request, "communities/community_detail.html", context)

@@ -4,6 +4,7 @@ change that causes them. Delivery (webhooks, polling) comes with the content-cal
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenancy.models import TenantModel
 
@@ -20,8 +21,8 @@ class ActionKind(models.TextChoices):
 
 
 class ActionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DONE = "done", _("Done")
+    PENDING = "pending", pgettext_lazy("bot action", "Pending")
+    DONE = "done", pgettext_lazy("bot action", "Done")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
 

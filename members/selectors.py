@@ -167,3 +167,48 @@ def _event_detail(event) -> str:
     if event.type == "message.posted":
         return f"{payload.get('kind')} · {payload.get('length', 0)}"
     return ""
+
+
+LEADERBOARD_WEIGHTS = {
+    "message.posted": 1,
+    "member.checked_in": 2,
+    "content.shared": 3,
+    "member.invited": 5,
+}
+
+
+def weekly_leaderboard(org, community, now=None, limit=10) -> list[dict]:
+    """This week's top contributors of a group: messages, check-ins, shares and invites,
+    weighted (one aggregate query plus one for the names)."""
+    from datetime import timedelta
+
+    from django.db.models import Count, IntegerField, Value
+    from django.utils import timezone
+
+    since = (now or timezone.now()) - timedelta(days=7)
+    counts = {kind: Count("pk", filter=Q(type=kind)) for kind in LEADERBOARD_WEIGHTS}
+    rows = (
+        RawEvent.objects.for_org(org)
+        .filter(community=community, occurred_at__gte=since, type__in=list(LEADERBOARD_WEIGHTS))
+        .values("member_id")
+        .annotate(**{k.replace(".", "_"): c for k, c in counts.items()})
+        .annotate(
+            score=sum(
+                (
+                    Count("pk", filter=Q(type=kind)) * Value(weight, output_field=IntegerField())
+                    for kind, weight in LEADERBOARD_WEIGHTS.items()
+                ),
+                Value(0, output_field=IntegerField()),
+            )
+        )
+        .order_by("-score", "member_id")[:limit]
+    )
+    rows = list(rows)
+    names = dict(
+        Member.objects.for_org(org)
+        .filter(pk__in=[r["member_id"] for r in rows])
+        .values_list("pk", "display_name")
+    )
+    for row in rows:
+        row["name"] = names.get(row["member_id"], "")
+    return rows

@@ -200,3 +200,26 @@ def test_points_page(org_a):
     assert client.post(url, {"name": "5元券", "points_cost": 100}).status_code == 302
     assert client.post(url, {"name": "", "points_cost": 0}).status_code == 400
     assert "5元券" in client.get(url).content.decode()
+
+
+def test_rules_form_edits_auto_replies_and_dormant_settings(org_a, groups):
+    mine, _other = groups
+    client = org_a.client_for(org_a.owner)
+    url = _url("community-rules", org_a, pk=mine.pk)
+    data = {
+        "warnings_before_removal": 1,
+        "warning_expiry_days": 30,
+        "auto_replies": "1 = 群规如下\n2＝认识群友",
+        "dormant_after_days": 10,
+        "reminder_cooldown_days": 5,
+        "max_reminders": 2,
+        "reminder_template": "@{name} 想你了",
+    }
+    assert client.post(url, data).status_code == 302
+    rules = CommunityRules.objects.for_org(org_a.org).get(community=mine)
+    assert rules.auto_replies == [
+        {"keyword": "1", "reply": "群规如下"},
+        {"keyword": "2", "reply": "认识群友"},
+    ]
+    assert (rules.dormant_after_days, rules.max_reminders) == (10, 2)
+    assert client.post(url, {**data, "auto_replies": "只有关键词"}).status_code == 400

@@ -16,31 +16,55 @@ def _membership(org, user):
 
 
 def test_deputy_works_the_newcomers_list_in_their_group_only(org_a, group, post):
-    other = community_services.community_create(actor=org_a.actor(), name="别的群", external_id="g9")
-    community_services.staff_assign(actor=org_a.actor(), community=group, user=org_a.deputy, role="deputy")
-    post([ev("member.joined", user="new1", display_name="新人甲"), ev("member.joined", user="new2", community="g9", display_name="新人乙")])
+    other = community_services.community_create(
+        actor=org_a.actor(), name="别的群", external_id="g9"
+    )
+    community_services.staff_assign(
+        actor=org_a.actor(), community=group, user=org_a.deputy, role="deputy"
+    )
+    post(
+        [
+            ev("member.joined", user="new1", display_name="新人甲"),
+            ev("member.joined", user="new2", community="g9", display_name="新人乙"),
+        ]
+    )
     client = org_a.client_for(org_a.deputy)
     page = client.get(_url("newcomers", org_a)).content.decode()
     assert "新人甲" in page and "新人乙" not in page
     mine = _membership(org_a.org, "new1")
-    response = client.post(_url("membership-warn", org_a, pk=mine.pk), {"reason": "广告", "next": "/o/org-a/newcomers/"})
+    response = client.post(
+        _url("membership-warn", org_a, pk=mine.pk),
+        {"reason": "广告", "next": "/o/org-a/newcomers/"},
+    )
     assert response.status_code == 302 and response.url == "/o/org-a/newcomers/"
     assert Warning.objects.for_org(org_a.org).filter(membership=mine, reason="manual").exists()
     theirs = _membership(org_a.org, "new2")
-    assert client.post(_url("membership-warn", org_a, pk=theirs.pk), {"reason": "x"}).status_code == 404
+    assert (
+        client.post(_url("membership-warn", org_a, pk=theirs.pk), {"reason": "x"}).status_code
+        == 404
+    )
     assert other.pk  # the other group exists but is invisible to the deputy
 
 
 def test_warn_remove_reinstate_and_history(org_a, group, post):
-    post([ev("member.joined", user="u1", display_name="小王"), ev("message.posted", user="u1", at=1)])
+    post(
+        [ev("member.joined", user="u1", display_name="小王"), ev("message.posted", user="u1", at=1)]
+    )
     membership = _membership(org_a.org, "u1")
     client = org_a.client_for(org_a.owner)
-    assert client.post(_url("membership-warn", org_a, pk=membership.pk), {"reason": ""}).status_code == 302
+    assert (
+        client.post(_url("membership-warn", org_a, pk=membership.pk), {"reason": ""}).status_code
+        == 302
+    )
     assert not Warning.objects.for_org(org_a.org).exists()  # no reason, no warning
-    client.post(_url("membership-remove", org_a, pk=membership.pk), {"reason": "发广告", "block": "on"})
+    client.post(
+        _url("membership-remove", org_a, pk=membership.pk), {"reason": "发广告", "block": "on"}
+    )
     membership.refresh_from_db()
     assert membership.status == "removed"
-    assert Block.objects.for_org(org_a.org).filter(member=membership.member, lifted_at=None).exists()
+    assert (
+        Block.objects.for_org(org_a.org).filter(member=membership.member, lifted_at=None).exists()
+    )
     client.post(_url("membership-reinstate", org_a, pk=membership.pk))
     membership.refresh_from_db()
     assert membership.status == "active"
@@ -57,7 +81,9 @@ def test_revoke_warning_and_lift_block(org_a, group, post):
     client.post(_url("warning-revoke", org_a, pk=warning.pk))
     membership.refresh_from_db()
     assert membership.status == "active"
-    block = Block.objects.create(organization=org_a.org, member=membership.member, reason="x", actor_label="t")
+    block = Block.objects.create(
+        organization=org_a.org, member=membership.member, reason="x", actor_label="t"
+    )
     assert "x" in client.get(_url("blocks", org_a)).content.decode()
     client.post(_url("block-lift", org_a, pk=block.pk))
     block.refresh_from_db()
@@ -83,10 +109,44 @@ def test_member_list_search_and_dormant_page(org_a, group, post, django_assert_m
         page = client.get(_url("members", org_a)).content.decode()
     assert "会员29" in page
     assert "会员7" in client.get(_url("members", org_a) + "?q=会员7").content.decode()
-    Membership.objects.for_org(org_a.org).filter(identity__external_user_id="u3").update(status="dormant")
+    Membership.objects.for_org(org_a.org).filter(identity__external_user_id="u3").update(
+        status="dormant"
+    )
     dormant = client.get(_url("dormant", org_a)).content.decode()
     assert "会员3" in dormant
     response = client.post(_url("dormant", org_a), {"ids": [_membership(org_a.org, "u3").pk]})
     assert response.status_code == 302
     assert Action.objects.for_org(org_a.org).filter(kind="member.remind").count() == 1
     assert client.get(_url("actions", org_a)).status_code == 200
+
+
+def test_weekly_leaderboard_on_the_group_page(org_a, group, post):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def recent(type_, user, minutes, **extra):
+        event = ev(type_, user=user, **extra)
+        event["occurred_at"] = (now - timedelta(minutes=minutes)).isoformat()
+        return event
+
+    post(
+        [recent("message.posted", "talker", i) for i in range(1, 4)]
+        + [
+            recent("member.checked_in", "checker", 5, display_name="打卡王"),
+            recent("content.shared", "checker", 6),
+        ]
+    )
+    from members.selectors import weekly_leaderboard
+
+    board = weekly_leaderboard(org_a.org, group)
+    assert [row["score"] for row in board] == [5, 3]
+    assert board[0]["name"] == "打卡王"
+    page = (
+        org_a.client_for(org_a.owner)
+        .get(_url("community-detail", org_a, pk=group.pk))
+        .content.decode()
+    )
+    assert "打卡王" in page
