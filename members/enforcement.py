@@ -17,6 +17,7 @@ from campaigns.models import Order
 from communities.rules import compile_name_card, render_text
 from integrations import outbox
 from integrations.models import Action, ActionKind
+from tenancy.bulk import bulk_update_rows
 
 from .models import (
     Block,
@@ -574,7 +575,7 @@ class BatchProcessor:
 
     def flush(self) -> None:
         if self.dirty:
-            Membership.objects.bulk_update(self.dirty.values(), MEMBERSHIP_FIELDS, batch_size=500)
+            bulk_update_rows(Membership, self.dirty.values(), MEMBERSHIP_FIELDS)
         if self.dirty_members:
             Member.objects.bulk_update(self.dirty_members.values(), ["display_name", "name_card"])
         if self.dirty_identities:

@@ -262,7 +262,7 @@ def _apply(org, actor, events, communities, identities) -> None:
             .annotate(n=Count("pk"))
             .values_list("member_id", "n")
         ),
-        "points_today": _points_today(org, member_ids),
+        "points_today": _points_today(org, member_ids, events),
     }
     processor = BatchProcessor(
         organization=org,
@@ -329,16 +329,13 @@ def _groups_by_kind(org, member_ids) -> dict:
     return groups
 
 
-def _points_today(org, member_ids) -> dict:
-    """{(member_id, reason, day): points} for the last two days (daily caps)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    today = timezone.now().astimezone(org.tzinfo).date()
+def _points_today(org, member_ids, events) -> dict:
+    """{(member_id, reason, day): points} already credited on the days the batch covers (for
+    the daily caps; a backlog of old events counts against its own days)."""
+    days = {e.occurred_at.astimezone(org.tzinfo).date() for e in events}
     rows = (
         PointsEntry.objects.for_org(org)
-        .filter(member_id__in=member_ids, day__gte=today - timedelta(days=2), delta__gt=0)
+        .filter(member_id__in=member_ids, day__gte=min(days), day__lte=max(days), delta__gt=0)
         .values("member_id", "reason", "day")
         .annotate(total=Sum("delta"))
         .values_list("member_id", "reason", "day", "total")
