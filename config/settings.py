@@ -267,6 +267,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityStatusEnum": "communities.models.CommunityStatus",
+        "MembershipStatusEnum": "members.models.MembershipStatus",
+        "ActionStatusEnum": "integrations.models.ActionStatus",
+        "ImportJobStatusEnum": "members.models.ImportJob.Status",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},
     },

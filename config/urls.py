@@ -50,6 +50,7 @@ api_urlpatterns = [
     path("", include("tenancy.api_urls")),
     path("", include("communities.api_urls")),
     path("", include("integrations.api_urls")),
+    path("", include("members.api_urls")),
 ]
 
 urlpatterns = [

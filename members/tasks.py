@@ -5,7 +5,10 @@ from celery import shared_task
 from tenancy.models import Organization
 from tenancy.tasks import tenant_task
 
-from . import jobs
+from . import (
+    import_tasks,  # noqa: F401 - registers the CSV import task with Celery
+    jobs,
+)
 
 
 @tenant_task

@@ -87,6 +87,43 @@ MEMBERSHIP_ROUTES = [
     "membership-onboarding-coupon",
 ]
 
+
+def _identity(tenant):
+    return {"pk": MembershipFactory(organization=tenant.org).identity_id}
+
+
+def _outbox_action(tenant):
+    from integrations import outbox
+
+    action = outbox.enqueue(organization=tenant.org, kind="member.welcome", text="hi")
+    return {"pk": action.pk}
+
+
+def _import_job(tenant):
+    from members.models import ImportJob
+
+    job = ImportJob.objects.create(
+        organization=tenant.org, file_name="m.csv", content="external_user_id\nu1\n", total_rows=1
+    )
+    return {"pk": job.pk}
+
+
+API_MEMBER_ROUTES = [
+    "api:member-detail",
+    "api:member-points",
+    "api:member-points-adjust",
+    "api:member-points-redeem",
+    "api:member-link",
+]
+API_MEMBERSHIP_ROUTES = [
+    "api:membership-detail",
+    "api:membership-warn",
+    "api:membership-remove",
+    "api:membership-reinstate",
+    "api:membership-onboarding",
+]
+
+
 COMMUNITY_ROUTES = [
     "community-detail",
     "community-edit",
@@ -108,6 +145,16 @@ OBJECT_KWARGS = {
     "member-detail": _member,
     "warning-revoke": lambda tenant: {"pk": WarningFactory(organization=tenant.org).pk},
     "block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
+    **dict.fromkeys(API_MEMBER_ROUTES, _member),
+    **dict.fromkeys(API_MEMBERSHIP_ROUTES, _membership_row),
+    "api:identity-detail": _identity,
+    "api:identity-unlink": _identity,
+    "api:warning-detail": lambda tenant: {"pk": WarningFactory(organization=tenant.org).pk},
+    "api:warning-revoke": lambda tenant: {"pk": WarningFactory(organization=tenant.org).pk},
+    "api:block-detail": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
+    "api:block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
+    "api:action-detail": _outbox_action,
+    "api:member-import-detail": _import_job,
     "team-member-role": _membership,
     "team-member-deactivate": _membership,
     "team-member-reactivate": _membership,

@@ -122,7 +122,8 @@ def test_api_lists_show_no_other_org_data(route, org_a, org_b, b_markers):
     if response.status_code == 405:  # write-only (e.g. event ingestion): nothing to list
         return
     assert response.status_code == 200
-    body = response.content.decode()
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    body = content.decode("utf-8-sig")
     for marker in b_markers:
         assert marker not in body, f"{route.name} shows {marker!r} of org B"
 
