@@ -18,7 +18,7 @@ from communities.services import evaluate_tier
 from integrations.models import Action, ActionKind
 
 from .enforcement import post_points
-from .models import Invite, Member, Membership, MembershipStatus, PointsEntry
+from .models import Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
 
 S = MembershipStatus
 AWAKE = [S.JOINED, S.ONBOARDING, S.ACTIVE, S.WARNED]
@@ -221,7 +221,7 @@ def evaluate_tiers(org, now=None) -> int:
         batch = list(members[start : start + CHUNK])
         if not batch:
             break
-        updates = []
+        updates, history = [], []
         for member in batch:
             current = member.tier
             if current is not None and current.manual_only:
@@ -239,9 +239,22 @@ def evaluate_tiers(org, now=None) -> int:
                 active_days_30=active_days.get(member.pk, 0),
             )
             if best != current and not (held and (best is None or best.rank < current.rank)):
+                history.append(
+                    TierChange(
+                        organization=org,
+                        member=member,
+                        from_tier=current,
+                        to_tier=best,
+                        reason="promoted"
+                        if best and (current is None or best.rank > current.rank)
+                        else "demoted",
+                        created_at=now,
+                    )
+                )
                 member.tier, member.tier_since = best, now
                 updates.append(member)
         Member.objects.bulk_update(updates, ["tier", "tier_since"])
+        TierChange.objects.bulk_create(history)
         changed += len(updates)
     return changed
 

@@ -317,3 +317,20 @@ class ImportJob(TenantModel):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class TierChange(TenantModel):
+    """History of a member's tier: promotions and demotions by the nightly job or by hand."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        "communities.VipTier", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        "communities.VipTier", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "member", "created_at"])]

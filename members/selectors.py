@@ -7,7 +7,14 @@ from communities.selectors import visible_communities
 from integrations.models import Action
 from tenancy.permissions import can
 
-from .models import Member, Membership, MembershipChange, PointsEntry, RawEvent, Warning
+from .models import (
+    Member,
+    Membership,
+    MembershipChange,
+    PointsEntry,
+    RawEvent,
+    Warning,
+)
 
 
 def visible_memberships(actor):
@@ -18,7 +25,7 @@ def visible_memberships(actor):
 
 
 def visible_members(actor):
-    qs = Member.objects.for_org(actor.organization)
+    qs = Member.objects.for_org(actor.organization).filter(merged_into=None)
     if can(actor, "member.view"):
         return qs
     return qs.filter(pk__in=visible_memberships(actor).values("member_id"))

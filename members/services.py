@@ -262,6 +262,8 @@ def _move_identity(actor, identity, to_member, action) -> Member:
         MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
         Membership.objects.for_org(org).filter(identity=identity).update(member=to_member)
         identity.member = to_member
+        if not MemberIdentity.objects.for_org(org).filter(member=from_member).exists():
+            _merge(actor, from_member, to_member)
         audit.record(
             actor=actor,
             action=f"member.identity_{action}",
@@ -269,6 +271,21 @@ def _move_identity(actor, identity, to_member, action) -> Member:
             summary=f"{identity} : #{from_member.pk} → #{to_member.pk}",
         )
     return to_member
+
+
+def _merge(actor, from_member, to_member) -> None:
+    """`from_member` has no identity left: it is the same person as `to_member`. Orders and
+    points move over (the ledger records the transfer); the old member is kept, merged."""
+    from campaigns.models import Order
+
+    org = actor.organization
+    Order.objects.for_org(org).filter(member=from_member).update(member=to_member)
+    locked = Member.objects.for_org(org).select_for_update().get(pk=from_member.pk)
+    if locked.points_balance:
+        balance = locked.points_balance
+        _ledger(actor, locked, -balance, "merge_out", f"→ #{to_member.pk}")
+        _ledger(actor, to_member, balance, "merge_in", f"← #{from_member.pk}")
+    Member.objects.for_org(org).filter(pk=from_member.pk).update(merged_into=to_member)
 
 
 # --- points --------------------------------------------------------------------------------

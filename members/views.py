@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from communities.models import Platform
 from communities.selectors import visible_communities
 from integrations.models import Action, ActionKind, ActionStatus
 from tenancy.mixins import OrgViewMixin
@@ -12,7 +13,7 @@ from tenancy.permissions import can, require
 
 from . import services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
-from .models import Block, MembershipStatus, PointsEntry, Warning
+from .models import Block, MemberIdentity, MembershipStatus, PointsEntry, Warning
 from .selectors import (
     member_for,
     membership_for,
@@ -80,6 +81,8 @@ class MemberDetailView(OrgViewMixin, View):
             ),
             "reason_form": ReasonForm(),
             "points_form": PointsAdjustForm() if can(self.actor, "member.points.adjust") else None,
+            "can_link": can(self.actor, "member.edit"),
+            "platforms": Platform.choices,
             "notes_form": MemberNotesForm(
                 initial={"tags": ", ".join(member.tags), "notes": member.notes}
             )
@@ -95,7 +98,9 @@ class MemberDetailView(OrgViewMixin, View):
         """Tags and notes, or a points adjustment."""
         member = member_for(self.actor, pk)
         try:
-            if "delta" in request.POST:
+            if "link_user" in request.POST or "unlink" in request.POST:
+                self._link(request, member)
+            elif "delta" in request.POST:
                 form = PointsAdjustForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError(_("Enter a whole number of points and a reason."))
@@ -112,6 +117,30 @@ class MemberDetailView(OrgViewMixin, View):
         else:
             messages.success(request, _("Saved."))
         return redirect("member-detail", org_slug=org_slug, pk=pk)
+
+    def _link(self, request, member) -> None:
+        """Link another platform identity to this member (the same person), or unlink one."""
+        identities = MemberIdentity.objects.for_org(self.organization)
+        if "unlink" in request.POST:
+            raw = request.POST["unlink"]
+            valid = raw.isdigit() and len(raw) < 19
+            identity = identities.filter(member=member, pk=int(raw)).first() if valid else None
+            if identity is None:
+                raise ValidationError(_("No such identity."))
+            services.identity_unlink(actor=self.actor, identity=identity)
+            return
+        identity = (
+            identities.filter(
+                platform=request.POST.get("link_platform", ""),
+                external_user_id=request.POST.get("link_user", "").strip()[:128],
+            )
+            .select_related("member")
+            .first()
+        )
+        if identity is None:
+            raise ValidationError(_("Nobody with that id on that platform has been seen yet."))
+        member_for(self.actor, identity.member_id)  # the other person must be visible too
+        services.identity_link(actor=self.actor, identity=identity, to_member=member)
 
 
 class MembershipActionView(OrgViewMixin, View):

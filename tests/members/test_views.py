@@ -150,3 +150,26 @@ def test_weekly_leaderboard_on_the_group_page(org_a, group, post):
         .content.decode()
     )
     assert "打卡王" in page
+
+
+def test_linking_identities_merges_people_and_keeps_history(org_a, group, post):
+    from members import services as member_services
+    from members.models import IdentityLink, Member, MemberIdentity
+
+    post([ev("member.joined", user="wx-1", display_name="小王"), ev("order.placed", user="tg-1", platform="telegram", order_id="o1", amount=50, at=1)])
+    wechat = Member.objects.for_org(org_a.org).get(identities__external_user_id="wx-1")
+    telegram_identity = MemberIdentity.objects.for_org(org_a.org).get(external_user_id="tg-1")
+    old = telegram_identity.member
+    old_points = old.points_balance
+    client = org_a.client_for(org_a.owner)
+    url = _url("member-detail", org_a, pk=wechat.pk)
+    response = client.post(url, {"link_platform": "telegram", "link_user": "tg-1"})
+    assert response.status_code == 302
+    wechat.refresh_from_db()
+    old.refresh_from_db()
+    assert old.merged_into_id == wechat.pk and wechat.points_balance == old_points > 0
+    assert wechat.orders.count() == 1
+    assert IdentityLink.objects.for_org(org_a.org).filter(action="link").exists()
+    assert "tg-1" in client.get(url).content.decode()
+    member_services.identity_unlink(actor=org_a.actor(), identity=MemberIdentity.objects.for_org(org_a.org).get(external_user_id="tg-1"))
+    assert IdentityLink.objects.for_org(org_a.org).filter(action="unlink").exists()
