@@ -8,6 +8,9 @@ MEMBERSHIP_ACTIONS = ["warn", "remove", "reinstate", "onboarding-introduced", "o
 org_urlpatterns = [
     path("members/", views.MemberListView.as_view(), name="members"),
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member-detail"),
+    path("members/export.csv", views.MemberExportView.as_view(), name="members-export"),
+    path("members/import/", views.MemberImportView.as_view(), name="members-import"),
+    path("members/import/<int:pk>/", views.MemberImportJobView.as_view(), name="member-import-job"),
     *[
         path(
             f"memberships/<int:pk>/{action}/",

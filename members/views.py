@@ -13,7 +13,7 @@ from tenancy.permissions import can, require
 
 from . import services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
-from .models import Block, MemberIdentity, MembershipStatus, PointsEntry, Warning
+from .models import Block, ImportJob, MemberIdentity, MembershipStatus, PointsEntry, Warning
 from .selectors import (
     member_for,
     membership_for,
@@ -310,3 +310,58 @@ class ActionListView(OrgViewMixin, View):
         page = Paginator(actions, PAGE).get_page(request.GET.get("page"))
         context = {"page": page, "kinds": ActionKind.choices, "statuses": ActionStatus.choices}
         return render(request, "members/actions.html", context)
+
+
+class MemberExportView(OrgViewMixin, View):
+    """The member list as CSV, with the list's filters (what the person may see only)."""
+
+    capability_anywhere = "metrics.export"
+
+    def get(self, request, org_slug):
+        from django.http import StreamingHttpResponse
+
+        from . import csv_io
+
+        rows = csv_io.export_rows(
+            organization=self.organization,
+            members=search_members(self.actor, request.GET),
+            memberships=visible_memberships(self.actor),
+        )
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        filename = csv_io.export_filename(self.organization)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MemberImportView(OrgViewMixin, View):
+    capability = "member.edit"
+
+    def get(self, request, org_slug, status=200):
+        jobs = ImportJob.objects.for_org(self.organization).order_by("-pk")[:20]
+        return render(request, "members/import.html", {"jobs": jobs}, status=status)
+
+    def post(self, request, org_slug):
+        from . import csv_io
+
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a CSV file."))
+            return self.get(request, org_slug, status=400)
+        try:
+            job = csv_io.import_upload(actor=self.actor, upload=upload)
+        except ValidationError as exc:
+            _flash(request, exc)
+            return self.get(request, org_slug, status=400)
+        return redirect("member-import-job", org_slug=org_slug, pk=job.pk)
+
+
+class MemberImportJobView(OrgViewMixin, View):
+    """One import's progress (the page polls itself with HTMX while it runs) and error report."""
+
+    capability = "member.edit"
+
+    def get(self, request, org_slug, pk):
+        job = self.get_org_object(ImportJob, pk=pk)
+        template = "members/partials/import_job.html" if request.htmx else "members/import_job.html"
+        return render(request, template, {"job": job})

@@ -155,6 +155,7 @@ OBJECT_KWARGS = {
     "api:block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "api:action-detail": _outbox_action,
     "api:member-import-detail": _import_job,
+    "member-import-job": _import_job,
     "team-member-role": _membership,
     "team-member-deactivate": _membership,
     "team-member-reactivate": _membership,

@@ -156,7 +156,12 @@ def test_linking_identities_merges_people_and_keeps_history(org_a, group, post):
     from members import services as member_services
     from members.models import IdentityLink, Member, MemberIdentity
 
-    post([ev("member.joined", user="wx-1", display_name="小王"), ev("order.placed", user="tg-1", platform="telegram", order_id="o1", amount=50, at=1)])
+    post(
+        [
+            ev("member.joined", user="wx-1", display_name="小王"),
+            ev("order.placed", user="tg-1", platform="telegram", order_id="o1", amount=50, at=1),
+        ]
+    )
     wechat = Member.objects.for_org(org_a.org).get(identities__external_user_id="wx-1")
     telegram_identity = MemberIdentity.objects.for_org(org_a.org).get(external_user_id="tg-1")
     old = telegram_identity.member
@@ -171,5 +176,34 @@ def test_linking_identities_merges_people_and_keeps_history(org_a, group, post):
     assert wechat.orders.count() == 1
     assert IdentityLink.objects.for_org(org_a.org).filter(action="link").exists()
     assert "tg-1" in client.get(url).content.decode()
-    member_services.identity_unlink(actor=org_a.actor(), identity=MemberIdentity.objects.for_org(org_a.org).get(external_user_id="tg-1"))
+    member_services.identity_unlink(
+        actor=org_a.actor(),
+        identity=MemberIdentity.objects.for_org(org_a.org).get(external_user_id="tg-1"),
+    )
     assert IdentityLink.objects.for_org(org_a.org).filter(action="unlink").exists()
+
+
+def test_dashboard_csv_export_and_import_with_progress(org_a, group, post, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from members import csv_io
+    from members.models import ImportJob
+
+    post([ev("member.joined", user="wx-a", display_name="小红")])
+    client = org_a.client_for(org_a.owner)
+    export = client.get(_url("members-export", org_a))
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert "wx-a" in body and "小红" in body
+    monkeypatch.setattr(csv_io, "_enqueue", lambda org_id, job_id: None)  # no worker in tests
+    upload = SimpleUploadedFile(
+        "m.csv", "platform,external_user_id,display_name\nwechat,wx-b,小蓝\nnope,x,y\n".encode()
+    )
+    response = client.post(_url("members-import", org_a), {"file": upload})
+    job = ImportJob.objects.for_org(org_a.org).get()
+    assert response.status_code == 302 and response.url.endswith(f"/members/import/{job.pk}/")
+    csv_io.run_import(job)
+    page = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
+    assert "100%" in page and "hx-trigger" not in page  # done: the page stops polling
+    assert client.post(_url("members-import", org_a), {}).status_code == 400
+    bad = SimpleUploadedFile("m.csv", b"\xff\xfe not utf8")
+    assert client.post(_url("members-import", org_a), {"file": bad}).status_code == 400
