@@ -23,6 +23,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tenancy.api_base import ServiceSaveMixin, TenantAPIView, TenantViewSet
+from tenancy.api_fields import (
+    FlatListField,
+    ListFiltersOnly,
+    OrgPrimaryKeyRelatedField,
+    object_for_bodiless_action,
+)
 from tenancy.models import OrgMembership, User
 from tenancy.permissions import require
 from tenancy.roles import CommunityRole
@@ -53,24 +59,6 @@ MAX_ID = 2**63 - 1  # BigAutoField
 # --- Fields --------------------------------------------------------------------------------
 
 
-class OrgPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """The id of an object of the request's organization. The queryset is built per request by
-    `scope(organization)` (default `model.objects.for_org(organization)`); any other id, another
-    organization's included, is answered with DRF's "object does not exist"."""
-
-    def __init__(self, *, model, scope=None, **kwargs):
-        self.model = model
-        self.scope = scope or (lambda organization: model.objects.for_org(organization))
-        kwargs["queryset"] = model.objects.none()  # the schema reads the id's type from it
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        actor = getattr(self.context.get("request"), "auth", None)
-        if actor is None:  # schema generation, or a serializer used without a request
-            return self.model.objects.none()
-        return self.scope(actor.organization)
-
-
 def _active_members(organization):
     return User.objects.filter(
         pk__in=OrgMembership.objects.for_org(organization).filter(is_active=True).values("user_id")
@@ -79,27 +67,6 @@ def _active_members(organization):
 
 def _active_tiers(organization):
     return VipTier.objects.for_org(organization).filter(is_active=True)
-
-
-def _flat_messages(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [m for value in detail.values() for m in _flat_messages(value)]
-    if isinstance(detail, list):
-        return [m for value in detail for m in _flat_messages(value)]
-    return [str(detail)]
-
-
-class FlatListField(serializers.ListField):
-    """A list whose item errors come back as one flat list of messages: the API's error format
-    has a list of messages per field, not one per list index."""
-
-    def run_child_validation(self, data):
-        try:
-            return super().run_child_validation(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(
-                list(dict.fromkeys(_flat_messages(exc.detail)))
-            ) from None
 
 
 class RuleSerializer(serializers.Serializer):
@@ -281,24 +248,6 @@ class RedemptionItemSerializer(serializers.ModelSerializer):
 # --- Views ---------------------------------------------------------------------------------
 
 
-def _object_for_bodiless_action(view):
-    """The object of an action that takes no input (archive, end, deactivate): 404 first, then a
-    body that is not valid JSON is still refused (400 parse_error) rather than acted upon."""
-    obj = view.get_object()
-    view.request.data  # noqa: B018 -- parsing is the check
-    return obj
-
-
-class ListFiltersOnly:
-    """Query-string filters narrow lists only: `GET …/<id>/` and the actions on one object find
-    it whatever the query string says (an ended assignment is still `…/<id>/`)."""
-
-    def filter_queryset(self, queryset):
-        if getattr(self, "action", None) != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-
 class CommunityViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
@@ -353,7 +302,7 @@ class CommunityViewSet(
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         community = services.community_set_archived(
-            actor=self.actor, community=_object_for_bodiless_action(self), archived=True
+            actor=self.actor, community=object_for_bodiless_action(self), archived=True
         )
         return Response(self.get_serializer(community).data)
 
@@ -361,7 +310,7 @@ class CommunityViewSet(
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         community = services.community_set_archived(
-            actor=self.actor, community=_object_for_bodiless_action(self), archived=False
+            actor=self.actor, community=object_for_bodiless_action(self), archived=False
         )
         return Response(self.get_serializer(community).data)
 
@@ -460,7 +409,7 @@ class StaffAssignmentViewSet(
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
         assignment = services.staff_unassign(
-            actor=self.actor, assignment=_object_for_bodiless_action(self)
+            actor=self.actor, assignment=object_for_bodiless_action(self)
         )
         return Response(self.get_serializer(assignment).data)
 
@@ -493,7 +442,7 @@ class VipTierViewSet(
     @extend_schema(request=None, responses=VipTierSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        tier = services.tier_deactivate(actor=self.actor, tier=_object_for_bodiless_action(self))
+        tier = services.tier_deactivate(actor=self.actor, tier=object_for_bodiless_action(self))
         return Response(self.get_serializer(tier).data)
 
 

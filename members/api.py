@@ -39,11 +39,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from communities.api import FlatListField, ListFiltersOnly, OrgPrimaryKeyRelatedField
 from communities.models import RedemptionItem
 from communities.services import MAX_TAGS
 from integrations.models import Action
 from tenancy.api_base import TenantAPIView, TenantViewSet
+from tenancy.api_fields import (
+    FlatListField,
+    ListFiltersOnly,
+    OrgPrimaryKeyRelatedField,
+    object_for_bodiless_action,
+)
 from tenancy.permissions import can, require
 
 from . import csv_io, services
@@ -80,14 +85,6 @@ POINTS = "member.points.adjust"
 EXPORT = "metrics.export"
 ACTIONS = "integration.actions"
 CHANGES_SHOWN = 100  # a membership's status history in its detail: the latest 100
-
-
-def _object_for_bodiless_action(view):
-    """The object of an action that takes no input: 404 first, then a body that is not valid
-    JSON is still refused (400 parse_error) rather than acted upon."""
-    obj = view.get_object()
-    view.request.data  # noqa: B018 -- parsing is the check
-    return obj
 
 
 def members_for_display(actor, queryset):
@@ -564,7 +561,7 @@ class IdentityViewSet(
     @action(detail=True, methods=["post"])
     def unlink(self, request, pk=None):
         member = services.identity_unlink(
-            actor=self.actor, identity=_object_for_bodiless_action(self)
+            actor=self.actor, identity=object_for_bodiless_action(self)
         )
         member = members_for_display(self.actor, visible_members(self.actor)).get(pk=member.pk)
         return Response(MemberSerializer(member, context=self.get_serializer_context()).data)
@@ -675,7 +672,7 @@ class WarningViewSet(
     @extend_schema(request=None, responses=WarningSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        warning = _object_for_bodiless_action(self)
+        warning = object_for_bodiless_action(self)
         require(self.actor, self.community_capabilities["revoke"], warning.membership.community)
         warning = services.warning_revoke(actor=self.actor, warning=warning)
         return Response(self.get_serializer(warning).data)
@@ -702,7 +699,7 @@ class BlockViewSet(
     @extend_schema(request=None, responses=BlockSerializer)
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        block = services.block_lift(actor=self.actor, block=_object_for_bodiless_action(self))
+        block = services.block_lift(actor=self.actor, block=object_for_bodiless_action(self))
         return Response(self.get_serializer(block).data)
 
 
