@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_imports
 
 router = SimpleRouter()
 router.register("members", api.MemberViewSet, basename="member")
@@ -10,11 +10,11 @@ router.register("memberships", api.MembershipViewSet, basename="membership")
 router.register("warnings", api.WarningViewSet, basename="warning")
 router.register("blocks", api.BlockViewSet, basename="block")
 router.register("actions", api.ActionViewSet, basename="action")
-router.register("member-imports", api.ImportJobViewSet, basename="member-import")
+router.register("member-imports", api_imports.ImportJobViewSet, basename="member-import")
 
 urlpatterns = [
     # Before the router: `members/import/` is not a member id.
-    path("members/export.csv", api.MemberExportView.as_view(), name="members-export"),
-    path("members/import/", api.MemberImportView.as_view(), name="members-import"),
+    path("members/export.csv", api_imports.MemberExportView.as_view(), name="members-export"),
+    path("members/import/", api_imports.MemberImportView.as_view(), name="members-import"),
     *router.urls,
 ]
