@@ -49,6 +49,43 @@ class OrganizationSettingsForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
     default_language = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES)
+    sub_owner_community_limit = forms.IntegerField(
+        label=_("Groups per sub-owner (warn above)"), min_value=1, max_value=100, initial=4
+    )
+    general_group_limit = forms.IntegerField(
+        label=_("General groups one member may join"), min_value=1, max_value=100, initial=1
+    )
+    category_group_limit = forms.IntegerField(
+        label=_("Category groups one member may join"), min_value=1, max_value=100, initial=1
+    )
+    remove_blocked_on_join = forms.BooleanField(
+        label=_("Remove blocked members at once when they join another group"), required=False
+    )
+    store_message_text = forms.BooleanField(
+        label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
+    )
+
+    @staticmethod
+    def initial_from(org) -> dict:
+        limits = org.group_limits or {}
+        return {
+            "name": org.name,
+            "time_zone": org.time_zone,
+            "default_language": org.default_language,
+            "sub_owner_community_limit": org.sub_owner_community_limit,
+            "general_group_limit": limits.get("general", 1),
+            "category_group_limit": limits.get("category", 1),
+            "remove_blocked_on_join": org.remove_blocked_on_join,
+            "store_message_text": org.store_message_text,
+        }
+
+    def to_service_values(self) -> dict:
+        data = dict(self.cleaned_data)
+        limits = {
+            "general": data.pop("general_group_limit"),
+            "category": data.pop("category_group_limit"),
+        }
+        return {**data, "group_limits": limits}
 
 
 class AcceptInvitationForm(SetPasswordForm):

@@ -77,12 +77,40 @@ def organization_create(
     return org
 
 
+POLICY_FIELDS = [
+    "sub_owner_community_limit",
+    "group_limits",
+    "remove_blocked_on_join",
+    "store_message_text",
+]
+
+
+def _validate_policy(values: dict) -> dict:
+    errors = {}
+    limit = values.get("sub_owner_community_limit")
+    if limit is not None and not (isinstance(limit, int) and 1 <= limit <= 100):
+        errors["sub_owner_community_limit"] = [_("Give a number from 1 to 100.")]
+    limits = values.get("group_limits")
+    if limits is not None:
+        ok = isinstance(limits, dict) and all(
+            isinstance(k, str) and isinstance(v, int) and 1 <= v <= 100 for k, v in limits.items()
+        )
+        if not ok:
+            errors["group_limits"] = [_("Give a number from 1 to 100 for each kind of group.")]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 def organization_update(
-    *, actor: Actor, name: str, time_zone: str, default_language: str
+    *, actor: Actor, name: str, time_zone: str, default_language: str, **policy
 ) -> Organization:
+    """Name, time zone, language, and the org-wide policies (staff load, groups per member,
+    block-list removal, whether message text is kept)."""
     require(actor, "org.manage")
     org = actor.organization
     new = _validate_org_fields(name=name, time_zone=time_zone, default_language=default_language)
+    new.update(_validate_policy({k: v for k, v in policy.items() if k in POLICY_FIELDS}))
     changes = audit.diff(org, new.keys(), new)
     if not changes:
         return org

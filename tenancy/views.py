@@ -196,13 +196,8 @@ class OrganizationSettingsView(OrgViewMixin, View):
     capability = "org.manage"
 
     def get(self, request, org_slug, form=None, status=200):
-        org = self.organization
         form = form or OrganizationSettingsForm(
-            initial={
-                "name": org.name,
-                "time_zone": org.time_zone,
-                "default_language": org.default_language,
-            }
+            initial=OrganizationSettingsForm.initial_from(self.organization)
         )
         return render(request, "tenancy/settings.html", {"form": form}, status=status)
 
@@ -210,7 +205,7 @@ class OrganizationSettingsView(OrgViewMixin, View):
         form = OrganizationSettingsForm(request.POST)
         if form.is_valid():
             try:
-                services.organization_update(actor=self.actor, **form.cleaned_data)
+                services.organization_update(actor=self.actor, **form.to_service_values())
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -128,3 +128,16 @@ def test_two_reminder_runs_at_once_send_each_reminder_once():
         t.join()
     assert sum(results) == 300
     assert Action.objects.for_org(org).filter(kind="member.remind").count() == 300
+
+
+def test_beat_fans_out_to_every_organization(org_a, org_b, group, post, monkeypatch):
+    from config.celery import app
+    from members.tasks import fan_out
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    post([ev("member.joined"), ev("message.posted", at=1)])
+    Membership.objects.for_org(org_a.org).update(last_active_at=T0 - timedelta(days=60))
+    fan_out.apply(args=["scan_dormant"]).get()
+    assert _m(org_a.org).status == "dormant"
+    for name in ("credit_invites", "evaluate_tiers"):
+        fan_out.apply(args=[name]).get()

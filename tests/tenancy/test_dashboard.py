@@ -85,16 +85,28 @@ def test_analyst_cannot_read_audit_log(org_a):
 def test_settings_update_and_validation(org_a):
     client = org_a.client_for(org_a.owner)
     url = _url("org-settings", org_a)
-    ok = client.post(
-        url, {"name": "新名字", "time_zone": "Europe/Berlin", "default_language": "en"}
-    )
+    data = {
+        "name": "新名字",
+        "time_zone": "Europe/Berlin",
+        "default_language": "en",
+        "sub_owner_community_limit": 3,
+        "general_group_limit": 2,
+        "category_group_limit": 1,
+        "remove_blocked_on_join": "on",
+    }
+    ok = client.post(url, data)
     assert ok.status_code == 302
     org = Organization.objects.get(pk=org_a.org.pk)
     assert (org.name, org.time_zone, org.default_language) == ("新名字", "Europe/Berlin", "en")
+    assert org.sub_owner_community_limit == 3 and org.group_limits == {"general": 2, "category": 1}
+    assert org.remove_blocked_on_join and not org.store_message_text
     entry = AuditLogEntry.objects.for_org(org).get(action="org.update")
-    assert set(entry.changes) == {"name", "time_zone", "default_language"}
-    bad = client.post(url, {"name": "", "time_zone": "Mars/Olympus", "default_language": "xx"})
+    assert {"name", "time_zone", "default_language", "group_limits"} <= set(entry.changes)
+    bad = client.post(
+        url, {**data, "name": "", "time_zone": "Mars/Olympus", "default_language": "xx"}
+    )
     assert bad.status_code == 400
+    assert client.post(url, {**data, "general_group_limit": 0}).status_code == 400
     assert Organization.objects.get(pk=org.pk).name == "新名字"
 
 
