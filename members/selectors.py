@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from communities.selectors import visible_communities
 from integrations.models import Action
@@ -76,6 +77,55 @@ def search_members(actor, params):
 
 
 TIMELINE_LIMIT = 100
+
+EVENT_LABELS = {
+    "member.joined": _("joined"),
+    "member.left": _("left"),
+    "message.posted": _("message"),
+    "member.checked_in": _("check-in"),
+    "content.shared": _("share"),
+    "member.invited": _("invited someone"),
+    "order.placed": _("order"),
+    "order.refunded": _("refund"),
+}
+POINTS_LABELS = {
+    "message": _("points for messages"),
+    "checkin": _("points for a check-in"),
+    "streak": _("check-in streak bonus"),
+    "share": _("points for a share"),
+    "invite": _("points for an invite"),
+    "invite_bonus": _("invite bonus"),
+    "purchase": _("points for a purchase"),
+    "repurchase": _("points for a repurchase"),
+    "refund": _("points taken back (refund)"),
+    "redeem": _("points redeemed"),
+    "adjust": _("points adjusted by hand"),
+    "merge_in": _("points from a linked account"),
+    "merge_out": _("points moved to a linked account"),
+}
+WARNING_LABELS = {
+    "ads": _("warning: ads"),
+    "flood": _("warning: flooding"),
+    "name_card": _("warning: name card"),
+    "manual": _("warning"),
+}
+TIER_LABELS = {"promoted": _("tier up"), "demoted": _("tier down")}
+
+
+def _label(kind: str, code: str) -> str:
+    from integrations.models import ActionKind
+
+    from .models import MembershipStatus
+
+    tables = {
+        "event": EVENT_LABELS,
+        "points": POINTS_LABELS,
+        "warning": WARNING_LABELS,
+        "tier": TIER_LABELS,
+        "status": dict(MembershipStatus.choices),
+        "action": dict(ActionKind.choices),
+    }
+    return str(tables.get(kind, {}).get(code, code))
 
 
 def timeline(actor, member):
@@ -162,6 +212,8 @@ def timeline(actor, member):
             }
         )
     items.sort(key=lambda item: item["at"], reverse=True)
+    for item in items[:TIMELINE_LIMIT]:
+        item["label"] = _label(item["kind"], item["label"])
     return items[:TIMELINE_LIMIT]
 
 

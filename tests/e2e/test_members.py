@@ -43,5 +43,5 @@ def test_deputy_warns_a_newcomer_and_reinstates_a_removed_member(site):
     expect(card.locator("[data-testid=status]")).to_have_text("正常")
     history = page.locator("[data-testid=timeline]")
     expect(history).to_contain_text("发广告")
-    expect(history).to_contain_text("removed")
-    expect(history).to_contain_text("active")
+    expect(history).to_contain_text("已移出")
+    expect(history).to_contain_text("正常")

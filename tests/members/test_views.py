@@ -70,7 +70,7 @@ def test_warn_remove_reinstate_and_history(org_a, group, post):
     assert membership.status == "active"
     assert Action.objects.for_org(org_a.org).filter(kind="member.invite_back").exists()
     page = client.get(_url("member-detail", org_a, pk=membership.member_id)).content.decode()
-    assert "removed" in page and "发广告" in page
+    assert "已移出" in page and "发广告" in page  # the history, in the org's language
 
 
 def test_revoke_warning_and_lift_block(org_a, group, post):
