@@ -279,8 +279,13 @@ def _apply(org, actor, events, communities, identities) -> None:
 
 
 def _memberships(org, community_ids, identity_ids) -> dict:
-    rows = Membership.objects.for_org(org).filter(
-        community_id__in=community_ids, identity_id__in=identity_ids
+    """The memberships this batch touches, locked (in id order, so concurrent batches queue
+    instead of deadlocking) so that two batches never overwrite each other's counters."""
+    rows = (
+        Membership.objects.for_org(org)
+        .filter(community_id__in=community_ids, identity_id__in=identity_ids)
+        .select_for_update()
+        .order_by("pk")
     )
     return {(m.community_id, m.identity_id): m for m in rows}
 

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+import pytest
+
 from campaigns.models import Order
 from communities.models import Community
 from integrations.models import Action
@@ -269,3 +271,44 @@ def test_other_orgs_events_are_separate(org_a, org_b, post):
     )
     assert response.json()["accepted"] == 1
     assert Membership.objects.for_org(org_b.org).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_count_every_message_once():
+    """Two bots post at once, overlapping: every event is applied exactly once."""
+    import threading
+
+    from django.db import connection
+
+    from members.ingestion import ingest_events
+    from tenancy.actors import Actor
+    from tenancy.services import organization_create
+
+    org = organization_create(name="并发事件", slug="events-race", owner_email="e@example.com")
+    actor = Actor.system(org, "tests")
+    ingest_events(actor=actor, raw_events=[ev("member.joined", user="talker")])
+    shared = [ev("message.posted", user="talker", at=1 + i / 50) for i in range(40)]
+    own = [
+        [ev("message.posted", user="talker", at=3 + i / 50) for i in range(30)] for _ in range(2)
+    ]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def send(batch):
+        barrier.wait()
+        try:
+            results.append(ingest_events(actor=actor, raw_events=batch).as_dict())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(shared + own[i],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["accepted"] for r in results) == [30, 70]
+    assert sum(r["duplicates"] for r in results) == 40
+    membership = Membership.objects.for_org(org).get()
+    assert membership.message_count == 100
+    assert RawEvent.objects.for_org(org).count() == 101
