@@ -133,6 +133,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -141,19 +142,24 @@ CELERY_TIMEZONE = "UTC"
 # The beat schedule is static and small; each app adds its jobs here as they arrive.
 CELERY_BEAT_SCHEDULE: dict = {
     "members-dormant-scan": {
-        "task": "members.tasks.fan_out",
+        "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(hours=1),
-        "args": ["scan_dormant"],
+        "args": ["members.tasks.scan_dormant"],
     },
     "members-credit-invites": {
-        "task": "members.tasks.fan_out",
+        "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(hours=1),
-        "args": ["credit_invites"],
+        "args": ["members.tasks.credit_invites"],
     },
     "members-evaluate-tiers": {
-        "task": "members.tasks.fan_out",
+        "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(days=1),
-        "args": ["evaluate_tiers"],
+        "args": ["members.tasks.evaluate_tiers"],
+    },
+    "integrations-deliver-webhooks": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(minutes=1),
+        "args": ["integrations.tasks.deliver_webhooks"],
     },
 }
 
@@ -272,6 +278,9 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.MembershipStatus",
         "ActionStatusEnum": "integrations.models.ActionStatus",
         "ImportJobStatusEnum": "members.models.ImportJob.Status",
+        "ActionKindEnum": "integrations.models.ActionKind",
+        "CommunityKindEnum": "communities.models.CommunityKind",
+        "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from communities.urls import org_urlpatterns as community_urlpatterns
+from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
@@ -59,6 +60,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include(community_urlpatterns)),
     path("o/<slug:org_slug>/", include(member_urlpatterns)),
+    path("o/<slug:org_slug>/", include(integration_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

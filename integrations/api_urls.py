@@ -1,5 +1,13 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import api
 
-urlpatterns = [path("events/", api.EventsView.as_view(), name="events")]
+# "/?": bots may call `actions/{id}/ack` with or without the trailing slash.
+router = SimpleRouter()
+router.trailing_slash = "/?"
+router.register("actions", api.ActionViewSet, basename="action")
+router.register("webhooks", api.WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", api.WebhookDeliveryViewSet, basename="webhook-delivery")
+
+urlpatterns = [path("events/", api.EventsView.as_view(), name="events"), *router.urls]

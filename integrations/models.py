@@ -22,6 +22,7 @@ class ActionKind(models.TextChoices):
 
 class ActionStatus(models.TextChoices):
     PENDING = "pending", pgettext_lazy("bot action", "Pending")
+    LEASED = "leased", _("Picked up by a bot")
     DONE = "done", pgettext_lazy("bot action", "Done")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -41,6 +42,10 @@ class Action(TenantModel):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("action")
@@ -52,3 +57,60 @@ class Action(TenantModel):
 
     def __str__(self):
         return f"{self.kind} #{self.pk}"
+
+
+class WebhookEndpoint(TenantModel):
+    """Where actions are pushed, signed with HMAC-SHA256. The secret is never stored: it is
+    derived from a random nonce and the server's key, shown once when the endpoint is made."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    nonce = models.CharField(max_length=64)
+    secret_hint = models.CharField(_("secret"), max_length=16)
+    kinds = models.JSONField(_("action kinds"), default=list, blank=True)  # empty: all kinds
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self):
+        return self.url
+
+    def wants(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("delivery", "Waiting")
+    SUCCEEDED = "succeeded", _("Delivered")
+    RETRYING = "retrying", _("Retrying")
+    DEAD = "dead", _("Gave up")
+
+
+class WebhookDelivery(TenantModel):
+    """One action to one endpoint: its attempts, the last response, when to try again."""
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_status_code = models.PositiveIntegerField(_("response code"), null=True, blank=True)
+    last_error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "action", "endpoint"], name="delivery_once_per_endpoint"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status", "next_attempt_at"])]

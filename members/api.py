@@ -34,7 +34,6 @@ from rest_framework.response import Response
 
 from communities.models import RedemptionItem
 from communities.services import MAX_TAGS
-from integrations.models import Action
 from tenancy.api_base import TenantViewSet
 from tenancy.api_fields import (
     FlatListField,
@@ -46,7 +45,6 @@ from tenancy.permissions import can, require
 
 from . import services
 from .filters import (
-    ActionFilter,
     BlockFilter,
     IdentityFilter,
     MemberFilter,
@@ -338,22 +336,6 @@ class BlockSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ActionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Action
-        fields = [
-            "id",
-            "kind",
-            "status",
-            "community",
-            "member",
-            "payload",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
 class MemberViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
@@ -634,16 +616,3 @@ class BlockViewSet(
     def lift(self, request, pk=None):
         block = services.block_lift(actor=self.actor, block=object_for_bodiless_action(self))
         return Response(self.get_serializer(block).data)
-
-
-class ActionViewSet(
-    ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
-):
-    """The outbox: what the bots are asked to do (welcome, warn, remove, remind, invite back…).
-    Read-only here; only org-wide roles hold `integration.actions`, so every row of the
-    organization is listed."""
-
-    model = Action
-    serializer_class = ActionSerializer
-    filterset_class = ActionFilter
-    capability = ACTIONS

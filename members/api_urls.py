@@ -9,7 +9,6 @@ router.register("identities", api.IdentityViewSet, basename="identity")
 router.register("memberships", api.MembershipViewSet, basename="membership")
 router.register("warnings", api.WarningViewSet, basename="warning")
 router.register("blocks", api.BlockViewSet, basename="block")
-router.register("actions", api.ActionViewSet, basename="action")
 router.register("member-imports", api_imports.ImportJobViewSet, basename="member-import")
 
 urlpatterns = [

@@ -18,7 +18,6 @@ from django_filters import rest_framework as filters
 
 from communities.filters import json_string_variants
 from communities.models import Platform
-from integrations.models import Action, ActionKind, ActionStatus
 from tenancy.permissions import can
 
 from .models import (
@@ -186,16 +185,6 @@ class BlockFilter(filters.FilterSet):
         if not self.form.cleaned_data.get("include_lifted"):
             queryset = queryset.filter(lifted_at=None)
         return queryset
-
-
-class ActionFilter(filters.FilterSet):
-    kind = filters.ChoiceFilter(choices=ActionKind.choices)
-    status = filters.ChoiceFilter(choices=ActionStatus.choices)
-    community = IdFilter(field_name="community_id")
-
-    class Meta:
-        model = Action
-        fields = ["kind", "status", "community"]
 
 
 class ImportJobFilter(filters.FilterSet):

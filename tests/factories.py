@@ -179,3 +179,31 @@ class BlockFactory(TenantFactory):
     member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
     reason = "ads"
     actor_label = "tests"
+
+
+class WebhookEndpointFactory(TenantFactory):
+    class Meta:
+        model = "integrations.WebhookEndpoint"
+
+    url = "http://127.0.0.1:9/hook"
+    nonce = factory.Sequence(lambda n: f"nonce{n:08d}")
+    secret_hint = "abc123"
+
+
+class ActionFactory(TenantFactory):
+    class Meta:
+        model = "integrations.Action"
+
+    kind = "member.welcome"
+    payload = factory.LazyFunction(lambda: {"text": "ORG-MARKER action"})
+
+
+class WebhookDeliveryFactory(TenantFactory):
+    class Meta:
+        model = "integrations.WebhookDelivery"
+
+    action = factory.SubFactory(ActionFactory, organization=factory.SelfAttribute("..organization"))
+    endpoint = factory.SubFactory(
+        WebhookEndpointFactory, organization=factory.SelfAttribute("..organization")
+    )
+    status = "retrying"

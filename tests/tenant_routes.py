@@ -19,6 +19,8 @@ from .factories import (
     StaffAssignmentFactory,
     VipTierFactory,
     WarningFactory,
+    WebhookDeliveryFactory,
+    WebhookEndpointFactory,
 )
 
 
@@ -154,6 +156,15 @@ OBJECT_KWARGS = {
     "api:block-detail": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "api:block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "api:action-detail": _outbox_action,
+    "api:action-ack": _outbox_action,
+    **dict.fromkeys(
+        ["api:webhook-detail", "api:webhook-disable", "api:webhook-enable", "webhook-toggle"],
+        lambda tenant: {"pk": WebhookEndpointFactory(organization=tenant.org).pk},
+    ),
+    **dict.fromkeys(
+        ["api:webhook-delivery-detail", "api:webhook-delivery-retry", "webhook-delivery-retry"],
+        lambda tenant: {"pk": WebhookDeliveryFactory(organization=tenant.org).pk},
+    ),
     "api:member-import-detail": _import_job,
     "member-import-job": _import_job,
     "team-member-role": _membership,

@@ -132,12 +132,12 @@ def test_two_reminder_runs_at_once_send_each_reminder_once():
 
 def test_beat_fans_out_to_every_organization(org_a, org_b, group, post, monkeypatch):
     from config.celery import app
-    from members.tasks import fan_out
+    from tenancy.tasks import fan_out
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     post([ev("member.joined"), ev("message.posted", at=1)])
     Membership.objects.for_org(org_a.org).update(last_active_at=T0 - timedelta(days=60))
-    fan_out.apply(args=["scan_dormant"]).get()
+    fan_out.apply(args=["members.tasks.scan_dormant"]).get()
     assert _m(org_a.org).status == "dormant"
-    for name in ("credit_invites", "evaluate_tiers"):
+    for name in ("members.tasks.credit_invites", "members.tasks.evaluate_tiers"):
         fan_out.apply(args=[name]).get()

@@ -1,0 +1,307 @@
+"""Getting actions to the bots: pull (lease and acknowledge) and push (signed webhooks with
+retries). Every step is a guarded state transition, so two workers or two polling bots never
+take the same action twice, and a crash leaves the work to be done again, not lost."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenancy import audit
+from tenancy.permissions import require
+
+from .models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+LEASE = timedelta(seconds=getattr(settings, "ACTION_LEASE_SECONDS", 300))
+MAX_LEASE_BATCH = 100
+RETRY_FOR = timedelta(hours=24)
+FIRST_RETRY_SECONDS = 30
+WEBHOOK_TIMEOUT_SECONDS = 10
+SIGNATURE_HEADER = "X-Qunyun-Signature"
+TIMESTAMP_HEADER = "X-Qunyun-Timestamp"
+ID_HEADER = "X-Qunyun-Action-Id"
+
+
+def action_body(action) -> dict:
+    """What a bot receives for an action, by webhook or by polling."""
+    return {
+        "id": action.pk,
+        "kind": action.kind,
+        "created_at": action.created_at.isoformat(),
+        "payload": action.payload,
+    }
+
+
+# --- pull ------------------------------------------------------------------------------------
+
+
+def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None) -> list[Action]:
+    """Hand up to `limit` pending actions to a polling bot. Leased actions not acknowledged
+    within the lease go back to pending; two bots polling at once get different actions."""
+    require(actor, "integration.actions")
+    limit = max(1, min(int(limit), MAX_LEASE_BATCH))
+    now = timezone.now()
+    available = Q(status=ActionStatus.PENDING) | Q(status=ActionStatus.LEASED, lease_until__lt=now)
+    with transaction.atomic():
+        qs = Action.objects.for_org(actor.organization).filter(available)
+        if kinds:
+            qs = qs.filter(kind__in=kinds)
+        picked = list(qs.select_for_update(skip_locked=True).order_by("pk")[:limit])
+        for action in picked:
+            action.status, action.lease_until = ActionStatus.LEASED, now + LEASE
+            action.attempts += 1
+            action.updated_at = now
+        Action.objects.bulk_update(picked, ["status", "lease_until", "attempts", "updated_at"])
+    return picked
+
+
+def acknowledge(*, actor, action, status, detail="") -> Action:
+    """The bot says how it went: done or failed (with a detail). Repeating the same answer
+    changes nothing; an answer for a finished action with another outcome is refused."""
+    require(actor, "integration.actions")
+    if status not in (ActionStatus.DONE, ActionStatus.FAILED):
+        raise ValidationError({"status": [_("Answer “done” or “failed”.")]})
+    detail = (detail or "").replace("\x00", "")[:500]
+    with transaction.atomic():
+        action = Action.objects.for_org(actor.organization).select_for_update().get(pk=action.pk)
+        if action.status in (ActionStatus.DONE, ActionStatus.FAILED):
+            if action.status == status:
+                return action
+            raise ValidationError(
+                _("This action is already finished as “%(status)s”.") % {"status": action.status}
+            )
+        action.status, action.outcome = status, detail
+        action.finished_at = action.updated_at = timezone.now()
+        action.lease_until = None
+        action.save(update_fields=["status", "outcome", "finished_at", "updated_at", "lease_until"])
+    return action
+
+
+# --- push: endpoints ---------------------------------------------------------------------------
+
+
+def endpoint_secret(endpoint) -> str:
+    return hmac.new(
+        settings.API_KEY_HASH_KEY.encode(), f"webhook:{endpoint.nonce}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def endpoint_create(*, actor, url, kinds=()) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown once; only a nonce is stored)."""
+    require(actor, "webhook.manage")
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["https", "http"])(url)
+    except ValidationError:
+        raise ValidationError({"url": [_("Enter a full http(s) address.")]}) from None
+    kinds = list(dict.fromkeys(kinds or []))
+    if any(kind not in ActionKind.values for kind in kinds):
+        raise ValidationError({"kinds": [_("Choose among the listed action kinds.")]})
+    endpoint = WebhookEndpoint(
+        organization=actor.organization, url=url, nonce=secrets.token_hex(16), kinds=kinds
+    )
+    secret = endpoint_secret(endpoint)
+    endpoint.secret_hint = secret[:6]
+    with transaction.atomic():
+        endpoint.save()
+        audit.record(actor=actor, action="webhook.create", obj=endpoint, summary=url[:200])
+    return endpoint, secret
+
+
+def endpoint_set_active(*, actor, endpoint, active: bool) -> WebhookEndpoint:
+    require(actor, "webhook.manage")
+    with transaction.atomic():
+        endpoint.is_active = active
+        endpoint.save(update_fields=["is_active"])
+        audit.record(
+            actor=actor, action="webhook.enable" if active else "webhook.disable", obj=endpoint
+        )
+    return endpoint
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>")."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance=300) -> bool:
+    """What a receiver does: check the signature and that the timestamp is recent."""
+    try:
+        fresh = abs(time.time() - int(timestamp)) <= tolerance
+    except ValueError:
+        return False
+    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+# --- push: delivery ---------------------------------------------------------------------------
+
+
+def schedule_deliveries(org) -> int:
+    """Create a delivery for every pending action and every active endpoint that wants it.
+    The actions are moved to `leased` with a long lease so the pull API does not hand them
+    out too; if every endpoint gives up they return to pending for polling bots."""
+    endpoints = list(WebhookEndpoint.objects.for_org(org).filter(is_active=True))
+    if not endpoints:
+        return 0
+    now = timezone.now()
+    created = 0
+    with transaction.atomic():
+        actions = list(
+            Action.objects.for_org(org)
+            .filter(status=ActionStatus.PENDING)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")[:1000]
+        )
+        rows = [
+            WebhookDelivery(organization=org, action=a, endpoint=e, next_attempt_at=now)
+            for a in actions
+            for e in endpoints
+            if e.wants(a.kind)
+        ]
+        WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        wanted = {row.action_id for row in rows}
+        Action.objects.for_org(org).filter(pk__in=wanted).update(
+            status=ActionStatus.LEASED,
+            lease_until=now + RETRY_FOR + timedelta(hours=1),
+            updated_at=now,
+        )
+        created = len(rows)
+    return created
+
+
+def deliver_due(org, *, limit=200, opener=None) -> dict:
+    """Send the deliveries that are due. Each is claimed with skip_locked inside its own
+    transaction, so a worker that dies mid-request leaves it to be sent again."""
+    sent = failed = 0
+    for _attempt_number in range(limit):
+        with transaction.atomic():
+            delivery = (
+                WebhookDelivery.objects.for_org(org)
+                .filter(
+                    status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+                    next_attempt_at__lte=timezone.now(),
+                )
+                .select_for_update(skip_locked=True)
+                .select_related("action", "endpoint")
+                .order_by("next_attempt_at", "pk")
+                .first()
+            )
+            if delivery is None:
+                break
+            ok = _attempt(delivery, opener or urllib.request.urlopen)
+            sent += ok
+            failed += not ok
+    return {"sent": sent, "failed": failed}
+
+
+def _attempt(delivery, opener) -> bool:
+    action, endpoint = delivery.action, delivery.endpoint
+    body = json.dumps(action_body(action), ensure_ascii=False).encode()
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 - the operator's own endpoint, http(s) only
+        endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Qunyun-Webhooks/1",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(endpoint_secret(endpoint), timestamp, body),
+            ID_HEADER: str(action.pk),
+        },
+    )
+    now = timezone.now()
+    delivery.attempts += 1
+    try:
+        with opener(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            code = response.status
+    except urllib.error.HTTPError as exc:
+        code, error = exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        code, error = None, str(getattr(exc, "reason", exc))[:500]
+    else:
+        error = "" if 200 <= code < 300 else f"HTTP {code}"
+    delivery.last_status_code, delivery.last_error = code, error
+    if not error:
+        delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
+        delivery.save()
+        Action.objects.for_org(delivery.organization_id).filter(pk=action.pk).exclude(
+            status__in=[ActionStatus.DONE, ActionStatus.FAILED]
+        ).update(
+            status=ActionStatus.DONE,
+            outcome=_("delivered by webhook"),
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+        )
+        return True
+    if now - delivery.created_at >= RETRY_FOR:
+        delivery.status = DeliveryStatus.DEAD
+        delivery.save()
+        _release_if_all_dead(action)
+        return False
+    delivery.status = DeliveryStatus.RETRYING
+    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    delivery.save()
+    return False
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential with full jitter: 30 s, 1 min, 2 min … capped at 2 hours."""
+    ceiling = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), 2 * 60 * 60)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter
+
+
+def _release_if_all_dead(action) -> None:
+    """No endpoint took it: polling bots may still pick it up."""
+    org_id = action.organization_id
+    alive = (
+        WebhookDelivery.objects.for_org(org_id)
+        .filter(action=action)
+        .exclude(status=DeliveryStatus.DEAD)
+    )
+    if not alive.exists():
+        Action.objects.for_org(org_id).filter(pk=action.pk, status=ActionStatus.LEASED).update(
+            status=ActionStatus.PENDING, lease_until=None
+        )
+
+
+def delivery_retry(*, actor, delivery) -> WebhookDelivery:
+    """The operator's "retry now" button, also for a delivery that gave up."""
+    require(actor, "webhook.manage")
+    if delivery.status == DeliveryStatus.SUCCEEDED:
+        raise ValidationError(_("This delivery already succeeded."))
+    with transaction.atomic():
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, timezone.now()
+        delivery.created_at = timezone.now()  # a fresh 24 hours
+        delivery.save(update_fields=["status", "next_attempt_at", "created_at"])
+        audit.record(
+            actor=actor,
+            action="webhook.retry",
+            obj=delivery.endpoint,
+            summary=f"action {delivery.action_id}",
+        )
+    return delivery

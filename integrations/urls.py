@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+# Mounted under /o/<org_slug>/.
+org_urlpatterns = [
+    path("webhooks/", views.WebhooksView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/toggle/", views.WebhookToggleView.as_view(), name="webhook-toggle"),
+    path(
+        "webhooks/deliveries/<int:pk>/retry/",
+        views.DeliveryRetryView.as_view(),
+        name="webhook-delivery-retry",
+    ),
+]
