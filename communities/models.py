@@ -148,6 +148,9 @@ class CommunityRules(TenantModel):
         default="@{name}，好久没看到你了，最近有没有需要的产品？给你留了一份专属优惠：{offer}",
     )
     reminder_offer = models.CharField(_("personal offer"), max_length=200, blank=True)
+    posts_per_day_limit = models.PositiveSmallIntegerField(
+        _("scheduled posts per day at most"), default=3, validators=[MinValueValidator(1)]
+    )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -314,3 +317,109 @@ class RedemptionItem(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+# --- Content calendar ----------------------------------------------------------------------
+
+
+class ContentType(models.TextChoices):
+    TIPS = "tips", _("Tips")
+    MEMBER_STORY = "member_story", _("Member story")
+    DEAL_PREVIEW = "deal_preview", _("Deal preview")
+    DISCUSSION = "discussion", _("Discussion topic")
+    CUSTOM = "custom", _("Custom")
+
+
+class ContentPlan(TenantModel):
+    """A weekly plan (e.g. Mon tips, Wed member story, Fri deal preview, Sun topic) for groups."""
+
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("content plan")
+        verbose_name_plural = _("content plans")
+
+    def __str__(self):
+        return self.name
+
+
+class PlanTarget(TenantModel):
+    plan = models.ForeignKey(ContentPlan, on_delete=models.PROTECT, related_name="targets")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "plan", "community"], name="plan_target_unique"
+            )
+        ]
+
+
+class PlanSlot(TenantModel):
+    plan = models.ForeignKey(ContentPlan, on_delete=models.PROTECT, related_name="slots")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), validators=[MaxValueValidator(6)]
+    )  # 0 = Monday
+    local_time = models.TimeField(_("time"))
+    content_type = models.CharField(_("content"), max_length=20, choices=ContentType.choices)
+    template = models.TextField(_("text template"))
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["weekday", "local_time"]
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class ScheduledPost(TenantModel):
+    """One post to one group at one time: from a plan's slot or one-off."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="posts")
+    plan = models.ForeignKey(
+        ContentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
+    )
+    slot = models.ForeignKey(
+        PlanSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
+    )
+    local_date = models.DateField(null=True, blank=True)  # the slot's occurrence
+    scheduled_at = models.DateTimeField(_("time"))
+    content_type = models.CharField(_("content"), max_length=20, choices=ContentType.choices)
+    text = models.TextField(_("text"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.SCHEDULED
+    )
+    edited = models.BooleanField(default=False)  # changed by hand: the plan leaves it alone
+    action = models.ForeignKey(
+        "integrations.Action", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("scheduled post")
+        verbose_name_plural = _("scheduled posts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slot", "community", "local_date"],
+                condition=Q(slot__isnull=False),
+                name="post_one_per_occurrence",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "scheduled_at"]),
+            models.Index(fields=["organization", "community", "scheduled_at"]),
+        ]

@@ -156,6 +156,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(days=1),
         "args": ["members.tasks.evaluate_tiers"],
     },
+    "content-dispatch-posts": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(minutes=1),
+        "args": ["communities.tasks.dispatch_posts"],
+    },
+    "content-materialize-plans": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(hours=6),
+        "args": ["communities.tasks.materialize_plans"],
+    },
     "integrations-deliver-webhooks": {
         "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(minutes=1),

@@ -86,6 +86,10 @@ class Organization(models.Model):
     remove_blocked_on_join = models.BooleanField(
         _("remove blocked members at once when they join another group"), default=False
     )
+    require_post_approval = models.BooleanField(
+        _("posts drafted by content officers need a sub-owner's or manager's approval"),
+        default=False,
+    )
     store_message_text = models.BooleanField(
         _("keep message text (otherwise it is only used for rule checks)"), default=False
     )
