@@ -92,6 +92,12 @@ def seed(org, actor, *, kind: str) -> None:
         services.staff_assign(
             actor=actor, community=created[0], user=deputy, role="content_officer"
         )
+    officer = User.objects.filter(email="content@demo.qunyun.cn").first()
+    if officer and kind == "health":
+        for community in created[:2]:
+            services.staff_assign(
+                actor=actor, community=community, user=officer, role="content_officer"
+            )
     sub_owner = User.objects.filter(email="subowner@demo.qunyun.cn").first()
     if sub_owner and kind == "health":
         # five groups against a limit of four: the staff directory shows the warning
@@ -99,3 +105,33 @@ def seed(org, actor, *, kind: str) -> None:
             services.staff_assign(
                 actor=actor, community=community, user=sub_owner, role="sub_owner"
             )
+
+
+WEEKLY_PLAN = [
+    (0, 20, "tips", "【周一干货】{community}：秋季养生，鱼油饭后吃吸收更好。"),
+    (2, 20, "member_story", "【周三成员故事】请群友分享一下最近的健康小变化～"),
+    (4, 19, "deal_preview", "【周五福利预告】周末秒杀：深海鱼油买二送一，记得定闹钟！"),
+    (6, 21, "discussion", "【周日话题】大家周末都做了什么运动？"),
+]
+
+
+def seed_calendar(org, actor) -> None:
+    """A weekly plan for the first two general groups (seed 002's content calendar)."""
+    from datetime import time
+
+    from . import content
+    from .models import ContentPlan
+
+    if ContentPlan.objects.for_org(org).exists():
+        return
+    groups = list(Community.objects.for_org(org).filter(kind="general").order_by("pk")[:2])
+    if groups:
+        content.plan_save(
+            actor=actor,
+            name="每周内容日历",
+            communities=groups,
+            slots=[
+                {"weekday": d, "local_time": time(h, 0), "content_type": t, "template": text}
+                for d, h, t, text in WEEKLY_PLAN
+            ],
+        )

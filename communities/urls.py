@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import content_views, views
 
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
@@ -42,6 +42,12 @@ org_urlpatterns = [
     path("tiers/<int:pk>/edit/", views.TierEditView.as_view(), name="tier-edit"),
     path("tiers/<int:pk>/retire/", views.TierDeactivateView.as_view(), name="tier-retire"),
     path("points/", views.PointsView.as_view(), name="points"),
+    path("calendar/", content_views.CalendarView.as_view(), name="calendar"),
+    path("plans/", content_views.PlanListView.as_view(), name="plans"),
+    path("plans/new/", content_views.PlanEditView.as_view(), name="plan-create"),
+    path("plans/<int:pk>/edit/", content_views.PlanEditView.as_view(), name="plan-edit"),
+    path("posts/new/", content_views.PostCreateView.as_view(), name="post-create"),
+    path("posts/<int:pk>/", content_views.PostEditView.as_view(), name="post-edit"),
     path(
         "points/rewards/<int:pk>/toggle/",
         views.RedemptionItemToggleView.as_view(),

@@ -90,6 +90,30 @@ MEMBERSHIP_ROUTES = [
 ]
 
 
+def _plan(tenant):
+    from communities.models import ContentPlan, PlanTarget
+
+    plan = ContentPlan.objects.create(organization=tenant.org, name="ORG-MARKER plan")
+    community = CommunityFactory(organization=tenant.org)
+    PlanTarget.objects.create(organization=tenant.org, plan=plan, community=community)
+    return plan.pk
+
+
+def _post(tenant):
+    from django.utils import timezone
+
+    from communities.models import ScheduledPost
+
+    community = CommunityFactory(organization=tenant.org)
+    return ScheduledPost.objects.create(
+        organization=tenant.org,
+        community=community,
+        scheduled_at=timezone.now() + timezone.timedelta(days=1),
+        content_type="tips",
+        text="ORG-MARKER post",
+    ).pk
+
+
 def _identity(tenant):
     return {"pk": MembershipFactory(organization=tenant.org).identity_id}
 
@@ -157,6 +181,8 @@ OBJECT_KWARGS = {
     "api:block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "api:action-detail": _outbox_action,
     "api:action-ack": _outbox_action,
+    "plan-edit": lambda tenant: {"pk": _plan(tenant)},
+    "post-edit": lambda tenant: {"pk": _post(tenant)},
     **dict.fromkeys(
         ["api:webhook-detail", "api:webhook-disable", "api:webhook-enable", "webhook-toggle"],
         lambda tenant: {"pk": WebhookEndpointFactory(organization=tenant.org).pk},

@@ -27,6 +27,7 @@ DEMO_ORGS = [
             ("analyst@demo.qunyun.cn", "王数据", OrgRole.ANALYST),
             ("manager@demo.qunyun.cn", "陈运营", OrgRole.MANAGER),
             ("subowner@demo.qunyun.cn", "刘分群主", OrgRole.STAFF),
+            ("content@demo.qunyun.cn", "赵内容官", OrgRole.STAFF),
         ],
         "kind": "health",
         "invite": ("new-subowner@demo.qunyun.cn", OrgRole.STAFF),
@@ -46,6 +47,7 @@ DEMO_LOGINS = [
     ("owner@demo.qunyun.cn", "owner of 健康优选 and 贝贝母婴"),
     ("deputy@demo.qunyun.cn", "staff: deputy of 健康优选·全国综合1群 only"),
     ("subowner@demo.qunyun.cn", "staff: sub-owner of five 健康优选 groups (over the limit)"),
+    ("content@demo.qunyun.cn", "staff: content officer of two 健康优选 groups"),
     ("manager@demo.qunyun.cn", "manager at 健康优选"),
     ("analyst@demo.qunyun.cn", "analyst (read-only) at 健康优选"),
 ]
@@ -81,6 +83,7 @@ class Command(BaseCommand):
                 org = Organization.objects.get(slug=spec["slug"])
                 actor = Actor.system(org, "seed_demo")
                 communities_demo.seed(org, actor, kind=spec["kind"])
+                communities_demo.seed_calendar(org, actor)
                 members_demo.seed(org, actor)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")

@@ -1,0 +1,275 @@
+"""Content calendar pages: week and month views, weekly plans, one-off posts, quick edits."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from tenancy.forms import add_service_errors
+from tenancy.mixins import OrgViewMixin
+from tenancy.permissions import can
+
+from . import content
+from .content_forms import WEEKDAYS, PlanForm, PostEditForm, PostForm, SlotFormSet
+from .models import ContentPlan, PlanSlot, PlanTarget, PostStatus, ScheduledPost
+from .selectors import visible_communities
+
+
+def _posts(actor):
+    return ScheduledPost.objects.for_org(actor.organization).filter(
+        community__in=visible_communities(actor)
+    )
+
+
+def _post_for(actor, pk) -> ScheduledPost:
+    try:
+        return _posts(actor).select_related("community").get(pk=pk)
+    except (ScheduledPost.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def _draftable(actor):
+    """Groups in which the actor may draft posts."""
+    return [
+        c
+        for c in visible_communities(actor).filter(status="active")
+        if can(actor, "content.draft", c)
+    ]
+
+
+class CalendarView(OrgViewMixin, View):
+    capability_anywhere = "content.view"
+
+    def get(self, request, org_slug):
+        tz = self.organization.tzinfo
+        try:
+            anchor = date.fromisoformat(request.GET.get("date", ""))
+        except ValueError:
+            anchor = timezone.now().astimezone(tz).date()
+        month = request.GET.get("view") == "month"
+        if month:
+            first = anchor.replace(day=1)
+            start = content.week_start(first)
+            end = content.week_start(
+                (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            ) + timedelta(days=7)
+            prev_anchor = (first - timedelta(days=1)).replace(day=1)
+            next_anchor = (first + timedelta(days=32)).replace(day=1)
+        else:
+            start = content.week_start(anchor)
+            end = start + timedelta(days=7)
+            prev_anchor, next_anchor = start - timedelta(days=7), start + timedelta(days=7)
+        posts = (
+            _posts(self.actor)
+            .filter(
+                scheduled_at__gte=datetime.combine(start, time.min, tzinfo=tz),
+                scheduled_at__lt=datetime.combine(end, time.min, tzinfo=tz),
+            )
+            .select_related("community")
+        )
+        communities = visible_communities(self.actor).filter(status="active").order_by("name")
+        community_id = request.GET.get("community", "")
+        selected = None
+        if community_id.isdigit():
+            posts = posts.filter(community_id=int(community_id))
+            selected = communities.filter(pk=int(community_id)).first()
+        by_day = {start + timedelta(days=i): [] for i in range((end - start).days)}
+        for post in posts.order_by("scheduled_at"):
+            by_day.setdefault(post.scheduled_at.astimezone(tz).date(), []).append(post)
+        weeks = [list(by_day.items())[i : i + 7] for i in range(0, len(by_day), 7)]
+        heatmap = content.activity_heatmap(self.organization, selected) if selected else None
+        context = {
+            "weeks": weeks,
+            "month": month,
+            "anchor": anchor,
+            "prev_anchor": prev_anchor,
+            "next_anchor": next_anchor,
+            "communities": communities,
+            "selected": selected,
+            "heatmap": heatmap,
+            "heat_max": max((max(row) for row in heatmap), default=0) if heatmap else 0,
+            "suggested": content.suggested_slot(heatmap) if heatmap else None,
+            "weekday_names": [label for _v, label in WEEKDAYS],
+            "overload": content.daily_overload(self.organization, [c.pk for c in communities]),
+            "today": timezone.now().astimezone(tz).date(),
+            "can_draft": bool(_draftable(self.actor)),
+        }
+        template = (
+            "communities/partials/calendar.html" if request.htmx else "communities/calendar.html"
+        )
+        return render(request, template, context)
+
+
+class PlanListView(OrgViewMixin, View):
+    capability_anywhere = "content.view"
+
+    def get(self, request, org_slug):
+        plans = ContentPlan.objects.for_org(self.organization).order_by("-is_active", "name")
+        visible = set(visible_communities(self.actor).values_list("pk", flat=True))
+        targets = {}
+        for target in PlanTarget.objects.for_org(self.organization).select_related("community"):
+            if target.community_id in visible:
+                targets.setdefault(target.plan_id, []).append(target.community)
+        slots = {}
+        for slot in PlanSlot.objects.for_org(self.organization).filter(is_active=True):
+            slots.setdefault(slot.plan_id, []).append(slot)
+        rows = [
+            {"plan": p, "groups": targets.get(p.pk, []), "slots": slots.get(p.pk, [])}
+            for p in plans
+            if p.pk in targets
+        ]
+        return render(
+            request,
+            "communities/plans.html",
+            {"rows": rows, "can_draft": bool(_draftable(self.actor))},
+        )
+
+
+class PlanEditView(OrgViewMixin, View):
+    capability_anywhere = "content.draft"
+
+    def _plan(self, pk):
+        if pk is None:
+            return None
+        return self.get_org_object(ContentPlan, pk=pk)
+
+    def _communities(self):
+        return (
+            visible_communities(self.actor)
+            .filter(pk__in=[c.pk for c in _draftable(self.actor)])
+            .order_by("name")
+        )
+
+    def get(self, request, org_slug, pk=None, form=None, formset=None, status=200):
+        plan = self._plan(pk)
+        if form is None:
+            initial, slots = {}, [{"weekday": 0, "local_time": time(20, 0), "content_type": "tips"}]
+            if plan is not None:
+                initial = {
+                    "name": plan.name,
+                    "communities": list(
+                        PlanTarget.objects.for_org(self.organization)
+                        .filter(plan=plan)
+                        .values_list("community_id", flat=True)
+                    ),
+                }
+                slots = list(
+                    PlanSlot.objects.for_org(self.organization)
+                    .filter(plan=plan, is_active=True)
+                    .values("weekday", "local_time", "content_type", "template")
+                )
+            form = PlanForm(initial=initial, communities=self._communities())
+            formset = SlotFormSet(initial=slots + [{}] * 3, prefix="slots")
+        context = {"form": form, "formset": formset, "plan": plan}
+        return render(request, "communities/plan_form.html", context, status=status)
+
+    def post(self, request, org_slug, pk=None):
+        plan = self._plan(pk)
+        form = PlanForm(request.POST, communities=self._communities())
+        formset = SlotFormSet(request.POST, prefix="slots")
+        if form.is_valid() and formset.is_valid():
+            slots = [f.cleaned_data for f in formset if f.cleaned_data.get("template")]
+            try:
+                saved = content.plan_save(
+                    actor=self.actor,
+                    name=form.cleaned_data["name"],
+                    communities=form.cleaned_data["communities"],
+                    slots=slots,
+                    plan=plan,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied:
+                form.add_error(None, _("You may not plan posts for every chosen group."))
+            else:
+                messages.success(request, _("Plan saved; its posts are on the calendar."))
+                for warning in content.daily_overload(self.organization):
+                    messages.warning(
+                        request,
+                        _("%(group)s has %(n)s posts on %(day)s (limit %(limit)s).")
+                        % {
+                            "group": warning["community"],
+                            "n": warning["count"],
+                            "day": warning["day"],
+                            "limit": warning["limit"],
+                        },
+                    )
+                return redirect(f"/o/{org_slug}/calendar/?plan={saved.pk}")
+        return self.get(request, org_slug, pk, form=form, formset=formset, status=400)
+
+
+class PostCreateView(OrgViewMixin, View):
+    capability_anywhere = "content.draft"
+
+    def _communities(self):
+        return visible_communities(self.actor).filter(pk__in=[c.pk for c in _draftable(self.actor)])
+
+    def get(self, request, org_slug, form=None, status=200):
+        form = form or PostForm(communities=self._communities())
+        return render(request, "communities/post_form.html", {"form": form}, status=status)
+
+    def post(self, request, org_slug):
+        form = PostForm(request.POST, communities=self._communities())
+        if form.is_valid():
+            try:
+                content.post_create(actor=self.actor, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Post scheduled."))
+                return redirect("calendar", org_slug=org_slug)
+        return self.get(request, org_slug, form=form, status=400)
+
+
+class PostEditView(OrgViewMixin, View):
+    """Edit, reschedule, skip or approve one occurrence."""
+
+    capability_anywhere = "content.view"
+
+    def get(self, request, org_slug, pk, form=None, status=200):
+        post = _post_for(self.actor, pk)
+        tz = self.organization.tzinfo
+        form = form or PostEditForm(
+            initial={
+                "text": post.text,
+                "scheduled_at": post.scheduled_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            }
+        )
+        context = {
+            "post": post,
+            "form": form,
+            "can_edit": can(self.actor, "content.draft", post.community)
+            and post.status in (PostStatus.DRAFT, PostStatus.SCHEDULED),
+            "can_approve": post.status == PostStatus.DRAFT
+            and can(self.actor, "content.approve", post.community),
+        }
+        return render(request, "communities/post_edit.html", context, status=status)
+
+    def post(self, request, org_slug, pk):
+        post = _post_for(self.actor, pk)
+        action = request.POST.get("do", "save")
+        try:
+            if action == "skip":
+                content.post_skip(actor=self.actor, post=post)
+                messages.success(request, _("This occurrence is skipped."))
+            elif action == "approve":
+                content.post_approve(actor=self.actor, post=post)
+                messages.success(request, _("Approved."))
+            else:
+                form = PostEditForm(request.POST)
+                if not form.is_valid():
+                    return self.get(request, org_slug, pk, form=form, status=400)
+                content.post_update(actor=self.actor, post=post, **form.cleaned_data)
+                messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        next_url = request.POST.get("next", "")
+        if next_url.startswith(f"/o/{org_slug}/"):
+            return redirect(next_url)
+        return redirect("calendar", org_slug=org_slug)
