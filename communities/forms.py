@@ -150,6 +150,9 @@ class RulesForm(forms.Form):
         help_text=_("{name} is the member's name, {offer} the personal offer."),
     )
     reminder_offer = forms.CharField(label=_("Personal offer"), required=False, max_length=200)
+    posts_per_day_limit = forms.IntegerField(
+        label=_("scheduled posts per day at most"), min_value=1, max_value=50, required=False
+    )
 
     SIMPLE_FIELDS = [
         "intro_who",
@@ -165,6 +168,7 @@ class RulesForm(forms.Form):
         "max_reminders",
         "reminder_template",
         "reminder_offer",
+        "posts_per_day_limit",
     ]
 
     @classmethod

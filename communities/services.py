@@ -56,6 +56,7 @@ RULES_FIELDS = [
     "max_reminders",
     "reminder_template",
     "reminder_offer",
+    "posts_per_day_limit",
 ]
 MAX_TAGS = 20
 

@@ -96,6 +96,13 @@ def acknowledge(*, actor, action, status, detail="") -> Action:
         action.finished_at = action.updated_at = timezone.now()
         action.lease_until = None
         action.save(update_fields=["status", "outcome", "finished_at", "updated_at", "lease_until"])
+        if status == ActionStatus.FAILED and action.kind == ActionKind.PUBLISH:
+            # the outcome shows on the post it came from
+            from communities.models import PostStatus, ScheduledPost
+
+            ScheduledPost.objects.for_org(actor.organization).filter(action=action).update(
+                status=PostStatus.FAILED
+            )
     return action
 
 

@@ -64,6 +64,10 @@ class OrganizationSettingsForm(forms.Form):
     store_message_text = forms.BooleanField(
         label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
     )
+    require_post_approval = forms.BooleanField(
+        label=_("posts drafted by content officers need a sub-owner's or manager's approval"),
+        required=False,
+    )
 
     @staticmethod
     def initial_from(org) -> dict:
@@ -77,6 +81,7 @@ class OrganizationSettingsForm(forms.Form):
             "category_group_limit": limits.get("category", 1),
             "remove_blocked_on_join": org.remove_blocked_on_join,
             "store_message_text": org.store_message_text,
+            "require_post_approval": org.require_post_approval,
         }
 
     def to_service_values(self) -> dict:

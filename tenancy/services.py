@@ -82,6 +82,7 @@ POLICY_FIELDS = [
     "group_limits",
     "remove_blocked_on_join",
     "store_message_text",
+    "require_post_approval",
 ]
 
 

@@ -45,4 +45,6 @@ def test_officer_plans_a_week_skips_one_and_the_rest_are_sent(site):
     site.goto(f"/o/jiankang/calendar/?date={tomorrow.isoformat()}")
     statuses = sorted(ours.nth(i).get_attribute("data-status") for i in range(2))
     assert statuses == ["sent", "skipped"]
-    assert ScheduledPost.objects.for_org(org).filter(text__contains="直播", status="sent").count() == 1
+    assert (
+        ScheduledPost.objects.for_org(org).filter(text__contains="直播", status="sent").count() == 1
+    )

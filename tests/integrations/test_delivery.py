@@ -201,3 +201,28 @@ def test_webhooks_page_shows_the_secret_once(org_a):
     assert b"webhook-secret" not in client.get(url).content
     assert client.post(url, {"url": "not a url"}).status_code == 400
     assert org_a.client_for(org_a.analyst).get(url).status_code == 403
+
+
+def test_a_failed_publish_shows_on_its_post(org_a):
+    from communities import content
+    from communities import services as community_services
+    from communities.models import ScheduledPost
+
+    group = community_services.community_create(actor=org_a.actor(), name="发帖群")
+    post = content.post_create(
+        actor=org_a.actor(),
+        community=group,
+        scheduled_at=timezone.now() + timedelta(minutes=1),
+        text="x",
+    )
+    content.dispatch_due(org_a.org, now=timezone.now() + timedelta(minutes=2))
+    post.refresh_from_db()
+    leased = delivery.lease_pending(actor=org_a.actor())
+    delivery.acknowledge(
+        actor=org_a.actor(), action=leased[0], status="failed", detail="bot kicked out"
+    )
+    assert ScheduledPost.objects.for_org(org_a.org).get(pk=post.pk).status == "failed"
+    page = (
+        org_a.client_for(org_a.owner).get(f"/o/{org_a.org.slug}/posts/{post.pk}/").content.decode()
+    )
+    assert "bot kicked out" in page
