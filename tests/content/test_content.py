@@ -203,3 +203,45 @@ def test_two_dispatchers_at_once_publish_each_post_exactly_once():
     assert sum(counts) == 1200
     assert Action.objects.for_org(org).filter(kind="post.publish").count() == 1200
     assert not ScheduledPost.objects.for_org(org).exclude(status=PostStatus.SENT).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_running_the_dispatch_task_at_once_publish_once():
+    """Two beat processes each queue `dispatch_posts`; two workers run them at the same time."""
+    from communities.models import Community
+    from communities.tasks import dispatch_posts
+    from tenancy.services import organization_create
+
+    org = organization_create(name="双 beat", slug="double-beat", owner_email="beat@example.com")
+    community = Community.objects.create(organization=org, name="g", external_id="g")
+    due = timezone.now() - timedelta(minutes=1)
+    ScheduledPost.objects.bulk_create(
+        [
+            ScheduledPost(
+                organization=org,
+                community=community,
+                scheduled_at=due,
+                content_type="tips",
+                text=str(i),
+            )
+            for i in range(800)
+        ]
+    )
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run_task():
+        barrier.wait()
+        try:
+            results.append(dispatch_posts.apply(args=[org.pk]).get())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_task) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 800
+    assert Action.objects.for_org(org).filter(kind="post.publish").count() == 800
