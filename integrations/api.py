@@ -118,6 +118,7 @@ class ActionViewSet(
     100) pending actions and leases them for ACTION_LEASE_SECONDS (default 300); acknowledge each
     with `POST /actions/{id}/ack` `{"status": "done"|"failed", "detail": "…"}`. An action not
     acknowledged in time returns to pending. Two bots polling at once get different actions.
+    `kind` (repeatable) and `community` narrow what is leased, e.g. one bot per group.
     Any other filter lists the outbox with cursor pagination, without leasing."""
 
     model = Action
@@ -138,7 +139,15 @@ class ActionViewSet(
         if not limit.isdigit() or not 1 <= int(limit) <= delivery.MAX_LEASE_BATCH:
             raise ValidationError({"limit": [_("Give a number from 1 to 100.")]})
         kinds = [k for k in request.query_params.getlist("kind") if k in ActionKind.values]
-        leased = delivery.lease_pending(actor=self.actor, limit=int(limit), kinds=kinds)
+        community = request.query_params.get("community", "")
+        if community and not (community.isdigit() and len(community) < 19):
+            raise ValidationError({"community": [_("Give a group id.")]})
+        leased = delivery.lease_pending(
+            actor=self.actor,
+            limit=int(limit),
+            kinds=kinds,
+            community_id=int(community) if community else None,
+        )
         return Response(
             {
                 "results": ActionSerializer(leased, many=True).data,

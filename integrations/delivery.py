@@ -57,7 +57,7 @@ def action_body(action) -> dict:
 # --- pull ------------------------------------------------------------------------------------
 
 
-def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None) -> list[Action]:
+def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None, community_id=None) -> list[Action]:
     """Hand up to `limit` pending actions to a polling bot. Leased actions not acknowledged
     within the lease go back to pending; two bots polling at once get different actions."""
     require(actor, "integration.actions")
@@ -68,6 +68,8 @@ def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None) -> list[Action]:
         qs = Action.objects.for_org(actor.organization).filter(available)
         if kinds:
             qs = qs.filter(kind__in=kinds)
+        if community_id is not None:
+            qs = qs.filter(community_id=community_id)
         picked = list(qs.select_for_update(skip_locked=True).order_by("pk")[:limit])
         for action in picked:
             action.status, action.lease_until = ActionStatus.LEASED, now + LEASE
