@@ -209,6 +209,8 @@ def timeline(actor, member):
                 "label": action.kind,
                 "community": action.community,
                 "detail": action.payload.get("text", "")[:200],
+                # what the bot reported: pending, done, failed (and why)
+                "by": " ".join(filter(None, [str(action.get_status_display()), action.outcome])),
             }
         )
     items.sort(key=lambda item: item["at"], reverse=True)

@@ -63,7 +63,9 @@ ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     OrgRole.STAFF: frozenset({"org.view"}),
 }
 
-_COMMUNITY_READ = {"community.view", "member.view", "content.view", "campaign.view", "care.view"}
+# Campaigns (flash sales, group buys, lotteries) are the sub-owner's and the benefits officer's
+# business: deputies, topic and content officers do not see them.
+_COMMUNITY_READ = {"community.view", "member.view", "content.view", "care.view"}
 
 COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     CommunityRole.SUB_OWNER: frozenset(
@@ -79,13 +81,16 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "care.manage",
             "metrics.view",
             "metrics.export",
+            "campaign.view",
         }
     ),
     CommunityRole.DEPUTY: frozenset(
         _COMMUNITY_READ | {"member.edit", "member.warn", "member.remove", "care.manage"}
     ),
     CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
-    CommunityRole.BENEFITS_OFFICER: frozenset(_COMMUNITY_READ | {"member.points.adjust"}),
+    CommunityRole.BENEFITS_OFFICER: frozenset(
+        _COMMUNITY_READ | {"member.points.adjust", "campaign.view"}
+    ),
     CommunityRole.CONTENT_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
 }
 

@@ -207,3 +207,21 @@ def test_dashboard_csv_export_and_import_with_progress(org_a, group, post, monke
     assert client.post(_url("members-import", org_a), {}).status_code == 400
     bad = SimpleUploadedFile("m.csv", b"\xff\xfe not utf8")
     assert client.post(_url("members-import", org_a), {"file": bad}).status_code == 400
+
+
+def test_action_outcome_shows_in_the_member_history(org_a, group, post):
+    from integrations import delivery
+
+    post([ev("member.joined", user="u1", display_name="小王")])
+    welcome = Action.objects.for_org(org_a.org).get(kind="member.welcome")
+    delivery.lease_pending(actor=org_a.actor())
+    delivery.acknowledge(
+        actor=org_a.actor(), action=welcome, status="failed", detail="机器人不在群里"
+    )
+    membership = _membership(org_a.org, "u1")
+    page = (
+        org_a.client_for(org_a.owner)
+        .get(_url("member-detail", org_a, pk=membership.member_id))
+        .content.decode()
+    )
+    assert "机器人不在群里" in page
