@@ -1,15 +1,15 @@
-import threading
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from communities import content
 from communities import services as community_services
 from communities.models import PostStatus, ScheduledPost
 from integrations.models import Action
+
+from ..concurrency import run_concurrently
 
 WEEK = [
     {
@@ -185,21 +185,7 @@ def test_two_dispatchers_at_once_publish_each_post_exactly_once():
             for i in range(1200)
         ]
     )
-    barrier = threading.Barrier(2)
-    counts = []
-
-    def run():
-        barrier.wait()
-        try:
-            counts.append(content.dispatch_due(org))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    counts = run_concurrently(lambda: content.dispatch_due(org))
     assert sum(counts) == 1200
     assert Action.objects.for_org(org).filter(kind="post.publish").count() == 1200
     assert not ScheduledPost.objects.for_org(org).exclude(status=PostStatus.SENT).exists()
@@ -228,20 +214,6 @@ def test_two_beats_running_the_dispatch_task_at_once_publish_once():
             for i in range(800)
         ]
     )
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run_task():
-        barrier.wait()
-        try:
-            results.append(dispatch_posts.apply(args=[org.pk]).get())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run_task) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(lambda: dispatch_posts.apply(args=[org.pk]).get())
     assert sum(results) == 800
     assert Action.objects.for_org(org).filter(kind="post.publish").count() == 800

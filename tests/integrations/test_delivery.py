@@ -4,11 +4,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from integrations import delivery, outbox
 from integrations.models import Action, DeliveryStatus, WebhookDelivery
+
+from ..concurrency import run_concurrently
 
 
 def _action(org, text="hi"):
@@ -73,25 +74,14 @@ def test_two_bots_polling_at_once_never_get_the_same_action():
     Action.objects.bulk_create(
         [outbox.build(organization=org, kind="member.remind", text=str(i)) for i in range(200)]
     )
-    barrier = threading.Barrier(2)
-    got = []
 
     def poll():
-        barrier.wait()
-        try:
-            while True:
-                batch = delivery.lease_pending(actor=Actor.system(org), limit=7)
-                if not batch:
-                    break
-                got.extend(a.pk for a in batch)
-        finally:
-            connection.close()
+        got = []
+        while batch := delivery.lease_pending(actor=Actor.system(org), limit=7):
+            got.extend(a.pk for a in batch)
+        return got
 
-    threads = [threading.Thread(target=poll) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = [pk for ids in run_concurrently(poll) for pk in ids]
     assert len(got) == 200 and len(set(got)) == 200
 
 

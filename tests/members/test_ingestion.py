@@ -18,6 +18,7 @@ from members.models import (
     Warning,
 )
 
+from ..concurrency import run_concurrently
 from .conftest import ev
 
 
@@ -277,10 +278,6 @@ def test_other_orgs_events_are_separate(org_a, org_b, post):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_count_every_message_once():
     """Two bots post at once, overlapping: every event is applied exactly once."""
-    import threading
-
-    from django.db import connection
-
     from members.ingestion import ingest_events
     from tenancy.actors import Actor
     from tenancy.services import organization_create
@@ -292,21 +289,10 @@ def test_concurrent_batches_count_every_message_once():
     own = [
         [ev("message.posted", user="talker", at=3 + i / 50) for i in range(30)] for _ in range(2)
     ]
-    barrier = threading.Barrier(2)
-    results = []
-
-    def send(batch):
-        barrier.wait()
-        try:
-            results.append(ingest_events(actor=actor, raw_events=batch).as_dict())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(shared + own[i],)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    batches = iter([shared + own[0], shared + own[1]])
+    results = run_concurrently(
+        lambda: ingest_events(actor=actor, raw_events=next(batches)).as_dict()
+    )
     assert sorted(r["accepted"] for r in results) == [30, 70]
     assert sum(r["duplicates"] for r in results) == 40
     membership = Membership.objects.for_org(org).get()

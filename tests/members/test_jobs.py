@@ -1,8 +1,6 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from communities import services as community_services
@@ -11,6 +9,7 @@ from integrations.models import Action
 from members import jobs
 from members.models import Invite, Member, Membership, MembershipChange, PointsEntry
 
+from ..concurrency import run_concurrently
 from .conftest import T0, ev
 
 
@@ -111,21 +110,7 @@ def test_two_reminder_runs_at_once_send_each_reminder_once():
             )
         )
     Membership.objects.bulk_create(rows)
-    barrier = threading.Barrier(2)
-    results = []
-
-    def run():
-        barrier.wait()
-        try:
-            results.append(jobs.send_reminders(org))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(lambda: jobs.send_reminders(org))
     assert sum(results) == 300
     assert Action.objects.for_org(org).filter(kind="member.remind").count() == 300
 

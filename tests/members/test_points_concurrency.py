@@ -1,17 +1,26 @@
 """Concurrent redemptions on real PostgreSQL: the balance never goes negative, stock never
 below zero, every successful redemption is in the ledger."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from communities.models import RedemptionItem
 from members import services
 from members.models import Member, PointsEntry
 from tenancy.actors import Actor
 from tenancy.services import organization_create
+
+from ..concurrency import run_concurrently
+
+
+def _redeem_at_once(actor, member, item, times) -> list[str]:
+    def redeem():
+        services.points_redeem(actor=actor, member=member, item=item)
+        return "ok"
+
+    results = run_concurrently(redeem, times)
+    assert all(r == "ok" or isinstance(r, ValidationError) for r in results), results
+    return ["ok" if r == "ok" else "refused" for r in results]
 
 
 @pytest.mark.postgres
@@ -22,25 +31,7 @@ def test_concurrent_redemptions_never_overdraw():
     member = Member.objects.create(organization=org, display_name="抢兑")
     services.points_adjust(actor=actor, member=member, delta=500, reason="seed")
     coupon = RedemptionItem.objects.create(organization=org, name="5元券", points_cost=100, stock=3)
-    workers = 8
-    barrier = threading.Barrier(workers)
-    outcomes = []
-
-    def redeem():
-        barrier.wait()
-        try:
-            services.points_redeem(actor=actor, member=member, item=coupon)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=redeem) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _redeem_at_once(actor, member, coupon, 8)
     member.refresh_from_db()
     coupon.refresh_from_db()
     assert outcomes.count("ok") == 3  # the stock, not the 5 the points would allow
@@ -61,24 +52,7 @@ def test_concurrent_redemptions_stop_at_the_balance():
     member = Member.objects.create(organization=org, display_name="抢兑2")
     services.points_adjust(actor=actor, member=member, delta=250, reason="seed")
     coupon = RedemptionItem.objects.create(organization=org, name="券", points_cost=100)
-    barrier = threading.Barrier(6)
-    outcomes = []
-
-    def redeem():
-        barrier.wait()
-        try:
-            services.points_redeem(actor=actor, member=member, item=coupon)
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=redeem) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = _redeem_at_once(actor, member, coupon, 6)
     member.refresh_from_db()
     assert outcomes.count("ok") == 2
     assert member.points_balance == 50
