@@ -1,7 +1,12 @@
-"""Orders as the bots report them. Flash sales, group buys and lotteries (issue: campaigns)
-build on these."""
+"""Products, campaigns (flash sales for now; group buys and lotteries build on the same
+models) and orders: one model for campaign orders and orders the bots report."""
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +14,117 @@ from tenancy.models import TenantModel
 
 
 class OrderStatus(models.TextChoices):
-    PLACED = "placed", _("Placed")
+    PLACED = "placed", _("Placed")  # reported by a bot: bought elsewhere
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired unpaid")
     REFUNDED = "refunded", _("Refunded")
+
+
+# Orders that count as purchases (conversion, repurchase, tiers).
+BOUGHT = [OrderStatus.PLACED, OrderStatus.PAID]
+# Orders that hold stock and count against a member's cap.
+HOLDING = [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]
+
+
+class Product(TenantModel):
+    name = models.CharField(_("name"), max_length=120)
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    image_url = models.URLField(_("image URL"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
+
+
+class CampaignKind(models.TextChoices):
+    FLASH_SALE = "flash_sale", _("Flash sale")
+    GROUP_BUY = "group_buy", _("Group buy")
+    LOTTERY = "lottery", _("Lottery")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Campaign(TenantModel):
+    """A campaign. Live and ended follow from its window: `phase()`."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CampaignKind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="campaigns")
+    status = models.CharField(
+        _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    original_price = models.DecimalField(_("original price"), max_digits=12, decimal_places=2)
+    stock_total = models.PositiveIntegerField(_("units"))
+    stock_left = models.PositiveIntegerField(_("units left"))
+    per_member_cap = models.PositiveSmallIntegerField(
+        _("per member at most"), default=1, validators=[MinValueValidator(1)]
+    )
+    min_tier = models.ForeignKey(
+        "communities.VipTier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("minimum tier"),
+    )
+    payment_minutes = models.PositiveSmallIntegerField(
+        _("minutes to pay"), default=15, validators=[MinValueValidator(1)]
+    )
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    sold_out_at = models.DateTimeField(_("sold out"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [models.Index(fields=["organization", "kind", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stock_left__lte=models.F("stock_total")),
+                name="campaign_stock_left_le_total",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def phase(self, now=None) -> str:
+        now = now or timezone.now()
+        if self.status in (CampaignStatus.DRAFT, CampaignStatus.CANCELLED):
+            return self.status
+        if now < self.starts_at:
+            return "upcoming"
+        if now >= self.ends_at:
+            return "ended"
+        return "live"
+
+
+class CampaignTarget(TenantModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="targets")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "community"], name="campaign_target_unique"
+            )
+        ]
 
 
 class Order(TenantModel):
@@ -27,6 +141,15 @@ class Order(TenantModel):
     placed_at = models.DateTimeField(_("placed"), default=timezone.now)
     refunded_at = models.DateTimeField(_("refunded"), null=True, blank=True)
     points_awarded = models.PositiveIntegerField(default=0)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(_("pay before"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -34,9 +157,18 @@ class Order(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "external_order_id"], name="order_external_id_unique"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_idempotency_key_unique",
+            ),
         ]
-        indexes = [models.Index(fields=["organization", "member", "placed_at"])]
+        indexes = [
+            models.Index(fields=["organization", "member", "placed_at"]),
+            models.Index(fields=["organization", "campaign", "member", "status"]),
+            models.Index(fields=["organization", "status", "expires_at"]),
+        ]
 
     def __str__(self):
         return self.external_order_id

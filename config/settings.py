@@ -166,6 +166,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(hours=6),
         "args": ["communities.tasks.materialize_plans"],
     },
+    "campaigns-expire-unpaid": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(minutes=1),
+        "args": ["campaigns.tasks.expire_unpaid_orders"],
+    },
     "integrations-deliver-webhooks": {
         "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(minutes=1),

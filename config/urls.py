@@ -52,6 +52,7 @@ api_urlpatterns = [
     path("", include("communities.api_urls")),
     path("", include("integrations.api_urls")),
     path("", include("members.api_urls")),
+    path("", include("campaigns.api_urls")),
 ]
 
 urlpatterns = [

@@ -17,7 +17,7 @@ import msgspec
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from campaigns.models import Order
+from campaigns.models import BOUGHT, Order
 from communities.models import Community, CommunityRules, PointsRules
 from integrations.event_schema import parse_batch
 
@@ -257,7 +257,7 @@ def _apply(org, actor, events, communities, identities) -> None:
         },
         "order_counts": dict(
             Order.objects.for_org(org)
-            .filter(member_id__in=member_ids, status="placed")
+            .filter(member_id__in=member_ids, status__in=BOUGHT)
             .values("member_id")
             .annotate(n=Count("pk"))
             .values_list("member_id", "n")

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from campaigns.models import BOUGHT
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
 from integrations.models import Action, ActionKind
@@ -210,8 +211,8 @@ def evaluate_tiers(org, now=None) -> int:
     members = (
         Member.objects.for_org(org)
         .annotate(
-            paid_orders=Count("orders", filter=Q(orders__status="placed"), distinct=True),
-            spend=Sum("orders__amount", filter=Q(orders__status="placed")),
+            paid_orders=Count("orders", filter=Q(orders__status__in=BOUGHT), distinct=True),
+            spend=Sum("orders__amount", filter=Q(orders__status__in=BOUGHT)),
         )
         .select_related("tier")
         .order_by("pk")

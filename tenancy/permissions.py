@@ -82,6 +82,8 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "metrics.view",
             "metrics.export",
             "campaign.view",
+            "campaign.manage",
+            "order.manage",
         }
     ),
     CommunityRole.DEPUTY: frozenset(
@@ -89,7 +91,8 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
     CommunityRole.BENEFITS_OFFICER: frozenset(
-        _COMMUNITY_READ | {"member.points.adjust", "campaign.view"}
+        _COMMUNITY_READ
+        | {"member.points.adjust", "campaign.view", "campaign.manage", "order.manage"}
     ),
     CommunityRole.CONTENT_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
 }

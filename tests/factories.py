@@ -207,3 +207,39 @@ class WebhookDeliveryFactory(TenantFactory):
         WebhookEndpointFactory, organization=factory.SelfAttribute("..organization")
     )
     status = "retrying"
+
+
+class ProductFactory(TenantFactory):
+    class Meta:
+        model = "campaigns.Product"
+
+    name = "深海鱼油"
+    price = 199
+
+
+class CampaignFactory(TenantFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+
+    kind = "flash_sale"
+    name = factory.Sequence(lambda n: f"ORG-MARKER 秒杀{n}")
+    product = factory.SubFactory(
+        ProductFactory, organization=factory.SelfAttribute("..organization")
+    )
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=1))
+    ends_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
+    price = 99
+    original_price = 199
+    stock_total = 10
+    stock_left = 10
+    status = "scheduled"
+
+
+class OrderFactory(TenantFactory):
+    class Meta:
+        model = "campaigns.Order"
+
+    external_order_id = factory.Sequence(lambda n: f"ORG-MARKER-order-{n}")
+    member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
+    amount = 99
+    status = "pending_payment"

@@ -12,9 +12,11 @@ from tenancy.models import AuditLogEntry, Invitation, OrgMembership
 from .factories import (
     AuditLogEntryFactory,
     BlockFactory,
+    CampaignFactory,
     CommunityFactory,
     InvitationFactory,
     MembershipFactory,
+    OrderFactory,
     RedemptionItemFactory,
     StaffAssignmentFactory,
     VipTierFactory,
@@ -181,6 +183,19 @@ OBJECT_KWARGS = {
     "api:block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     "api:action-detail": _outbox_action,
     "api:action-ack": _outbox_action,
+    **dict.fromkeys(
+        [
+            "api:campaign-detail",
+            "api:campaign-publish",
+            "api:campaign-cancel",
+            "api:campaign-orders",
+        ],
+        lambda tenant: {"pk": CampaignFactory(organization=tenant.org).pk},
+    ),
+    **dict.fromkeys(
+        ["api:order-detail", "api:order-pay", "api:order-cancel", "api:order-refund"],
+        lambda tenant: {"pk": OrderFactory(organization=tenant.org).pk},
+    ),
     "plan-edit": lambda tenant: {"pk": _plan(tenant)},
     "post-edit": lambda tenant: {"pk": _post(tenant)},
     **dict.fromkeys(

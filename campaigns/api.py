@@ -1,0 +1,237 @@
+"""REST API of campaigns: flash sales (build, publish, cancel), ordering with an
+Idempotency-Key, and orders (pay, cancel, refund)."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from communities.models import Community, VipTier
+from members.models import Member
+from tenancy.api_base import TenantViewSet
+from tenancy.api_fields import (
+    ListFiltersOnly,
+    OrgPrimaryKeyRelatedField,
+    object_for_bodiless_action,
+)
+
+from . import services
+from .models import Campaign, CampaignTarget, Order
+
+REFUSAL_STATUS = {
+    "sold_out": status.HTTP_409_CONFLICT,
+    "cap_exceeded": status.HTTP_409_CONFLICT,
+    "not_live": status.HTTP_409_CONFLICT,
+    "not_eligible": status.HTTP_403_FORBIDDEN,
+    "idempotency_conflict": status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
+
+
+def _refusal(exc: services.OrderRefused) -> exceptions.APIException:
+    error = exceptions.APIException(detail=exc.message, code=exc.code)
+    error.status_code = REFUSAL_STATUS[exc.code]
+    return error
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    phase = serializers.SerializerMethodField()
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    communities = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "product_name",
+            "status",
+            "phase",
+            "starts_at",
+            "ends_at",
+            "price",
+            "original_price",
+            "stock_total",
+            "stock_left",
+            "per_member_cap",
+            "min_tier",
+            "payment_minutes",
+            "cost",
+            "sold_out_at",
+            "communities",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_phase(self, obj) -> str:
+        return obj.phase()
+
+    def get_communities(self, obj) -> list[int]:
+        return [t.community_id for t in obj.targets.all()]
+
+
+class FlashSaleCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    product_name = serializers.CharField(max_length=120)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    original_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    stock = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    communities = serializers.ListField(
+        child=OrgPrimaryKeyRelatedField(model=Community), min_length=1, max_length=200
+    )
+    per_member_cap = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    min_tier = OrgPrimaryKeyRelatedField(model=VipTier, required=False, allow_null=True)
+    payment_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
+    cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_order_id",
+            "campaign",
+            "member",
+            "community",
+            "quantity",
+            "amount",
+            "status",
+            "placed_at",
+            "expires_at",
+            "paid_at",
+            "cancelled_at",
+            "refunded_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    member = OrgPrimaryKeyRelatedField(model=Member)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+
+
+class CampaignViewSet(
+    ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    """Campaigns. Create builds a flash sale (draft); `publish` schedules it and its
+    announcements; `orders` places an order with an `Idempotency-Key` header. Refusals come with
+    their own codes: `sold_out`, `cap_exceeded`, `not_live` (409), `not_eligible` (403),
+    `idempotency_conflict` (422)."""
+
+    model = Campaign
+    serializer_class = CampaignSerializer
+    capability = "campaign.view"
+    capabilities = {
+        "list": "campaign.view",
+        "retrieve": "campaign.view",
+        "create": "campaign.manage",
+        "publish": "campaign.manage",
+        "cancel": "campaign.manage",
+        "orders": "order.manage",
+    }
+
+    def refine_queryset(self, queryset):
+        return (
+            queryset.select_related("product")
+            .prefetch_related(
+                Prefetch("targets", queryset=CampaignTarget.objects.for_org(self.organization))
+            )
+            .order_by("-pk")
+        )
+
+    @extend_schema(request=FlashSaleCreateSerializer, responses={201: CampaignSerializer})
+    def create(self, request):
+        data = FlashSaleCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        campaign = services.flash_sale_create(actor=self.actor, **data.validated_data)
+        return Response(self.get_serializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        campaign = services.campaign_publish(
+            actor=self.actor, campaign=object_for_bodiless_action(self)
+        )
+        return Response(self.get_serializer(campaign).data)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        campaign = services.campaign_cancel(
+            actor=self.actor, campaign=object_for_bodiless_action(self)
+        )
+        return Response(self.get_serializer(campaign).data)
+
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=True
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def orders(self, request, pk=None):
+        campaign = self.get_object()
+        data = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            order, _created = services.flash_sale_order(
+                actor=self.actor,
+                campaign=campaign,
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+                **data.validated_data,
+            )
+        except services.OrderRefused as exc:
+            raise _refusal(exc) from None
+        # A replay answers exactly as the first request was answered.
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderViewSet(
+    ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    """Every order: campaign orders and orders the bots reported. `pay`, `cancel`, `refund`."""
+
+    model = Order
+    serializer_class = OrderSerializer
+    capability = "campaign.view"
+    capabilities = {
+        "list": "campaign.view",
+        "retrieve": "campaign.view",
+        "pay": "order.manage",
+        "cancel": "order.manage",
+        "refund": "order.manage",
+    }
+
+    def refine_queryset(self, queryset):
+        params = self.request.query_params if self.action == "list" else {}
+        if str(params.get("campaign", "")).isdigit():
+            queryset = queryset.filter(campaign_id=int(params["campaign"][:18]))
+        if params.get("status"):
+            queryset = queryset.filter(status=params["status"][:20])
+        return queryset
+
+    def _change(self, service):
+        order = object_for_bodiless_action(self)
+        return Response(OrderSerializer(service(actor=self.actor, order=order)).data)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        return self._change(services.order_pay)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._change(services.order_cancel)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        return self._change(services.order_refund)

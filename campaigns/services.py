@@ -1,0 +1,380 @@
+"""Campaign state changes: building and publishing flash sales, ordering (never oversell,
+never exceed a cap, idempotent), paying, cancelling, refunding and expiring orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities import content
+from communities.models import ContentType, VipTier
+from members.models import PRESENT_STATUSES, Member, Membership
+from tenancy import audit
+from tenancy.permissions import can, require
+
+from .models import (
+    HOLDING,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignTarget,
+    Order,
+    OrderStatus,
+    Product,
+)
+
+
+class OrderRefused(Exception):
+    """A flash-sale order that cannot be placed: `code` is one of sold_out, cap_exceeded,
+    not_live, not_eligible, idempotency_conflict."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def flash_sale_create(
+    *,
+    actor,
+    name: str,
+    product_name: str,
+    price: Decimal,
+    original_price: Decimal,
+    stock: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    communities,
+    per_member_cap: int = 1,
+    min_tier: VipTier | None = None,
+    payment_minutes: int = 15,
+    cost: Decimal = Decimal("0"),
+) -> Campaign:
+    communities = list(communities)
+    if not communities:
+        raise ValidationError({"communities": [_("Choose at least one group.")]})
+    for community in communities:
+        require(actor, "campaign.manage", community)
+    errors = {}
+    if not (name or "").strip() or len(name) > 120:
+        errors["name"] = [_("Enter a name of at most 120 characters.")]
+    if not (product_name or "").strip() or len(product_name) > 120:
+        errors["product_name"] = [_("Enter the product's name.")]
+    if price is None or price < 0 or original_price is None or original_price < price:
+        errors["price"] = [_("The sale price must be at least 0 and at most the original price.")]
+    if not isinstance(stock, int) or not 1 <= stock <= 1_000_000:
+        errors["stock"] = [_("Give between 1 and 1,000,000 units.")]
+    if not starts_at or not ends_at or ends_at <= starts_at:
+        errors["ends_at"] = [_("The sale must end after it starts.")]
+    if not isinstance(per_member_cap, int) or not 1 <= per_member_cap <= 1000:
+        errors["per_member_cap"] = [_("Give a cap from 1 to 1000.")]
+    if min_tier is not None and min_tier.organization_id != actor.organization.pk:
+        errors["min_tier"] = [_("That object belongs to another organization.")]
+    if errors:
+        raise ValidationError(errors)
+    org = actor.organization
+    with transaction.atomic():
+        product = Product.objects.create(
+            organization=org, name=product_name.strip(), price=original_price
+        )
+        campaign = Campaign.objects.create(
+            organization=org,
+            kind=CampaignKind.FLASH_SALE,
+            name=name.strip(),
+            product=product,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            price=price,
+            original_price=original_price,
+            stock_total=stock,
+            stock_left=stock,
+            per_member_cap=per_member_cap,
+            min_tier=min_tier,
+            payment_minutes=payment_minutes,
+            cost=cost or Decimal("0"),
+            created_by=actor.user,
+        )
+        CampaignTarget.objects.bulk_create(
+            [CampaignTarget(organization=org, campaign=campaign, community=c) for c in communities]
+        )
+        audit.record(
+            actor=actor, action="campaign.create", obj=campaign, summary=f"{stock} × ¥{price}"
+        )
+    return campaign
+
+
+def campaign_publish(*, actor, campaign) -> Campaign:
+    """Draft → scheduled, with announcements in the content calendar: a preview the day before
+    (when there is still time) and one at the start, in every target group."""
+    targets = _targets(campaign)
+    for community in targets:
+        require(actor, "campaign.manage", community)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be published."))
+    if campaign.ends_at <= timezone.now():
+        raise ValidationError(_("This sale's window is already over."))
+    now = timezone.now()
+    with transaction.atomic():
+        campaign.status = CampaignStatus.SCHEDULED
+        campaign.save(update_fields=["status"])
+        start_local = campaign.starts_at.astimezone(campaign.organization.tzinfo)
+        for community in targets:
+            preview_at = campaign.starts_at - timedelta(days=1)
+            text = _(
+                "Flash sale %(when)s: %(name)s, only %(n)s units at ¥%(price)s (was ¥%(was)s)."
+            ) % {
+                "when": start_local.strftime("%m-%d %H:%M"),
+                "name": campaign.name,
+                "n": campaign.stock_total,
+                "price": campaign.price,
+                "was": campaign.original_price,
+            }
+            for at, body in ((preview_at, text), (campaign.starts_at, _("Starting now! ") + text)):
+                if at > now:
+                    content.post_create(
+                        actor=actor,
+                        community=community,
+                        scheduled_at=at,
+                        text=body,
+                        content_type=ContentType.DEAL_PREVIEW,
+                    )
+        audit.record(actor=actor, action="campaign.publish", obj=campaign)
+    return campaign
+
+
+def campaign_cancel(*, actor, campaign) -> Campaign:
+    for community in _targets(campaign):
+        require(actor, "campaign.manage", community)
+    if campaign.status == CampaignStatus.CANCELLED:
+        raise ValidationError(_("This campaign is already cancelled."))
+    with transaction.atomic():
+        campaign.status = CampaignStatus.CANCELLED
+        campaign.save(update_fields=["status"])
+        audit.record(actor=actor, action="campaign.cancel", obj=campaign)
+    return campaign
+
+
+def _targets(campaign):
+    return [
+        t.community
+        for t in CampaignTarget.objects.for_org(campaign.organization)
+        .filter(campaign=campaign)
+        .select_related("community")
+    ]
+
+
+# --- ordering ------------------------------------------------------------------------------
+
+
+def _fingerprint(campaign, member, quantity) -> str:
+    return hashlib.sha256(json.dumps([campaign.pk, member.pk, quantity]).encode()).hexdigest()
+
+
+def flash_sale_order(
+    *, actor, campaign, member, quantity: int, idempotency_key: str
+) -> tuple[Order, bool]:
+    """Place an order. Returns (order, created). The same Idempotency-Key returns the same order;
+    with other parameters it is refused. Never oversells: the stock is taken with a conditional
+    UPDATE; never exceeds the cap: the member's row is locked while their orders are counted."""
+    require(actor, "order.manage")
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationError(
+            {"idempotency_key": [_("Send an Idempotency-Key header (1–100 characters).")]}
+        )
+    if not isinstance(quantity, int) or quantity < 1:
+        raise ValidationError({"quantity": [_("Order at least one unit.")]})
+    fingerprint = _fingerprint(campaign, member, quantity)
+    replay = _replay(campaign, key, fingerprint)
+    if replay is not None:
+        return replay, False
+    org = campaign.organization
+    now = timezone.now()
+    if campaign.kind != CampaignKind.FLASH_SALE or campaign.phase(now) != "live":
+        raise OrderRefused("not_live", _("This sale is not open now."))
+    _check_eligible(campaign, member)
+    try:
+        with transaction.atomic():
+            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            replay = _replay(campaign, key, fingerprint)  # the same key may have won meanwhile
+            if replay is not None:
+                return replay, False
+            holding = (
+                Order.objects.for_org(org)
+                .filter(campaign=campaign, member=member, status__in=HOLDING)
+                .aggregate(n=Sum("quantity"))["n"]
+                or 0
+            )
+            if holding + quantity > campaign.per_member_cap:
+                raise OrderRefused(
+                    "cap_exceeded",
+                    _("At most %(n)s per member in this sale.") % {"n": campaign.per_member_cap},
+                )
+            taken = (
+                Campaign.objects.for_org(org)
+                .filter(pk=campaign.pk, stock_left__gte=quantity)
+                .update(stock_left=F("stock_left") - quantity)
+            )
+            if not taken:
+                raise OrderRefused("sold_out", _("Sold out."))
+            order = Order.objects.create(
+                organization=org,
+                external_order_id=f"qy-{uuid.uuid4().hex}",
+                member=member,
+                campaign=campaign,
+                amount=campaign.price * quantity,
+                quantity=quantity,
+                status=OrderStatus.PENDING_PAYMENT,
+                placed_at=now,
+                expires_at=now + timedelta(minutes=campaign.payment_minutes),
+                idempotency_key=key,
+                request_fingerprint=fingerprint,
+                items=[
+                    {
+                        "name": campaign.product.name,
+                        "quantity": quantity,
+                        "price": str(campaign.price),
+                    }
+                ],
+            )
+            Campaign.objects.for_org(org).filter(
+                pk=campaign.pk, stock_left=0, sold_out_at=None
+            ).update(sold_out_at=now)
+    except IntegrityError:
+        # The same key raced us and won: answer as it was answered.
+        replay = _replay(campaign, key, fingerprint)
+        if replay is None:
+            raise
+        return replay, False
+    return order, True
+
+
+def _replay(campaign, key, fingerprint):
+    existing = (
+        Order.objects.for_org(campaign.organization)
+        .filter(campaign=campaign, idempotency_key=key)
+        .first()
+    )
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise OrderRefused(
+            "idempotency_conflict", _("This Idempotency-Key was used with other parameters.")
+        )
+    return existing
+
+
+def _check_eligible(campaign, member) -> None:
+    org = campaign.organization
+    in_target = Membership.objects.for_org(org).filter(
+        member=member,
+        status__in=PRESENT_STATUSES,
+        community_id__in=CampaignTarget.objects.for_org(org)
+        .filter(campaign=campaign)
+        .values("community_id"),
+    )
+    if not in_target.exists():
+        raise OrderRefused("not_eligible", _("Only members of the sale's groups may buy."))
+    if campaign.min_tier is not None and (
+        member.tier is None or member.tier.rank < campaign.min_tier.rank
+    ):
+        raise OrderRefused(
+            "not_eligible",
+            _("This sale is for %(tier)s and above.") % {"tier": campaign.min_tier.name},
+        )
+
+
+# --- after the order -------------------------------------------------------------------------
+
+
+def _order_change(actor, order, allowed, to_status, release: bool, field: str | None) -> Order:
+    require(actor, "order.manage")
+    org = actor.organization
+    with transaction.atomic():
+        locked = Order.objects.for_org(org).select_for_update().get(pk=order.pk)
+        if locked.status not in allowed:
+            raise ValidationError(
+                _("This order is %(status)s; it cannot be changed that way.")
+                % {"status": locked.get_status_display()}
+            )
+        now = timezone.now()
+        locked.status = to_status
+        fields = ["status"]
+        if field:
+            setattr(locked, field, now)
+            fields.append(field)
+        locked.save(update_fields=fields)
+        campaign = locked.campaign
+        if release and campaign is not None and campaign.phase(now) == "live":
+            Campaign.objects.for_org(org).filter(pk=campaign.pk).update(
+                stock_left=F("stock_left") + locked.quantity
+            )
+        audit.record(
+            actor=actor, action=f"order.{to_status}", obj=locked, summary=locked.external_order_id
+        )
+    return locked
+
+
+def order_pay(*, actor, order) -> Order:
+    return _order_change(
+        actor, order, [OrderStatus.PENDING_PAYMENT], OrderStatus.PAID, False, "paid_at"
+    )
+
+
+def order_cancel(*, actor, order) -> Order:
+    """Cancel an unpaid or paid order; its units return to the sale while it is live."""
+    return _order_change(
+        actor,
+        order,
+        [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID],
+        OrderStatus.CANCELLED,
+        True,
+        "cancelled_at",
+    )
+
+
+def order_refund(*, actor, order) -> Order:
+    return _order_change(
+        actor, order, [OrderStatus.PAID], OrderStatus.REFUNDED, True, "refunded_at"
+    )
+
+
+def expire_unpaid(org, now=None) -> int:
+    """Unpaid orders past their payment window expire and give their units back (a guarded
+    transition per order, so two runs never release the same units twice)."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Order.objects.for_org(org)
+                .filter(status=OrderStatus.PENDING_PAYMENT, expires_at__lt=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("campaign")[:500]
+            )
+            if not batch:
+                return expired
+            Order.objects.for_org(org).filter(pk__in=[o.pk for o in batch]).update(
+                status=OrderStatus.EXPIRED
+            )
+            for order in batch:
+                if order.campaign is not None and order.campaign.phase(now) == "live":
+                    Campaign.objects.for_org(org).filter(pk=order.campaign_id).update(
+                        stock_left=F("stock_left") + order.quantity
+                    )
+            expired += len(batch)
+
+
+def can_manage_campaign(actor, campaign) -> bool:
+    return all(can(actor, "campaign.manage", c) for c in _targets(campaign))

@@ -1,0 +1,313 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import Campaign, Order
+from communities import services as community_services
+from communities.models import ScheduledPost
+from members.models import Member, MemberIdentity, Membership
+from tenancy.actors import Actor
+from tenancy.services import organization_create
+
+from ..concurrency import run_concurrently
+
+
+def _sale(actor, groups, **kw):
+    now = timezone.now()
+    values = {
+        "name": "周五秒杀",
+        "product_name": "深海鱼油",
+        "price": Decimal("99"),
+        "original_price": Decimal("199"),
+        "stock": 10,
+        "starts_at": now - timedelta(minutes=1),
+        "ends_at": now + timedelta(hours=1),
+        "communities": groups,
+        **kw,
+    }
+    campaign = services.flash_sale_create(actor=actor, **values)
+    campaign.status = "scheduled"
+    campaign.save(update_fields=["status"])
+    return campaign
+
+
+def _buyers(org, group, n, prefix="b"):
+    members = Member.objects.bulk_create(
+        [Member(organization=org, display_name=f"{prefix}{i}") for i in range(n)]
+    )
+    identities = MemberIdentity.objects.bulk_create(
+        [
+            MemberIdentity(
+                organization=org, member=m, platform="wechat", external_user_id=f"{prefix}{i}"
+            )
+            for i, m in enumerate(members)
+        ]
+    )
+    Membership.objects.bulk_create(
+        [
+            Membership(organization=org, community=group, member=m, identity=ident, status="active")
+            for m, ident in zip(members, identities, strict=True)
+        ]
+    )
+    return members
+
+
+@pytest.fixture
+def shop(org_a):
+    group = community_services.community_create(actor=org_a.actor(), name="秒杀群")
+    return org_a.actor(), group
+
+
+def test_outcomes_each_with_its_code(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], stock=2, per_member_cap=1)
+    alice, bob, carol = _buyers(org_a.org, group, 3)
+    order, created = services.flash_sale_order(
+        actor=actor, campaign=sale, member=alice, quantity=1, idempotency_key="k1"
+    )
+    assert created and order.status == "pending_payment" and order.amount == Decimal("99")
+    with pytest.raises(services.OrderRefused) as exc:
+        services.flash_sale_order(
+            actor=actor, campaign=sale, member=alice, quantity=1, idempotency_key="k2"
+        )
+    assert exc.value.code == "cap_exceeded"
+    services.flash_sale_order(
+        actor=actor, campaign=sale, member=bob, quantity=1, idempotency_key="k3"
+    )
+    with pytest.raises(services.OrderRefused) as exc:
+        services.flash_sale_order(
+            actor=actor, campaign=sale, member=carol, quantity=1, idempotency_key="k4"
+        )
+    assert exc.value.code == "sold_out"
+    sale.refresh_from_db()
+    assert sale.stock_left == 0 and sale.sold_out_at
+    outsider = Member.objects.create(organization=org_a.org, display_name="路人")
+    with pytest.raises(services.OrderRefused) as exc:
+        services.flash_sale_order(
+            actor=actor, campaign=sale, member=outsider, quantity=1, idempotency_key="k5"
+        )
+    assert exc.value.code == "not_eligible"
+    later = _sale(
+        actor,
+        [group],
+        starts_at=timezone.now() + timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=2),
+    )
+    with pytest.raises(services.OrderRefused) as exc:
+        services.flash_sale_order(
+            actor=actor, campaign=later, member=carol, quantity=1, idempotency_key="k6"
+        )
+    assert exc.value.code == "not_live"
+
+
+def test_idempotency_replay_and_conflict(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], per_member_cap=3)
+    (alice,) = _buyers(org_a.org, group, 1)
+    first, created = services.flash_sale_order(
+        actor=actor, campaign=sale, member=alice, quantity=2, idempotency_key="same"
+    )
+    again, created_again = services.flash_sale_order(
+        actor=actor, campaign=sale, member=alice, quantity=2, idempotency_key="same"
+    )
+    assert created and not created_again and again.pk == first.pk
+    with pytest.raises(services.OrderRefused) as exc:
+        services.flash_sale_order(
+            actor=actor, campaign=sale, member=alice, quantity=1, idempotency_key="same"
+        )
+    assert exc.value.code == "idempotency_conflict"
+    sale.refresh_from_db()
+    assert sale.stock_left == 8
+
+
+def test_pay_cancel_refund_and_expiry_release_stock(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], stock=3, per_member_cap=1, payment_minutes=15)
+    a, b, c = _buyers(org_a.org, group, 3)
+    oa, _ = services.flash_sale_order(
+        actor=actor, campaign=sale, member=a, quantity=1, idempotency_key="a"
+    )
+    ob, _ = services.flash_sale_order(
+        actor=actor, campaign=sale, member=b, quantity=1, idempotency_key="b"
+    )
+    services.flash_sale_order(actor=actor, campaign=sale, member=c, quantity=1, idempotency_key="c")
+    services.order_pay(actor=actor, order=oa)
+    services.order_refund(actor=actor, order=oa)
+    services.order_cancel(actor=actor, order=ob)
+    with pytest.raises(ValidationError):
+        services.order_refund(actor=actor, order=ob)  # cancelled: nothing to refund
+    assert Campaign.objects.for_org(org_a.org).get(pk=sale.pk).stock_left == 2
+    assert services.expire_unpaid(org_a.org, now=timezone.now() + timedelta(minutes=20)) == 1
+    assert services.expire_unpaid(org_a.org, now=timezone.now() + timedelta(minutes=20)) == 0
+    assert Campaign.objects.for_org(org_a.org).get(pk=sale.pk).stock_left == 3
+
+
+def test_publishing_schedules_announcements(org_a, shop):
+    actor, group = shop
+    sale = services.flash_sale_create(
+        actor=actor,
+        name="周日秒杀",
+        product_name="鱼油",
+        price=Decimal("9.9"),
+        original_price=Decimal("99"),
+        stock=5,
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=timezone.now() + timedelta(days=2, hours=1),
+        communities=[group],
+    )
+    services.campaign_publish(actor=actor, campaign=sale)
+    posts = ScheduledPost.objects.for_org(org_a.org).filter(
+        community=group, content_type="deal_preview"
+    )
+    assert posts.count() == 2 and all("周日秒杀" in p.text for p in posts)
+    with pytest.raises(ValidationError):
+        services.campaign_publish(actor=actor, campaign=sale)
+
+
+def test_bad_sales_are_refused(org_a, shop):
+    actor, group = shop
+    for bad in (
+        {"price": Decimal("300")},
+        {"stock": 0},
+        {"communities": []},
+        {"ends_at": timezone.now() - timedelta(days=1)},
+    ):
+        with pytest.raises(ValidationError):
+            _sale(actor, [group], **bad)
+    assert not Campaign.objects.for_org(org_a.org).exists()
+
+
+def test_api_codes_and_idempotent_response(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], stock=1)
+    alice, bob = _buyers(org_a.org, group, 2)
+    client = org_a.api_client()
+    url = f"/api/v1/campaigns/{sale.pk}/orders/"
+    first = client.post(
+        url,
+        {"member": alice.pk, "quantity": 1},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="x1",
+    )
+    replay = client.post(
+        url,
+        {"member": alice.pk, "quantity": 1},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="x1",
+    )
+    assert first.status_code == replay.status_code == 201 and first.json() == replay.json()
+    conflict = client.post(
+        url,
+        {"member": alice.pk, "quantity": 2},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="x1",
+    )
+    assert (
+        conflict.status_code == 422 and conflict.json()["error"]["code"] == "idempotency_conflict"
+    )
+    sold = client.post(
+        url,
+        {"member": bob.pk, "quantity": 1},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="x2",
+    )
+    assert sold.status_code == 409 and sold.json()["error"]["code"] == "sold_out"
+    missing = client.post(url, {"member": bob.pk}, content_type="application/json")
+    assert missing.status_code == 400
+    order_id = first.json()["id"]
+    assert client.post(f"/api/v1/orders/{order_id}/pay/").json()["status"] == "paid"
+    assert client.post(f"/api/v1/orders/{order_id}/pay/").status_code == 400
+
+
+# --- real PostgreSQL, parallel connections --------------------------------------------------
+
+
+@pytest.fixture
+def race_shop(request):
+    org = organization_create(
+        name="抢购",
+        slug=f"race-{request.node.name[-20:].replace('_', '-')}",
+        owner_email=f"{request.node.name[-20:]}@example.com",
+    )
+    actor = Actor.system(org)
+    group = community_services.community_create(actor=actor, name="抢购群")
+    return org, actor, group
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_200_buyers_racing_for_10_units_sell_exactly_10(race_shop):
+    org, actor, group = race_shop
+    sale = _sale(actor, [group], stock=10)
+    buyers = iter(_buyers(org, group, 200))
+
+    def buy():
+        member = next(buyers)
+        try:
+            services.flash_sale_order(
+                actor=actor,
+                campaign=sale,
+                member=member,
+                quantity=1,
+                idempotency_key=f"k-{member.pk}",
+            )
+            return "ok"
+        except services.OrderRefused as exc:
+            return exc.code
+
+    results = []
+    for _ in range(20):  # 20 waves of 10 parallel connections
+        results += run_concurrently(buy, 10)
+    assert results.count("ok") == 10 and results.count("sold_out") == 190
+    assert Order.objects.for_org(org).filter(campaign=sale).count() == 10
+    assert Campaign.objects.for_org(org).get(pk=sale.pk).stock_left == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_member_racing_against_themself_never_exceeds_the_cap(race_shop):
+    org, actor, group = race_shop
+    sale = _sale(actor, [group], stock=100, per_member_cap=2)
+    (member,) = _buyers(org, group, 1)
+    keys = iter(range(1000))
+
+    def buy():
+        try:
+            services.flash_sale_order(
+                actor=actor,
+                campaign=sale,
+                member=member,
+                quantity=1,
+                idempotency_key=f"self-{next(keys)}",
+            )
+            return "ok"
+        except services.OrderRefused as exc:
+            return exc.code
+
+    results = run_concurrently(buy, 10)
+    assert results.count("ok") == 2 and results.count("cap_exceeded") == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_key_sent_at_once_creates_one_order(race_shop):
+    org, actor, group = race_shop
+    sale = _sale(actor, [group], stock=100, per_member_cap=1)
+    (member,) = _buyers(org, group, 1)
+
+    def buy():
+        order, _created = services.flash_sale_order(
+            actor=actor, campaign=sale, member=member, quantity=1, idempotency_key="one-key"
+        )
+        return order.pk
+
+    results = []
+    for _ in range(10):  # 100 requests, 10 at a time
+        results += run_concurrently(buy, 10)
+    assert len(set(results)) == 1 and all(isinstance(r, int) for r in results)
+    assert Order.objects.for_org(org).filter(campaign=sale).count() == 1
+    assert Campaign.objects.for_org(org).get(pk=sale.pk).stock_left == 99
