@@ -92,6 +92,12 @@ def seed(org, actor, *, kind: str) -> None:
         services.staff_assign(
             actor=actor, community=created[0], user=deputy, role="content_officer"
         )
+    benefits = User.objects.filter(email="benefits@demo.qunyun.cn").first()
+    if benefits and kind == "health":
+        for community in created[:2]:
+            services.staff_assign(
+                actor=actor, community=community, user=benefits, role="benefits_officer"
+            )
     officer = User.objects.filter(email="content@demo.qunyun.cn").first()
     if officer and kind == "health":
         for community in created[:2]:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
@@ -62,6 +63,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(community_urlpatterns)),
     path("o/<slug:org_slug>/", include(member_urlpatterns)),
     path("o/<slug:org_slug>/", include(integration_urlpatterns)),
+    path("o/<slug:org_slug>/", include(campaign_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

@@ -116,6 +116,15 @@ def _post(tenant):
     ).pk
 
 
+def _campaign_in_group(tenant):
+    from campaigns.models import CampaignTarget
+
+    campaign = CampaignFactory(organization=tenant.org)
+    community = CommunityFactory(organization=tenant.org)
+    CampaignTarget.objects.create(organization=tenant.org, campaign=campaign, community=community)
+    return campaign.pk
+
+
 def _identity(tenant):
     return {"pk": MembershipFactory(organization=tenant.org).identity_id}
 
@@ -191,6 +200,10 @@ OBJECT_KWARGS = {
             "api:campaign-orders",
         ],
         lambda tenant: {"pk": CampaignFactory(organization=tenant.org).pk},
+    ),
+    **dict.fromkeys(
+        ["campaign-live", "campaign-publish", "campaign-cancel"],
+        lambda tenant: {"pk": _campaign_in_group(tenant)},
     ),
     **dict.fromkeys(
         ["api:order-detail", "api:order-pay", "api:order-cancel", "api:order-refund"],

@@ -311,3 +311,25 @@ def test_the_same_key_sent_at_once_creates_one_order(race_shop):
     assert len(set(results)) == 1 and all(isinstance(r, int) for r in results)
     assert Order.objects.for_org(org).filter(campaign=sale).count() == 1
     assert Campaign.objects.for_org(org).get(pk=sale.pk).stock_left == 99
+
+
+def test_dashboard_pages(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], stock=5)
+    client = org_a.client_for(org_a.owner)
+    base = f"/o/{org_a.org.slug}/campaigns/"
+    assert sale.name in client.get(base).content.decode()
+    live = client.get(f"{base}{sale.pk}/")
+    assert live.status_code == 200 and b"hx-trigger" in live.content
+    partial = client.get(f"{base}{sale.pk}/", HTTP_HX_REQUEST="true")
+    assert b"<html" not in partial.content
+    bad = client.post(f"{base}new/", {"name": "", "price": "-1"})
+    assert bad.status_code == 400
+    client.post(f"{base}{sale.pk}/cancel/")
+    sale.refresh_from_db()
+    assert sale.status == "cancelled"
+    # a deputy does not see campaigns at all
+    community_services.staff_assign(actor=actor, community=group, user=org_a.deputy, role="deputy")
+    deputy = org_a.client_for(org_a.deputy)
+    assert deputy.get(base).status_code == 403
+    assert deputy.get(f"{base}{sale.pk}/").status_code == 403

@@ -28,6 +28,7 @@ DEMO_ORGS = [
             ("manager@demo.qunyun.cn", "陈运营", OrgRole.MANAGER),
             ("subowner@demo.qunyun.cn", "刘分群主", OrgRole.STAFF),
             ("content@demo.qunyun.cn", "赵内容官", OrgRole.STAFF),
+            ("benefits@demo.qunyun.cn", "孙福利官", OrgRole.STAFF),
         ],
         "kind": "health",
         "invite": ("new-subowner@demo.qunyun.cn", OrgRole.STAFF),
@@ -48,6 +49,7 @@ DEMO_LOGINS = [
     ("deputy@demo.qunyun.cn", "staff: deputy of 健康优选·全国综合1群 only"),
     ("subowner@demo.qunyun.cn", "staff: sub-owner of five 健康优选 groups (over the limit)"),
     ("content@demo.qunyun.cn", "staff: content officer of two 健康优选 groups"),
+    ("benefits@demo.qunyun.cn", "staff: benefits officer (flash sales) of two 健康优选 groups"),
     ("manager@demo.qunyun.cn", "manager at 健康优选"),
     ("analyst@demo.qunyun.cn", "analyst (read-only) at 健康优选"),
 ]

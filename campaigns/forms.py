@@ -1,0 +1,45 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, VipTier
+
+
+class FlashSaleForm(forms.Form):
+    name = forms.CharField(label=_("Campaign name"), max_length=120)
+    product_name = forms.CharField(label=_("Product"), max_length=120)
+    price = forms.DecimalField(
+        label=_("Sale price (yuan)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    original_price = forms.DecimalField(
+        label=_("Original price (yuan)"), min_value=0, max_digits=12, decimal_places=2
+    )
+    stock = forms.IntegerField(label=_("Units"), min_value=1, max_value=1_000_000)
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    communities = forms.ModelMultipleChoiceField(
+        label=_("Groups"), queryset=Community.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    per_member_cap = forms.IntegerField(
+        label=_("Per member at most"), min_value=1, max_value=1000, initial=1
+    )
+    min_tier = forms.ModelChoiceField(
+        label=_("Minimum tier"), queryset=VipTier.objects.none(), required=False
+    )
+    payment_minutes = forms.IntegerField(
+        label=_("Minutes to pay"), min_value=1, max_value=1440, initial=15
+    )
+    cost = forms.DecimalField(
+        label=_("Cost (discounts, prizes)"), min_value=0, max_digits=12, decimal_places=2, initial=0
+    )
+    publish = forms.BooleanField(
+        label=_("Publish now (announcements go on the calendar)"), required=False, initial=True
+    )
+
+    def __init__(self, *args, communities, tiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["communities"].queryset = communities
+        self.fields["min_tier"].queryset = tiers

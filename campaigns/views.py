@@ -1,0 +1,154 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from communities.models import VipTier
+from communities.selectors import visible_communities
+from tenancy.forms import add_service_errors
+from tenancy.mixins import OrgViewMixin
+from tenancy.permissions import can
+
+from . import services
+from .forms import FlashSaleForm
+from .models import Campaign, CampaignTarget, Order, OrderStatus
+
+
+def visible_campaigns(actor):
+    """Campaigns aimed at a group the actor may see campaigns of."""
+    groups = [c.pk for c in visible_communities(actor) if can(actor, "campaign.view", c)]
+    targeted = CampaignTarget.objects.for_org(actor.organization).filter(community_id__in=groups)
+    return Campaign.objects.for_org(actor.organization).filter(
+        pk__in=targeted.values("campaign_id")
+    )
+
+
+def _campaign_for(actor, pk) -> Campaign:
+    try:
+        return visible_campaigns(actor).select_related("product", "min_tier").get(pk=pk)
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+class CampaignListView(OrgViewMixin, View):
+    capability_anywhere = "campaign.view"
+
+    def get(self, request, org_slug):
+        campaigns = (
+            visible_campaigns(self.actor)
+            .select_related("product")
+            .annotate(
+                orders_count=Count(
+                    "orders",
+                    filter=Q(orders__status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]),
+                )
+            )
+            .order_by("-starts_at")[:100]
+        )
+        may_create = any(
+            can(self.actor, "campaign.manage", c) for c in visible_communities(self.actor)
+        )
+        return render(
+            request, "campaigns/list.html", {"campaigns": campaigns, "may_create": may_create}
+        )
+
+
+class FlashSaleCreateView(OrgViewMixin, View):
+    capability_anywhere = "campaign.manage"
+
+    def _form(self, data=None):
+        groups = visible_communities(self.actor).filter(status="active")
+        allowed = [c.pk for c in groups if can(self.actor, "campaign.manage", c)]
+        tiers = VipTier.objects.for_org(self.organization).filter(is_active=True)
+        now = timezone.now().astimezone(self.organization.tzinfo)
+        initial = {
+            "starts_at": (now + timezone.timedelta(hours=1)).strftime("%Y-%m-%dT%H:00"),
+            "ends_at": (now + timezone.timedelta(hours=2)).strftime("%Y-%m-%dT%H:00"),
+        }
+        return FlashSaleForm(
+            data, initial=initial, communities=groups.filter(pk__in=allowed), tiers=tiers
+        )
+
+    def get(self, request, org_slug, form=None, status=200):
+        return render(
+            request, "campaigns/create.html", {"form": form or self._form()}, status=status
+        )
+
+    def post(self, request, org_slug):
+        form = self._form(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            publish = data.pop("publish")
+            try:
+                campaign = services.flash_sale_create(actor=self.actor, **data)
+                if publish:
+                    services.campaign_publish(actor=self.actor, campaign=campaign)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Flash sale saved."))
+                return redirect("campaign-live", org_slug=org_slug, pk=campaign.pk)
+        return self.get(request, org_slug, form=form, status=400)
+
+
+class CampaignLiveView(OrgViewMixin, View):
+    """Stock and orders as they happen: the partial refreshes itself every few seconds."""
+
+    capability_anywhere = "campaign.view"
+
+    def get(self, request, org_slug, pk):
+        campaign = _campaign_for(self.actor, pk)
+        orders = Order.objects.for_org(self.organization).filter(campaign=campaign)
+        totals = orders.aggregate(
+            held=Sum(
+                "quantity", filter=Q(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.PAID])
+            ),
+            paid=Sum("quantity", filter=Q(status=OrderStatus.PAID)),
+            revenue=Sum("amount", filter=Q(status=OrderStatus.PAID)),
+            buyers=Count(
+                "member",
+                filter=Q(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]),
+                distinct=True,
+            ),
+        )
+        sold = campaign.stock_total - campaign.stock_left
+        context = {
+            "campaign": campaign,
+            "phase": campaign.phase(),
+            "sold": sold,
+            "percent": int(100 * sold / campaign.stock_total) if campaign.stock_total else 0,
+            "totals": totals,
+            "show_revenue": can(self.actor, "metrics.revenue"),
+            "recent": orders.select_related("member").order_by("-pk")[:20],
+            "targets": [
+                t.community
+                for t in CampaignTarget.objects.for_org(self.organization)
+                .filter(campaign=campaign)
+                .select_related("community")
+            ],
+            "can_manage": services.can_manage_campaign(self.actor, campaign),
+        }
+        template = "campaigns/partials/live.html" if request.htmx else "campaigns/live.html"
+        return render(request, template, context)
+
+
+class CampaignActionView(OrgViewMixin, View):
+    capability_anywhere = "campaign.manage"
+
+    def post(self, request, org_slug, pk, action):
+        campaign = _campaign_for(self.actor, pk)
+        if not services.can_manage_campaign(self.actor, campaign):
+            raise PermissionDenied
+        service = {"publish": services.campaign_publish, "cancel": services.campaign_cancel}[action]
+        try:
+            service(actor=self.actor, campaign=campaign)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("campaign-live", org_slug=org_slug, pk=pk)
