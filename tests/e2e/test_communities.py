@@ -35,6 +35,15 @@ def test_deputy_sees_only_the_assigned_group_and_reads_its_rules(site):
     assert site.goto(f"/o/jiankang/communities/{assigned.pk}/rules/").status == 403
     assert site.goto("/o/jiankang/tiers/").status == 403
     assert site.goto("/o/jiankang/audit/").status == 403
+    # campaigns (and the revenue on their pages) are not a deputy's business
+    from campaigns.models import Campaign, CampaignTarget
+
+    sale = Campaign.objects.for_org(_org).first()
+    assert sale is not None, "the demo has a campaign in the deputy's group"
+    assert CampaignTarget.objects.for_org(_org).filter(campaign=sale, community=assigned).exists()
+    assert site.goto("/o/jiankang/campaigns/").status == 403
+    assert site.goto(f"/o/jiankang/campaigns/{sale.pk}/").status == 403
+    expect(page.locator("a[href='/o/jiankang/campaigns/']")).to_have_count(0)
 
 
 def test_owner_copies_a_rule_set_to_three_groups(site):

@@ -7,6 +7,7 @@ data from its `demo.py` (communities: groups of every kind, rules, staff, tiers,
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from campaigns import demo as campaigns_demo
 from communities import demo as communities_demo
 from members import demo as members_demo
 from tenancy.actors import Actor
@@ -87,6 +88,7 @@ class Command(BaseCommand):
                 communities_demo.seed(org, actor, kind=spec["kind"])
                 communities_demo.seed_calendar(org, actor)
                 members_demo.seed(org, actor)
+                campaigns_demo.seed(org, actor)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:
