@@ -1,15 +1,18 @@
 """REST API of campaigns: flash sales (build, publish, cancel), ordering with an
 Idempotency-Key, and orders (pay, cancel, refund)."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from communities.models import Community, VipTier
 from members.models import Member
-from tenancy.api_base import TenantViewSet
+from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import (
     ListFiltersOnly,
     OrgPrimaryKeyRelatedField,
@@ -18,6 +21,7 @@ from tenancy.api_fields import (
 
 from . import services
 from .models import Campaign, CampaignTarget, Order
+from .selectors import campaign_review
 
 REFUSAL_STATUS = {
     "sold_out": status.HTTP_409_CONFLICT,
@@ -132,6 +136,7 @@ class CampaignViewSet(
         "publish": "campaign.manage",
         "cancel": "campaign.manage",
         "orders": "order.manage",
+        "review": "campaign.view",
     }
 
     def refine_queryset(self, queryset):
@@ -167,6 +172,27 @@ class CampaignViewSet(
         return Response(self.get_serializer(campaign).data)
 
     @extend_schema(
+        responses=inline_serializer(
+            "CampaignReview",
+            {
+                "previous": serializers.IntegerField(allow_null=True),
+                "rows": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def review(self, request, pk=None):
+        """Units sold, revenue, buyers, conversion among the targeted members, time to sell out
+        and cost, each beside the previous campaign of the same kind (and the change)."""
+        review = campaign_review(self.get_object())
+        rows = [
+            {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+            for row in review["rows"]
+        ]
+        previous = review["previous"]
+        return Response({"previous": previous.pk if previous else None, "rows": rows})
+
+    @extend_schema(
         request=OrderCreateSerializer,
         responses={201: OrderSerializer},
         parameters=[
@@ -191,6 +217,25 @@ class CampaignViewSet(
             raise _refusal(exc) from None
         # A replay answers exactly as the first request was answered.
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrdersExportView(TenantAPIView):
+    """Every order of the organization as CSV (UTF-8 with BOM), newest first."""
+
+    capability = "metrics.export"
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request):
+        from django.http import StreamingHttpResponse
+
+        from .exports import order_rows
+
+        response = StreamingHttpResponse(
+            order_rows(self.organization, self.organization.tzinfo),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+        return response
 
 
 class OrderViewSet(

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -6,4 +7,8 @@ router = SimpleRouter()
 router.register("campaigns", api.CampaignViewSet, basename="campaign")
 router.register("orders", api.OrderViewSet, basename="order")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    # Before the router: `orders/export.csv` is not an order id.
+    path("orders/export.csv", api.OrdersExportView.as_view(), name="orders-export"),
+    *router.urls,
+]

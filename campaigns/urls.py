@@ -6,6 +6,7 @@ from . import views
 org_urlpatterns = [
     path("campaigns/", views.CampaignListView.as_view(), name="campaigns"),
     path("campaigns/new/", views.FlashSaleCreateView.as_view(), name="campaign-create"),
+    path("orders/export.csv", views.OrdersExportView.as_view(), name="orders-export"),
     path("campaigns/<int:pk>/", views.CampaignLiveView.as_view(), name="campaign-live"),
     *[
         path(

@@ -16,6 +16,7 @@ from tenancy.permissions import can
 from . import services
 from .forms import FlashSaleForm
 from .models import Campaign, CampaignTarget, Order, OrderStatus
+from .selectors import budget_warning, campaign_review, month_spend
 
 
 def visible_campaigns(actor):
@@ -52,9 +53,13 @@ class CampaignListView(OrgViewMixin, View):
         may_create = any(
             can(self.actor, "campaign.manage", c) for c in visible_communities(self.actor)
         )
-        return render(
-            request, "campaigns/list.html", {"campaigns": campaigns, "may_create": may_create}
-        )
+        today = timezone.now().astimezone(self.organization.tzinfo).date()
+        context = {
+            "campaigns": campaigns,
+            "may_create": may_create,
+            "spend": month_spend(self.organization, today),
+        }
+        return render(request, "campaigns/list.html", context)
 
 
 class FlashSaleCreateView(OrgViewMixin, View):
@@ -91,6 +96,15 @@ class FlashSaleCreateView(OrgViewMixin, View):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, _("Flash sale saved."))
+                over = budget_warning(self.organization, campaign.starts_at)
+                if over:
+                    messages.warning(
+                        request,
+                        _(
+                            "This month's campaigns now cost ¥%(spent)s, over the budget of ¥%(budget)s."
+                        )
+                        % over,
+                    )
                 return redirect("campaign-live", org_slug=org_slug, pk=campaign.pk)
         return self.get(request, org_slug, form=form, status=400)
 
@@ -131,6 +145,9 @@ class CampaignLiveView(OrgViewMixin, View):
                 .select_related("community")
             ],
             "can_manage": services.can_manage_campaign(self.actor, campaign),
+            "review": campaign_review(campaign)
+            if campaign.phase() == "ended" or campaign.sold_out_at
+            else None,
         }
         template = "campaigns/partials/live.html" if request.htmx else "campaigns/live.html"
         return render(request, template, context)
@@ -152,3 +169,19 @@ class CampaignActionView(OrgViewMixin, View):
         else:
             messages.success(request, _("Saved."))
         return redirect("campaign-live", org_slug=org_slug, pk=pk)
+
+
+class OrdersExportView(OrgViewMixin, View):
+    capability = "metrics.export"
+
+    def get(self, request, org_slug):
+        from django.http import StreamingHttpResponse
+
+        from .exports import order_rows
+
+        response = StreamingHttpResponse(
+            order_rows(self.organization, self.organization.tzinfo),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="orders-{org_slug}.csv"'
+        return response

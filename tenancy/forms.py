@@ -64,6 +64,13 @@ class OrganizationSettingsForm(forms.Form):
     store_message_text = forms.BooleanField(
         label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
     )
+    monthly_campaign_budget = forms.DecimalField(
+        label=_("monthly activity budget (yuan)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+    )
     require_post_approval = forms.BooleanField(
         label=_("posts drafted by content officers need a sub-owner's or manager's approval"),
         required=False,
@@ -82,6 +89,7 @@ class OrganizationSettingsForm(forms.Form):
             "remove_blocked_on_join": org.remove_blocked_on_join,
             "store_message_text": org.store_message_text,
             "require_post_approval": org.require_post_approval,
+            "monthly_campaign_budget": org.monthly_campaign_budget,
         }
 
     def to_service_values(self) -> dict:

@@ -86,6 +86,9 @@ class Organization(models.Model):
     remove_blocked_on_join = models.BooleanField(
         _("remove blocked members at once when they join another group"), default=False
     )
+    monthly_campaign_budget = models.DecimalField(
+        _("monthly activity budget (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     require_post_approval = models.BooleanField(
         _("posts drafted by content officers need a sub-owner's or manager's approval"),
         default=False,

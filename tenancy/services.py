@@ -83,6 +83,7 @@ POLICY_FIELDS = [
     "remove_blocked_on_join",
     "store_message_text",
     "require_post_approval",
+    "monthly_campaign_budget",
 ]
 
 
@@ -98,6 +99,9 @@ def _validate_policy(values: dict) -> dict:
         )
         if not ok:
             errors["group_limits"] = [_("Give a number from 1 to 100 for each kind of group.")]
+    budget = values.get("monthly_campaign_budget")
+    if budget is not None and not (0 <= budget <= 10**10):
+        errors["monthly_campaign_budget"] = [_("Give an amount of at least 0.")]
     if errors:
         raise ValidationError(errors)
     return values

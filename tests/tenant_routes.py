@@ -198,6 +198,7 @@ OBJECT_KWARGS = {
             "api:campaign-publish",
             "api:campaign-cancel",
             "api:campaign-orders",
+            "api:campaign-review",
         ],
         lambda tenant: {"pk": CampaignFactory(organization=tenant.org).pk},
     ),

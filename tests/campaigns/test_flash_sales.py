@@ -333,3 +333,59 @@ def test_dashboard_pages(org_a, shop):
     deputy = org_a.client_for(org_a.deputy)
     assert deputy.get(base).status_code == 403
     assert deputy.get(f"{base}{sale.pk}/").status_code == 403
+
+
+def test_review_against_the_previous_sale_and_budget(org_a, shop):
+    from campaigns.selectors import budget_warning, campaign_review, month_spend
+
+    actor, group = shop
+    buyers = _buyers(org_a.org, group, 5)
+    first = _sale(actor, [group], stock=2, cost=Decimal("100"))
+    for m in buyers[:2]:
+        order, _ = services.flash_sale_order(
+            actor=actor, campaign=first, member=m, quantity=1, idempotency_key=f"f{m.pk}"
+        )
+        services.order_pay(actor=actor, order=order)
+    Campaign.objects.for_org(org_a.org).filter(pk=first.pk).update(
+        starts_at=timezone.now() - timedelta(days=7)
+    )
+    second = _sale(actor, [group], stock=5, cost=Decimal("300"))
+    for m in buyers[:3]:
+        order, _ = services.flash_sale_order(
+            actor=actor, campaign=second, member=m, quantity=1, idempotency_key=f"s{m.pk}"
+        )
+        services.order_pay(actor=actor, order=order)
+    review = campaign_review(second)
+    rows = {row["key"]: row for row in review["rows"]}
+    assert review["previous"].pk == first.pk
+    assert rows["units"]["value"] == 3 and rows["units"]["delta"] == 1
+    assert rows["buyers"]["value"] == 3 and rows["conversion"]["value"] == 0.6
+    api = org_a.api_client().get(f"/api/v1/campaigns/{second.pk}/review/").json()
+    assert api["previous"] == first.pk
+    org = org_a.org
+    org.monthly_campaign_budget = Decimal("350")
+    org.save()
+    today = timezone.now().astimezone(org.tzinfo).date()
+    assert month_spend(org, today)["spent"] >= Decimal("300")
+    assert budget_warning(org, timezone.now(), extra_cost=Decimal("100")) is not None
+    page = org_a.client_for(org_a.owner).get(f"/o/{org.slug}/campaigns/").content.decode()
+    assert 'data-testid="budget"' in page
+
+
+def test_orders_csv_export(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group], stock=2)
+    (member,) = _buyers(org_a.org, group, 1, prefix="=cmd")
+    services.flash_sale_order(
+        actor=actor, campaign=sale, member=member, quantity=1, idempotency_key="csv"
+    )
+    response = org_a.api_client().get("/api/v1/orders/export.csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("order_id,status")
+    assert "'=cmd0" in body and "pending_payment" in body
+    dash = org_a.client_for(org_a.owner).get(f"/o/{org_a.org.slug}/orders/export.csv")
+    assert dash.status_code == 200
+    assert (
+        org_a.client_for(org_a.deputy).get(f"/o/{org_a.org.slug}/orders/export.csv").status_code
+        == 403
+    )

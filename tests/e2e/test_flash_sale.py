@@ -69,3 +69,7 @@ def test_benefits_officer_creates_a_sale_and_watches_it_sell_out(site):
     # the live page refreshes itself (HTMX polling every 3 s)
     expect(page.locator("[data-testid=stock-left]")).to_have_text("0", timeout=10_000)
     expect(page.locator("[data-testid=sold-out]")).to_be_visible()
+    # the review: units, buyers, conversion, time to sell out, against last week's sale
+    review = page.locator("[data-testid=review]")
+    expect(review).to_be_visible()
+    expect(review).to_contain_text("3")
