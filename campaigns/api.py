@@ -19,11 +19,13 @@ from tenancy.api_fields import (
     object_for_bodiless_action,
 )
 
-from . import services
-from .models import Campaign, CampaignTarget, Order
+from . import group_buys, services
+from .models import Campaign, CampaignTarget, Order, Team, TeamMember
 from .selectors import campaign_review
 
 REFUSAL_STATUS = {
+    "already_in_team": status.HTTP_409_CONFLICT,
+    "team_closed": status.HTTP_409_CONFLICT,
     "sold_out": status.HTTP_409_CONFLICT,
     "cap_exceeded": status.HTTP_409_CONFLICT,
     "not_live": status.HTTP_409_CONFLICT,
@@ -90,6 +92,9 @@ class FlashSaleCreateSerializer(serializers.Serializer):
     min_tier = OrgPrimaryKeyRelatedField(model=VipTier, required=False, allow_null=True)
     payment_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
     cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+    kind = serializers.ChoiceField(choices=["flash_sale", "group_buy"], default="flash_sale")
+    team_size = serializers.IntegerField(min_value=2, max_value=3, required=False)
+    team_hours = serializers.IntegerField(min_value=1, max_value=168, required=False)
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -118,6 +123,35 @@ class OrderCreateSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
 
 
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "campaign",
+            "leader",
+            "status",
+            "opened_at",
+            "deadline",
+            "closed_at",
+            "members",
+        ]
+        read_only_fields = fields
+
+    def get_members(self, obj) -> list[int]:
+        return list(
+            TeamMember.objects.for_org(obj.organization_id)
+            .filter(team=obj)
+            .values_list("member_id", flat=True)
+        )
+
+
+class TeamMemberSerializer(serializers.Serializer):
+    member = OrgPrimaryKeyRelatedField(model=Member)
+
+
 class CampaignViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
@@ -137,6 +171,7 @@ class CampaignViewSet(
         "cancel": "campaign.manage",
         "orders": "order.manage",
         "review": "campaign.view",
+        "teams": "order.manage",
     }
 
     def refine_queryset(self, queryset):
@@ -152,7 +187,16 @@ class CampaignViewSet(
     def create(self, request):
         data = FlashSaleCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        campaign = services.flash_sale_create(actor=self.actor, **data.validated_data)
+        values = dict(data.validated_data)
+        kind = values.pop("kind")
+        team = {
+            "team_size": values.pop("team_size", None),
+            "team_hours": values.pop("team_hours", 24),
+        }
+        if kind == "group_buy":
+            campaign = group_buys.group_buy_create(actor=self.actor, **team, **values)
+        else:
+            campaign = services.flash_sale_create(actor=self.actor, **values)
         return Response(self.get_serializer(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=CampaignSerializer)
@@ -192,6 +236,19 @@ class CampaignViewSet(
         previous = review["previous"]
         return Response({"previous": previous.pk if previous else None, "rows": rows})
 
+    @extend_schema(request=TeamMemberSerializer, responses={201: TeamSerializer})
+    @action(detail=True, methods=["post"])
+    def teams(self, request, pk=None):
+        """Open a group-buy team (the member pays the group price and leads the team)."""
+        campaign = self.get_object()
+        data = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            team = group_buys.team_open(actor=self.actor, campaign=campaign, **data.validated_data)
+        except services.OrderRefused as exc:
+            raise _refusal(exc) from None
+        return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request=OrderCreateSerializer,
         responses={201: OrderSerializer},
@@ -217,6 +274,29 @@ class CampaignViewSet(
             raise _refusal(exc) from None
         # A replay answers exactly as the first request was answered.
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Group-buy teams. `join` adds a member (who pays the group price); a full team succeeds,
+    a team still short at its deadline fails and is refunded. `already_in_team` and
+    `team_closed` are 409."""
+
+    model = Team
+    serializer_class = TeamSerializer
+    capability = "campaign.view"
+    capabilities = {"list": "campaign.view", "retrieve": "campaign.view", "join": "order.manage"}
+
+    @extend_schema(request=TeamMemberSerializer, responses=TeamSerializer)
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        team = self.get_object()
+        data = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            team = group_buys.team_join(actor=self.actor, team=team, **data.validated_data)
+        except services.OrderRefused as exc:
+            raise _refusal(exc) from None
+        return Response(TeamSerializer(team).data)
 
 
 class OrdersExportView(TenantAPIView):

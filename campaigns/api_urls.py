@@ -6,6 +6,7 @@ from . import api
 router = SimpleRouter()
 router.register("campaigns", api.CampaignViewSet, basename="campaign")
 router.register("orders", api.OrderViewSet, basename="order")
+router.register("teams", api.TeamViewSet, basename="team")
 
 urlpatterns = [
     # Before the router: `orders/export.csv` is not an order id.

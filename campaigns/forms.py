@@ -5,6 +5,11 @@ from communities.models import Community, VipTier
 
 
 class FlashSaleForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("flash_sale", _("Flash sale")), ("group_buy", _("Group buy"))],
+        initial="flash_sale",
+    )
     name = forms.CharField(label=_("Campaign name"), max_length=120)
     product_name = forms.CharField(label=_("Product"), max_length=120)
     price = forms.DecimalField(
@@ -34,6 +39,20 @@ class FlashSaleForm(forms.Form):
     )
     cost = forms.DecimalField(
         label=_("Cost (discounts, prizes)"), min_value=0, max_digits=12, decimal_places=2, initial=0
+    )
+    team_size = forms.TypedChoiceField(
+        label=_("Group buy: team size"),
+        choices=[(2, "2"), (3, "3")],
+        coerce=int,
+        initial=2,
+        required=False,
+    )
+    team_hours = forms.IntegerField(
+        label=_("Group buy: hours to fill a team"),
+        min_value=1,
+        max_value=168,
+        initial=24,
+        required=False,
     )
     publish = forms.BooleanField(
         label=_("Publish now (announcements go on the calendar)"), required=False, initial=True

@@ -83,6 +83,9 @@ class Campaign(TenantModel):
     )
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=Decimal("0"))
     sold_out_at = models.DateTimeField(_("sold out"), null=True, blank=True)
+    # group buys: teams of `team_size` that must fill within `team_hours` of opening
+    team_size = models.PositiveSmallIntegerField(_("team size"), null=True, blank=True)
+    team_hours = models.PositiveSmallIntegerField(_("hours to fill a team"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -172,3 +175,43 @@ class Order(TenantModel):
 
     def __str__(self):
         return self.external_order_id
+
+
+class TeamStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUCCEEDED = "succeeded", _("Full")
+    FAILED = "failed", _("Failed")
+
+
+class Team(TenantModel):
+    """A group-buy team: opened by one member, joined by others, full or failed."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="teams")
+    leader = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=20, choices=TeamStatus.choices, default=TeamStatus.OPEN
+    )
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    deadline = models.DateTimeField(_("deadline"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "status", "deadline"])]
+
+
+class TeamMember(TenantModel):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    is_open = models.BooleanField(default=True)  # while the team is open: one open team each
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "member"],
+                condition=Q(is_open=True),
+                name="one_open_team_per_member",
+            )
+        ]

@@ -6,3 +6,10 @@ from . import services
 @tenant_task
 def expire_unpaid_orders(org):
     return services.expire_unpaid(org)
+
+
+@tenant_task
+def expire_group_buy_teams(org):
+    from .group_buys import expire_teams
+
+    return expire_teams(org)

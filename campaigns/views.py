@@ -13,7 +13,7 @@ from tenancy.forms import add_service_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
-from . import services
+from . import group_buys, services
 from .forms import FlashSaleForm
 from .models import Campaign, CampaignTarget, Order, OrderStatus
 from .selectors import budget_warning, campaign_review, month_spend
@@ -88,8 +88,13 @@ class FlashSaleCreateView(OrgViewMixin, View):
         if form.is_valid():
             data = dict(form.cleaned_data)
             publish = data.pop("publish")
+            kind = data.pop("kind")
+            team = {"team_size": data.pop("team_size"), "team_hours": data.pop("team_hours") or 24}
             try:
-                campaign = services.flash_sale_create(actor=self.actor, **data)
+                if kind == "group_buy":
+                    campaign = group_buys.group_buy_create(actor=self.actor, **team, **data)
+                else:
+                    campaign = services.flash_sale_create(actor=self.actor, **data)
                 if publish:
                     services.campaign_publish(actor=self.actor, campaign=campaign)
             except ValidationError as exc:
@@ -145,6 +150,7 @@ class CampaignLiveView(OrgViewMixin, View):
                 .select_related("community")
             ],
             "can_manage": services.can_manage_campaign(self.actor, campaign),
+            "teams": group_buys.team_progress(campaign) if campaign.kind == "group_buy" else None,
             "review": campaign_review(campaign)
             if campaign.phase() == "ended" or campaign.sold_out_at
             else None,

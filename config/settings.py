@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(minutes=1),
         "args": ["campaigns.tasks.expire_unpaid_orders"],
     },
+    "campaigns-expire-teams": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(minutes=1),
+        "args": ["campaigns.tasks.expire_group_buy_teams"],
+    },
     "integrations-deliver-webhooks": {
         "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(minutes=1),

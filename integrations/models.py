@@ -18,6 +18,7 @@ class ActionKind(models.TextChoices):
     REPLY = "post.reply", _("Reply to a message")
     PUBLISH = "post.publish", _("Publish a post")
     ANNOUNCE = "group.announce", _("Announce in the group")
+    NOTIFY = "member.notify", _("Tell a member")
 
 
 class ActionStatus(models.TextChoices):

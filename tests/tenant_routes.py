@@ -116,6 +116,23 @@ def _post(tenant):
     ).pk
 
 
+def _team(tenant):
+    from django.utils import timezone
+
+    from campaigns.models import Team
+
+    campaign = CampaignFactory(
+        organization=tenant.org, kind="group_buy", team_size=2, team_hours=24
+    )
+    leader = MembershipFactory(organization=tenant.org).member
+    return Team.objects.create(
+        organization=tenant.org,
+        campaign=campaign,
+        leader=leader,
+        deadline=timezone.now() + timezone.timedelta(hours=1),
+    ).pk
+
+
 def _campaign_in_group(tenant):
     from campaigns.models import CampaignTarget
 
@@ -199,8 +216,13 @@ OBJECT_KWARGS = {
             "api:campaign-cancel",
             "api:campaign-orders",
             "api:campaign-review",
+            "api:campaign-teams",
         ],
         lambda tenant: {"pk": CampaignFactory(organization=tenant.org).pk},
+    ),
+    **dict.fromkeys(
+        ["api:team-detail", "api:team-join"],
+        lambda tenant: {"pk": _team(tenant)},
     ),
     **dict.fromkeys(
         ["campaign-live", "campaign-publish", "campaign-cancel"],

@@ -1,0 +1,192 @@
+"""Group buys (拼团): a member opens a team, others join it; a full team succeeds, a team still
+short at its deadline fails and its orders are refunded, and its members are told.
+
+Members pay the group price when they join (the order is `paid`); the team row is locked while
+members join, so a team never overfills, and a member is in at most one open team per campaign
+(a partial unique index backs the check)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from integrations import outbox
+from integrations.models import ActionKind
+from members.models import Member
+from tenancy import audit
+from tenancy.permissions import require
+
+from .models import Campaign, CampaignKind, Order, OrderStatus, Team, TeamMember, TeamStatus
+from .services import OrderRefused, _check_eligible, _targets, flash_sale_create
+
+
+def group_buy_create(*, actor, team_size: int, team_hours: int, **fields) -> Campaign:
+    """Like a flash sale (price = group price, original price = single price), with teams."""
+    if team_size not in (2, 3):
+        raise ValidationError({"team_size": [_("Teams have 2 or 3 members.")]})
+    if not isinstance(team_hours, int) or not 1 <= team_hours <= 168:
+        raise ValidationError({"team_hours": [_("Give between 1 and 168 hours to fill a team.")]})
+    with transaction.atomic():
+        campaign = flash_sale_create(actor=actor, **fields)
+        Campaign.objects.for_org(actor.organization).filter(pk=campaign.pk).update(
+            kind=CampaignKind.GROUP_BUY, team_size=team_size, team_hours=team_hours
+        )
+        campaign.kind, campaign.team_size, campaign.team_hours = (
+            CampaignKind.GROUP_BUY,
+            team_size,
+            team_hours,
+        )
+    return campaign
+
+
+def _live_group_buy(campaign) -> None:
+    if campaign.kind != CampaignKind.GROUP_BUY or campaign.phase() != "live":
+        raise OrderRefused("not_live", _("This group buy is not open now."))
+
+
+def _paid_order(campaign, member, now) -> Order:
+    return Order.objects.create(
+        organization=campaign.organization,
+        external_order_id=f"qy-{uuid.uuid4().hex}",
+        member=member,
+        campaign=campaign,
+        amount=campaign.price,
+        quantity=1,
+        status=OrderStatus.PAID,
+        placed_at=now,
+        paid_at=now,
+        items=[{"name": campaign.product.name, "quantity": 1, "price": str(campaign.price)}],
+    )
+
+
+def team_open(*, actor, campaign, member) -> Team:
+    require(actor, "order.manage")
+    _live_group_buy(campaign)
+    _check_eligible(campaign, member)
+    org, now = campaign.organization, timezone.now()
+    try:
+        with transaction.atomic():
+            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            if (
+                TeamMember.objects.for_org(org)
+                .filter(campaign=campaign, member=member, is_open=True)
+                .exists()
+            ):
+                raise OrderRefused("already_in_team", _("This member is already in an open team."))
+            team = Team.objects.create(
+                organization=org,
+                campaign=campaign,
+                leader=member,
+                opened_at=now,
+                deadline=min(now + timedelta(hours=campaign.team_hours or 24), campaign.ends_at),
+            )
+            order = _paid_order(campaign, member, now)
+            TeamMember.objects.create(
+                organization=org, team=team, campaign=campaign, member=member, order=order
+            )
+            audit.record(actor=actor, action="groupbuy.open", obj=team, summary=str(member))
+    except IntegrityError:
+        raise OrderRefused(
+            "already_in_team", _("This member is already in an open team.")
+        ) from None
+    return team
+
+
+def team_join(*, actor, team, member) -> Team:
+    require(actor, "order.manage")
+    campaign = team.campaign
+    _live_group_buy(campaign)
+    _check_eligible(campaign, member)
+    org, now = campaign.organization, timezone.now()
+    try:
+        with transaction.atomic():
+            team = Team.objects.for_org(org).select_for_update().get(pk=team.pk)
+            if team.status != TeamStatus.OPEN or team.deadline <= now:
+                raise OrderRefused("team_closed", _("This team is no longer open."))
+            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            if (
+                TeamMember.objects.for_org(org)
+                .filter(campaign=campaign, member=member, is_open=True)
+                .exists()
+            ):
+                raise OrderRefused("already_in_team", _("This member is already in an open team."))
+            order = _paid_order(campaign, member, now)
+            TeamMember.objects.create(
+                organization=org, team=team, campaign=campaign, member=member, order=order
+            )
+            if TeamMember.objects.for_org(org).filter(team=team).count() >= campaign.team_size:
+                team.status, team.closed_at = TeamStatus.SUCCEEDED, now
+                team.save(update_fields=["status", "closed_at"])
+                TeamMember.objects.for_org(org).filter(team=team).update(is_open=False)
+                _tell(team, _("Your group buy of %(name)s is complete: it ships soon."))
+            audit.record(actor=actor, action="groupbuy.join", obj=team, summary=str(member))
+    except IntegrityError:
+        raise OrderRefused(
+            "already_in_team", _("This member is already in an open team.")
+        ) from None
+    return team
+
+
+def expire_teams(org, now=None) -> int:
+    """Teams still short at their deadline fail: their orders are refunded, members told."""
+    now = now or timezone.now()
+    failed = 0
+    while True:
+        with transaction.atomic():
+            teams = list(
+                Team.objects.for_org(org)
+                .filter(status=TeamStatus.OPEN, deadline__lte=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("campaign", "campaign__product")[:200]
+            )
+            if not teams:
+                return failed
+            for team in teams:
+                team.status, team.closed_at = TeamStatus.FAILED, now
+                team.save(update_fields=["status", "closed_at"])
+                rows = TeamMember.objects.for_org(org).filter(team=team)
+                Order.objects.for_org(org).filter(
+                    pk__in=rows.values("order_id"), status=OrderStatus.PAID
+                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
+                rows.update(is_open=False)
+                _tell(
+                    team,
+                    _("Your group buy of %(name)s did not fill in time; your payment is refunded."),
+                )
+            failed += len(teams)
+
+
+def _tell(team, template) -> None:
+    campaign = team.campaign
+    org = campaign.organization
+    members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
+    with override(org.default_language):
+        text = str(template) % {"name": campaign.name}
+    community = next(iter(_targets(campaign)), None)
+    for row in members:
+        outbox.enqueue(
+            organization=org,
+            kind=ActionKind.NOTIFY,
+            community=community,
+            member=row.member,
+            text=text,
+            team_id=team.pk,
+            campaign_id=campaign.pk,
+        )
+
+
+def team_progress(campaign) -> list[dict]:
+    org = campaign.organization
+    teams = Team.objects.for_org(org).filter(campaign=campaign).order_by("-pk")[:50]
+    counts = {}
+    for team_id in (
+        TeamMember.objects.for_org(org).filter(team__in=teams).values_list("team_id", flat=True)
+    ):
+        counts[team_id] = counts.get(team_id, 0) + 1
+    return [{"team": t, "joined": counts.get(t.pk, 0), "size": campaign.team_size} for t in teams]
