@@ -19,7 +19,7 @@ from tenancy.api_fields import (
     object_for_bodiless_action,
 )
 
-from . import group_buys, services
+from . import group_buys, lottery, services
 from .models import Campaign, CampaignTarget, Order, Team, TeamMember
 from .selectors import campaign_review
 
@@ -32,6 +32,13 @@ REFUSAL_STATUS = {
     "not_eligible": status.HTTP_403_FORBIDDEN,
     "idempotency_conflict": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
+
+
+def _as_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _refusal(exc: services.OrderRefused) -> exceptions.APIException:
@@ -80,9 +87,14 @@ class CampaignSerializer(serializers.ModelSerializer):
 class FlashSaleCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     product_name = serializers.CharField(max_length=120)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    original_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    stock = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    # not needed for lotteries (their stock is the prizes)
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=None
+    )
+    original_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=None
+    )
+    stock = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, default=None)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     communities = serializers.ListField(
@@ -92,7 +104,18 @@ class FlashSaleCreateSerializer(serializers.Serializer):
     min_tier = OrgPrimaryKeyRelatedField(model=VipTier, required=False, allow_null=True)
     payment_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
     cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
-    kind = serializers.ChoiceField(choices=["flash_sale", "group_buy"], default="flash_sale")
+    kind = serializers.ChoiceField(
+        choices=["flash_sale", "group_buy", "lottery"], default="flash_sale"
+    )
+    prizes = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=20,
+        help_text="Lotteries: [{name, quantity}], top prize first.",
+    )
+    draw_at = serializers.DateTimeField(required=False)
+    require_checkin = serializers.BooleanField(default=False)
+    require_share = serializers.BooleanField(default=False)
     team_size = serializers.IntegerField(min_value=2, max_value=3, required=False)
     team_hours = serializers.IntegerField(min_value=1, max_value=168, required=False)
 
@@ -172,6 +195,8 @@ class CampaignViewSet(
         "orders": "order.manage",
         "review": "campaign.view",
         "teams": "order.manage",
+        "entries": "order.manage",
+        "draw": "campaign.manage",
     }
 
     def refine_queryset(self, queryset):
@@ -193,8 +218,26 @@ class CampaignViewSet(
             "team_size": values.pop("team_size", None),
             "team_hours": values.pop("team_hours", 24),
         }
+        lottery_fields = {
+            k: values.pop(k, None)
+            for k in ("prizes", "draw_at", "require_checkin", "require_share")
+        }
         if kind == "group_buy":
             campaign = group_buys.group_buy_create(actor=self.actor, **team, **values)
+        elif kind == "lottery":
+            values.pop("price"), values.pop("original_price"), values.pop("stock")
+            prizes = [
+                (p.get("name", ""), _as_int(p.get("quantity")))
+                for p in lottery_fields["prizes"] or []
+            ]
+            campaign = lottery.lottery_create(
+                actor=self.actor,
+                prizes=prizes,
+                draw_at=lottery_fields["draw_at"],
+                require_checkin=lottery_fields["require_checkin"],
+                require_share=lottery_fields["require_share"],
+                **values,
+            )
         else:
             campaign = services.flash_sale_create(actor=self.actor, **values)
         return Response(self.get_serializer(campaign).data, status=status.HTTP_201_CREATED)
@@ -235,6 +278,56 @@ class CampaignViewSet(
         ]
         previous = review["previous"]
         return Response({"previous": previous.pk if previous else None, "rows": rows})
+
+    @extend_schema(
+        request=TeamMemberSerializer,
+        responses={
+            201: inline_serializer(
+                "LotteryEntryOut",
+                {"id": serializers.IntegerField(), "member": serializers.IntegerField()},
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def entries(self, request, pk=None):
+        """Enter a member in a lottery (idempotent: entering twice is one entry)."""
+        campaign = self.get_object()
+        data = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        try:
+            entry = lottery.lottery_enter(
+                actor=self.actor, campaign=campaign, **data.validated_data
+            )
+        except services.OrderRefused as exc:
+            raise _refusal(exc) from None
+        return Response({"id": entry.pk, "member": entry.member_id}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=inline_serializer(
+            "LotteryDrawIn", {"public_value": serializers.CharField(required=False, max_length=100)}
+        ),
+        responses=inline_serializer(
+            "LotteryDrawOut", {"winners": serializers.ListField(child=serializers.DictField())}
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def draw(self, request, pk=None):
+        """Draw now (otherwise it runs at its time). The seed is revealed; see the public page."""
+        campaign = self.get_object()
+        public_value = (
+            str((request.data or {}).get("public_value", ""))[:100]
+            if isinstance(request.data, dict)
+            else ""
+        )
+        rows = lottery.lottery_draw(actor=self.actor, campaign=campaign, public_value=public_value)
+        return Response(
+            {
+                "winners": [
+                    {"member": r.member_id, "prize": r.prize.name, "position": r.position}
+                    for r in rows
+                ]
+            }
+        )
 
     @extend_schema(request=TeamMemberSerializer, responses={201: TeamSerializer})
     @action(detail=True, methods=["post"])

@@ -215,3 +215,52 @@ class TeamMember(TenantModel):
                 name="one_open_team_per_member",
             )
         ]
+
+
+class LotteryDraw(TenantModel):
+    """The auditable part of a lottery: a commitment to a secret seed published when it opens,
+    a hash of the frozen entrant list when entries close, the seed revealed at the draw."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="lottery")
+    draw_at = models.DateTimeField(_("draw at"))
+    seed = models.CharField(max_length=64)  # secret until `drawn_at`
+    commitment = models.CharField(_("seed commitment (SHA-256)"), max_length=64)
+    require_checkin = models.BooleanField(
+        _("entrants must check in during the window"), default=False
+    )
+    require_share = models.BooleanField(_("entrants must share during the window"), default=False)
+    one_prize_per_member = models.BooleanField(default=True)
+    entries_hash = models.CharField(_("entrant list hash (SHA-256)"), max_length=64, blank=True)
+    entries_frozen_at = models.DateTimeField(null=True, blank=True)
+    public_value = models.CharField(_("public value"), max_length=100, blank=True)
+    drawn_at = models.DateTimeField(_("drawn"), null=True, blank=True)
+
+
+class LotteryPrize(TenantModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="prizes")
+    rank = models.PositiveSmallIntegerField()  # 1 = the top prize
+    name = models.CharField(_("prize"), max_length=100)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["rank"]
+
+
+class LotteryEntry(TenantModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="entries")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "campaign", "member"], name="lottery_entry_once"
+            )
+        ]
+
+
+class LotteryWinner(TenantModel):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="winners")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    prize = models.ForeignKey(LotteryPrize, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()  # place in the shuffled entrant list

@@ -13,3 +13,12 @@ def expire_group_buy_teams(org):
     from .group_buys import expire_teams
 
     return expire_teams(org)
+
+
+@tenant_task
+def run_due_lotteries(org):
+    from tenancy.actors import Actor
+
+    from .lottery import run_due
+
+    return run_due(org, Actor.system(org, "lottery schedule"))

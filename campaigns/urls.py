@@ -15,6 +15,6 @@ org_urlpatterns = [
             {"action": action},
             name=f"campaign-{action}",
         )
-        for action in ("publish", "cancel")
+        for action in ("publish", "cancel", "draw")
     ],
 ]

@@ -13,9 +13,9 @@ from tenancy.forms import add_service_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
-from . import group_buys, services
+from . import group_buys, lottery, services
 from .forms import FlashSaleForm
-from .models import Campaign, CampaignTarget, Order, OrderStatus
+from .models import Campaign, CampaignTarget, LotteryEntry, Order, OrderStatus
 from .selectors import budget_warning, campaign_review, month_spend
 
 
@@ -151,6 +151,12 @@ class CampaignLiveView(OrgViewMixin, View):
             ],
             "can_manage": services.can_manage_campaign(self.actor, campaign),
             "teams": group_buys.team_progress(campaign) if campaign.kind == "group_buy" else None,
+            "lottery": lottery.verification(campaign) if campaign.kind == "lottery" else None,
+            "entry_count": LotteryEntry.objects.for_org(self.organization)
+            .filter(campaign=campaign)
+            .count()
+            if campaign.kind == "lottery"
+            else None,
             "review": campaign_review(campaign)
             if campaign.phase() == "ended" or campaign.sold_out_at
             else None,
@@ -166,9 +172,19 @@ class CampaignActionView(OrgViewMixin, View):
         campaign = _campaign_for(self.actor, pk)
         if not services.can_manage_campaign(self.actor, campaign):
             raise PermissionDenied
-        service = {"publish": services.campaign_publish, "cancel": services.campaign_cancel}[action]
         try:
-            service(actor=self.actor, campaign=campaign)
+            if action == "draw":
+                lottery.lottery_draw(
+                    actor=self.actor,
+                    campaign=campaign,
+                    public_value=request.POST.get("public_value", ""),
+                )
+            else:
+                service = {
+                    "publish": services.campaign_publish,
+                    "cancel": services.campaign_cancel,
+                }[action]
+                service(actor=self.actor, campaign=campaign)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -191,3 +207,21 @@ class OrdersExportView(OrgViewMixin, View):
         )
         response["Content-Disposition"] = f'attachment; filename="orders-{org_slug}.csv"'
         return response
+
+
+def lottery_verification(request, org, pk):
+    """Public: anyone can check a lottery's draw (pseudonymous entrant ids only)."""
+    from django.shortcuts import get_object_or_404
+
+    from tenancy.models import Organization
+
+    from .lottery import verification
+    from .models import CampaignKind
+
+    organization = get_object_or_404(Organization, slug=org)
+    campaign = get_object_or_404(
+        Campaign.objects.for_org(organization).exclude(status="draft"),
+        pk=pk,
+        kind=CampaignKind.LOTTERY,
+    )
+    return render(request, "campaigns/lottery_verify.html", verification(campaign))

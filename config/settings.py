@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(minutes=1),
         "args": ["campaigns.tasks.expire_group_buy_teams"],
     },
+    "campaigns-run-lotteries": {
+        "task": "tenancy.tasks.fan_out",
+        "schedule": timedelta(minutes=1),
+        "args": ["campaigns.tasks.run_due_lotteries"],
+    },
     "integrations-deliver-webhooks": {
         "task": "tenancy.tasks.fan_out",
         "schedule": timedelta(minutes=1),

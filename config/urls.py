@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from campaigns import views as campaign_views
 from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
 from integrations.urls import org_urlpatterns as integration_urlpatterns
@@ -72,6 +73,11 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path(
+        "lottery/<slug:org>/<int:pk>/",
+        campaign_views.lottery_verification,
+        name="lottery-verification",
+    ),
     path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -217,6 +217,8 @@ OBJECT_KWARGS = {
             "api:campaign-orders",
             "api:campaign-review",
             "api:campaign-teams",
+            "api:campaign-entries",
+            "api:campaign-draw",
         ],
         lambda tenant: {"pk": CampaignFactory(organization=tenant.org).pk},
     ),
@@ -225,7 +227,7 @@ OBJECT_KWARGS = {
         lambda tenant: {"pk": _team(tenant)},
     ),
     **dict.fromkeys(
-        ["campaign-live", "campaign-publish", "campaign-cancel"],
+        ["campaign-live", "campaign-publish", "campaign-cancel", "campaign-draw"],
         lambda tenant: {"pk": _campaign_in_group(tenant)},
     ),
     **dict.fromkeys(
@@ -273,6 +275,7 @@ EXEMPT = {
     "invitation-accept": "the unguessable single-use token is the credential (tested separately)",
     "set_language": "sets a cookie only",
     "healthz": "service status only, no tenant data",
+    "lottery-verification": "public by design: commitments, pseudonymous entrant ids, winners",
     "api-schema": "OpenAPI description of the API, no tenant data",
     "api-docs": "Swagger UI page, no tenant data",
 }
