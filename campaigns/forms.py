@@ -7,18 +7,28 @@ from communities.models import Community, VipTier
 class FlashSaleForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
-        choices=[("flash_sale", _("Flash sale")), ("group_buy", _("Group buy"))],
+        choices=[
+            ("flash_sale", _("Flash sale")),
+            ("group_buy", _("Group buy")),
+            ("lottery", _("Lottery")),
+        ],
         initial="flash_sale",
     )
     name = forms.CharField(label=_("Campaign name"), max_length=120)
     product_name = forms.CharField(label=_("Product"), max_length=120)
+    # a lottery has neither price nor units (its prizes are the stock); the services check the
+    # sales' values
     price = forms.DecimalField(
-        label=_("Sale price (yuan)"), min_value=0, max_digits=12, decimal_places=2
+        label=_("Sale price (yuan)"), min_value=0, max_digits=12, decimal_places=2, required=False
     )
     original_price = forms.DecimalField(
-        label=_("Original price (yuan)"), min_value=0, max_digits=12, decimal_places=2
+        label=_("Original price (yuan)"),
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
     )
-    stock = forms.IntegerField(label=_("Units"), min_value=1, max_value=1_000_000)
+    stock = forms.IntegerField(label=_("Units"), min_value=1, max_value=1_000_000, required=False)
     starts_at = forms.DateTimeField(
         label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -54,6 +64,22 @@ class FlashSaleForm(forms.Form):
         initial=24,
         required=False,
     )
+    prizes = forms.CharField(
+        label=_("Lottery: prizes, top prize first"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One per line: name : quantity, e.g. 鱼油一瓶 : 1, then consolation prizes so most entrants win."
+        ),
+    )
+    draw_at = forms.DateTimeField(
+        label=_("Lottery: draw at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    require_checkin = forms.BooleanField(
+        label=_("Lottery: entrants must check in during the window"), required=False
+    )
     publish = forms.BooleanField(
         label=_("Publish now (announcements go on the calendar)"), required=False, initial=True
     )
@@ -62,3 +88,15 @@ class FlashSaleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["communities"].queryset = communities
         self.fields["min_tier"].queryset = tiers
+
+
+def parse_prizes(text: str) -> list[tuple[str, int]]:
+    prizes = []
+    for line in (text or "").splitlines():
+        name, sep, quantity = line.replace("：", ":").rpartition(":")
+        if sep and name.strip():
+            try:
+                prizes.append((name.strip(), int(quantity.strip())))
+            except ValueError:
+                prizes.append((name.strip(), 0))  # refused by the service with a message
+    return prizes

@@ -14,7 +14,7 @@ from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
 from . import group_buys, lottery, services
-from .forms import FlashSaleForm
+from .forms import FlashSaleForm, parse_prizes
 from .models import Campaign, CampaignTarget, LotteryEntry, Order, OrderStatus
 from .selectors import budget_warning, campaign_review, month_spend
 
@@ -90,8 +90,17 @@ class FlashSaleCreateView(OrgViewMixin, View):
             publish = data.pop("publish")
             kind = data.pop("kind")
             team = {"team_size": data.pop("team_size"), "team_hours": data.pop("team_hours") or 24}
+            draw = {
+                "prizes": parse_prizes(data.pop("prizes")),
+                "draw_at": data.pop("draw_at"),
+                "require_checkin": data.pop("require_checkin"),
+            }
             try:
-                if kind == "group_buy":
+                if kind == "lottery":
+                    for field in ("price", "original_price", "stock"):
+                        data.pop(field)
+                    campaign = lottery.lottery_create(actor=self.actor, **draw, **data)
+                elif kind == "group_buy":
                     campaign = group_buys.group_buy_create(actor=self.actor, **team, **data)
                 else:
                     campaign = services.flash_sale_create(actor=self.actor, **data)

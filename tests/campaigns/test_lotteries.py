@@ -224,4 +224,40 @@ def test_live_page_draw_button(org_a, draw_setup):
     assert "/draw/" in page and "/lottery/" in page
     client.post(f"/o/{org_a.org.slug}/campaigns/{campaign.pk}/draw/", {"public_value": "123"})
     assert LotteryDraw.objects.for_org(org_a.org).get(campaign=campaign).public_value == "123"
-    assert 'data-testid="winners"' in client.get(f"/o/{org_a.org.slug}/campaigns/{campaign.pk}/").content.decode()
+    assert (
+        'data-testid="winners"'
+        in client.get(f"/o/{org_a.org.slug}/campaigns/{campaign.pk}/").content.decode()
+    )
+
+
+def test_builder_makes_a_lottery(org_a):
+    group = community_services.community_create(actor=org_a.actor(), name="建抽奖群")
+    now = timezone.now().astimezone(org_a.org.tzinfo)
+    form = {
+        "kind": "lottery",
+        "name": "月底抽奖",
+        "product_name": "抽奖",
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "draw_at": (now + timedelta(days=1, hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "communities": [group.pk],
+        "per_member_cap": "1",
+        "payment_minutes": "15",
+        "cost": "50",
+        "prizes": "鱼油一瓶 : 1\n5元券：20",
+    }
+    client = org_a.client_for(org_a.owner)
+    assert client.post(f"/o/{org_a.org.slug}/campaigns/new/", form).status_code == 302
+    from campaigns.models import Campaign, LotteryPrize
+
+    campaign = Campaign.objects.for_org(org_a.org).get(name="月底抽奖")
+    assert campaign.kind == "lottery" and campaign.stock_total == 21
+    assert list(
+        LotteryPrize.objects.for_org(org_a.org)
+        .filter(campaign=campaign)
+        .values_list("name", "quantity")
+    ) == [("鱼油一瓶", 1), ("5元券", 20)]
+    bad = client.post(
+        f"/o/{org_a.org.slug}/campaigns/new/", {**form, "name": "坏", "prizes": "没有数量"}
+    )
+    assert bad.status_code == 400
