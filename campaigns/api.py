@@ -116,6 +116,7 @@ class FlashSaleCreateSerializer(serializers.Serializer):
     draw_at = serializers.DateTimeField(required=False)
     require_checkin = serializers.BooleanField(default=False)
     require_share = serializers.BooleanField(default=False)
+    prizes_per_member = serializers.IntegerField(min_value=1, max_value=10, default=1)
     team_size = serializers.IntegerField(min_value=2, max_value=3, required=False)
     team_hours = serializers.IntegerField(min_value=1, max_value=168, required=False)
 
@@ -236,6 +237,7 @@ class CampaignViewSet(
                 draw_at=lottery_fields["draw_at"],
                 require_checkin=lottery_fields["require_checkin"],
                 require_share=lottery_fields["require_share"],
+                prizes_per_member=lottery_fields["prizes_per_member"],
                 **values,
             )
         else:

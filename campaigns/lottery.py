@@ -27,12 +27,21 @@ from .services import OrderRefused, _check_eligible, _targets, flash_sale_create
 
 
 def lottery_create(
-    *, actor, prizes, draw_at, require_checkin=False, require_share=False, **fields
+    *,
+    actor,
+    prizes,
+    draw_at,
+    require_checkin=False,
+    require_share=False,
+    prizes_per_member=1,
+    **fields,
 ) -> Campaign:
     """`prizes`: [(name, quantity)], top prize first. The entry window is starts_at–ends_at."""
     prizes = [(str(name).strip()[:100], int(q)) for name, q in prizes if str(name).strip()]
     if not prizes or any(q < 1 or q > 100_000 for _n, q in prizes):
         raise ValidationError({"prizes": [_("Give at least one prize with a quantity.")]})
+    if not isinstance(prizes_per_member, int) or not 1 <= prizes_per_member <= 10:
+        raise ValidationError({"prizes_per_member": [_("A member may win 1 to 10 prizes.")]})
     if draw_at is None or draw_at < fields.get("ends_at"):
         raise ValidationError({"draw_at": [_("The draw comes after entries close.")]})
     total = sum(q for _n, q in prizes)
@@ -53,6 +62,7 @@ def lottery_create(
             commitment=lottery_verify.commitment_of(seed),
             require_checkin=require_checkin,
             require_share=require_share,
+            prizes_per_member=prizes_per_member,
         )
         LotteryPrize.objects.bulk_create(
             [
@@ -138,7 +148,11 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         prizes = list(LotteryPrize.objects.for_org(org).filter(campaign=campaign).order_by("rank"))
         by_name = {p.name: p for p in prizes}
         picked = lottery_verify.winners(
-            draw.seed, public_value, ids, [(p.name, p.quantity) for p in prizes]
+            draw.seed,
+            public_value,
+            ids,
+            [(p.name, p.quantity) for p in prizes],
+            draw.prizes_per_member,
         )
         rows = LotteryWinner.objects.bulk_create(
             [

@@ -51,17 +51,23 @@ def shuffled(seed_hex: str, public_value: str, entrant_ids: list[int]) -> list[i
 
 
 def winners(
-    seed_hex: str, public_value: str, entrant_ids: list[int], prizes: list[tuple[str, int]]
+    seed_hex: str,
+    public_value: str,
+    entrant_ids: list[int],
+    prizes: list[tuple[str, int]],
+    per_member: int = 1,
 ):
     """[(entrant id, prize name, position)]: prizes in the given order (top prize first) go to
-    the shuffled entrants in turn, one prize each, until prizes or entrants run out."""
+    the shuffled entrants in turn; with `per_member` > 1 the turn comes round again, so nobody
+    gets more than `per_member` prizes. Stops when prizes or turns run out."""
     order = shuffled(seed_hex, public_value, entrant_ids)
+    turns = len(order) * max(1, per_member)
     result, position = [], 0
     for name, quantity in prizes:
         for _ in range(quantity):
-            if position >= len(order):
+            if position >= turns:
                 return result
-            result.append((order[position], name, position))
+            result.append((order[position % len(order)], name, position))
             position += 1
     return result
 
@@ -74,6 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--entries-hash", required=True)
     parser.add_argument("--entrants", required=True, help="comma-separated entrant ids")
     parser.add_argument("--prizes", required=True, help='"name:quantity,…", top prize first')
+    parser.add_argument("--per-member", type=int, default=1, help="prizes one member may win")
     args = parser.parse_args(argv)
     entrants = [int(x) for x in args.entrants.split(",") if x.strip()]
     prizes = [
@@ -87,7 +94,8 @@ def main(argv=None) -> int:
     if entries_hash(entrants) != args.entries_hash:
         print("MISMATCH: the entrant list does not hash to the published value")
         ok = False
-    for entrant, prize, position in winners(args.seed, args.public_value, entrants, prizes):
+    drawn = winners(args.seed, args.public_value, entrants, prizes, args.per_member)
+    for entrant, prize, position in drawn:
         print(f"{position + 1:>4}. entrant {entrant}: {prize}")
     return 0 if ok else 1
 

@@ -229,6 +229,7 @@ class LotteryDraw(TenantModel):
         _("entrants must check in during the window"), default=False
     )
     require_share = models.BooleanField(_("entrants must share during the window"), default=False)
+    prizes_per_member = models.PositiveSmallIntegerField(_("prizes one member may win"), default=1)
     entries_hash = models.CharField(_("entrant list hash (SHA-256)"), max_length=64, blank=True)
     entries_frozen_at = models.DateTimeField(null=True, blank=True)
     public_value = models.CharField(_("public value"), max_length=100, blank=True)

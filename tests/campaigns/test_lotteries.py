@@ -261,3 +261,11 @@ def test_builder_makes_a_lottery(org_a):
         f"/o/{org_a.org.slug}/campaigns/new/", {**form, "name": "坏", "prizes": "没有数量"}
     )
     assert bad.status_code == 400
+
+
+def test_more_than_one_prize_per_member_when_configured():
+    seed, entrants = "ef" * 32, [1, 2, 3]
+    one = lottery_verify.winners(seed, "", entrants, [("A", 5)])
+    two = lottery_verify.winners(seed, "", entrants, [("A", 5)], per_member=2)
+    assert len(one) == 3 and len(two) == 5
+    assert max(sum(1 for w in two if w[0] == e) for e in entrants) == 2
