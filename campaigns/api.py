@@ -221,7 +221,7 @@ class CampaignViewSet(
         }
         lottery_fields = {
             k: values.pop(k, None)
-            for k in ("prizes", "draw_at", "require_checkin", "require_share")
+            for k in ("prizes", "draw_at", "require_checkin", "require_share", "prizes_per_member")
         }
         if kind == "group_buy":
             campaign = group_buys.group_buy_create(actor=self.actor, **team, **values)
