@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from communities.models import VipTier
-from communities.selectors import visible_communities
+from communities.selectors import communities_where
 from tenancy.forms import add_service_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
@@ -21,8 +21,8 @@ from .selectors import budget_warning, campaign_review, month_spend
 
 def visible_campaigns(actor):
     """Campaigns aimed at a group the actor may see campaigns of."""
-    groups = [c.pk for c in visible_communities(actor) if can(actor, "campaign.view", c)]
-    targeted = CampaignTarget.objects.for_org(actor.organization).filter(community_id__in=groups)
+    groups = communities_where(actor, "campaign.view")
+    targeted = CampaignTarget.objects.for_org(actor.organization).filter(community__in=groups)
     return Campaign.objects.for_org(actor.organization).filter(
         pk__in=targeted.values("campaign_id")
     )
@@ -50,9 +50,7 @@ class CampaignListView(OrgViewMixin, View):
             )
             .order_by("-starts_at")[:100]
         )
-        may_create = any(
-            can(self.actor, "campaign.manage", c) for c in visible_communities(self.actor)
-        )
+        may_create = communities_where(self.actor, "campaign.manage").exists()
         today = timezone.now().astimezone(self.organization.tzinfo).date()
         context = {
             "campaigns": campaigns,
@@ -66,17 +64,14 @@ class FlashSaleCreateView(OrgViewMixin, View):
     capability_anywhere = "campaign.manage"
 
     def _form(self, data=None):
-        groups = visible_communities(self.actor).filter(status="active")
-        allowed = [c.pk for c in groups if can(self.actor, "campaign.manage", c)]
+        groups = communities_where(self.actor, "campaign.manage").filter(status="active")
         tiers = VipTier.objects.for_org(self.organization).filter(is_active=True)
         now = timezone.now().astimezone(self.organization.tzinfo)
         initial = {
             "starts_at": (now + timezone.timedelta(hours=1)).strftime("%Y-%m-%dT%H:00"),
             "ends_at": (now + timezone.timedelta(hours=2)).strftime("%Y-%m-%dT%H:00"),
         }
-        return FlashSaleForm(
-            data, initial=initial, communities=groups.filter(pk__in=allowed), tiers=tiers
-        )
+        return FlashSaleForm(data, initial=initial, communities=groups, tiers=tiers)
 
     def get(self, request, org_slug, form=None, status=200):
         return render(

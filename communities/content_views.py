@@ -17,7 +17,7 @@ from tenancy.permissions import can
 from . import content
 from .content_forms import WEEKDAYS, PlanForm, PostEditForm, PostForm, SlotFormSet
 from .models import ContentPlan, PlanSlot, PlanTarget, PostStatus, ScheduledPost
-from .selectors import visible_communities
+from .selectors import communities_where, visible_communities
 
 
 def _posts(actor):
@@ -34,12 +34,8 @@ def _post_for(actor, pk) -> ScheduledPost:
 
 
 def _draftable(actor):
-    """Groups in which the actor may draft posts."""
-    return [
-        c
-        for c in visible_communities(actor).filter(status="active")
-        if can(actor, "content.draft", c)
-    ]
+    """Active groups in which the actor may draft posts."""
+    return communities_where(actor, "content.draft").filter(status="active")
 
 
 class CalendarView(OrgViewMixin, View):
@@ -97,7 +93,7 @@ class CalendarView(OrgViewMixin, View):
             "weekday_names": [label for _v, label in WEEKDAYS],
             "overload": content.daily_overload(self.organization, [c.pk for c in communities]),
             "today": timezone.now().astimezone(tz).date(),
-            "can_draft": bool(_draftable(self.actor)),
+            "can_draft": _draftable(self.actor).exists(),
         }
         template = (
             "communities/partials/calendar.html" if request.htmx else "communities/calendar.html"
@@ -126,7 +122,7 @@ class PlanListView(OrgViewMixin, View):
         return render(
             request,
             "communities/plans.html",
-            {"rows": rows, "can_draft": bool(_draftable(self.actor))},
+            {"rows": rows, "can_draft": _draftable(self.actor).exists()},
         )
 
 
@@ -139,11 +135,7 @@ class PlanEditView(OrgViewMixin, View):
         return self.get_org_object(ContentPlan, pk=pk)
 
     def _communities(self):
-        return (
-            visible_communities(self.actor)
-            .filter(pk__in=[c.pk for c in _draftable(self.actor)])
-            .order_by("name")
-        )
+        return _draftable(self.actor).order_by("name")
 
     def get(self, request, org_slug, pk=None, form=None, formset=None, status=200):
         plan = self._plan(pk)
@@ -207,7 +199,7 @@ class PostCreateView(OrgViewMixin, View):
     capability_anywhere = "content.draft"
 
     def _communities(self):
-        return visible_communities(self.actor).filter(pk__in=[c.pk for c in _draftable(self.actor)])
+        return _draftable(self.actor)
 
     def get(self, request, org_slug, form=None, status=200):
         form = form or PostForm(communities=self._communities())

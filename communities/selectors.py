@@ -18,6 +18,25 @@ def visible_communities(actor):
     return qs.filter(pk__in=list(actor.community_roles_ids()))
 
 
+def communities_where(actor, capability):
+    """The groups in which the actor holds `capability`: every group when it is org-wide,
+    else the assigned groups whose roles grant it. A queryset; nothing is loaded."""
+    from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES
+
+    qs = Community.objects.for_org(actor.organization)
+    if can(actor, capability):
+        return qs
+    granted = [
+        community_id
+        for community_id in actor.community_roles_ids()
+        if any(
+            capability in COMMUNITY_ROLE_CAPABILITIES[r]
+            for r in actor.community_roles(community_id)
+        )
+    ]
+    return qs.filter(pk__in=granted)
+
+
 def community_for(actor, pk) -> Community:
     """One group the actor may see, or 404 (also for another org's group or a bad id)."""
     try:
