@@ -9,7 +9,7 @@ from django.views import View
 
 from communities.models import VipTier
 from communities.selectors import communities_where
-from tenancy.forms import add_service_errors
+from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
@@ -190,8 +190,7 @@ class CampaignActionView(OrgViewMixin, View):
                 }[action]
                 service(actor=self.actor, campaign=campaign)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Saved."))
         return redirect("campaign-live", org_slug=org_slug, pk=pk)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from tenancy.forms import add_service_errors
+from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
@@ -259,8 +259,7 @@ class PostEditView(OrgViewMixin, View):
                 content.post_update(actor=self.actor, post=post, **form.cleaned_data)
                 messages.success(request, _("Saved."))
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         next_url = request.POST.get("next", "")
         if next_url.startswith(f"/o/{org_slug}/"):
             return redirect(next_url)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from members.selectors import weekly_leaderboard
-from tenancy.forms import add_service_errors
+from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
@@ -44,11 +44,6 @@ SORTS = {
     "capacity": "-capacity",
     "kind": "kind",
 }
-
-
-def _flash_errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 class CommunityMixin(OrgViewMixin):
@@ -144,7 +139,7 @@ class CommunityListView(OrgViewMixin, View):
                     actor=self.actor, communities=groups, user=data["user"], role=data["role"]
                 )
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("%(n)s groups updated.") % {"n": count})
         return redirect("communities", org_slug=org_slug)
@@ -330,7 +325,7 @@ class StaffAssignView(CommunityMixin, View):
                     actor=self.actor, community=self.community, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _flash_errors(request, exc)
+                flash_errors(request, exc)
             else:
                 messages.success(request, _("Staff assigned."))
         else:
@@ -421,7 +416,7 @@ class TierDeactivateView(OrgViewMixin, View):
         try:
             services.tier_deactivate(actor=self.actor, tier=tier)
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Tier retired."))
         return redirect("tiers", org_slug=org_slug)

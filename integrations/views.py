@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 
 from . import delivery
@@ -37,8 +38,6 @@ class WebhooksView(OrgViewMixin, View):
             try:
                 endpoint, secret = delivery.endpoint_create(actor=self.actor, **form.cleaned_data)
             except ValidationError as exc:
-                from tenancy.forms import add_service_errors
-
                 add_service_errors(form, exc)
             else:
                 return self.get(request, org_slug, created={"endpoint": endpoint, "secret": secret})
@@ -65,8 +64,7 @@ class DeliveryRetryView(OrgViewMixin, View):
         try:
             delivery.delivery_retry(actor=self.actor, delivery=target)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("It will be sent again within a minute."))
         return redirect("webhooks", org_slug=org_slug)

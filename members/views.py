@@ -8,6 +8,7 @@ from django.views import View
 from communities.models import Platform
 from communities.selectors import visible_communities
 from integrations.models import Action, ActionKind, ActionStatus
+from tenancy.forms import flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
 
@@ -23,11 +24,6 @@ from .selectors import (
 )
 
 PAGE = 50
-
-
-def _flash(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _back(request, fallback):
@@ -113,7 +109,7 @@ class MemberDetailView(OrgViewMixin, View):
                     raise ValidationError(_("Check the tags and notes."))
                 services.member_update(actor=self.actor, member=member, **form.cleaned_data)
         except ValidationError as exc:
-            _flash(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Saved."))
         return redirect("member-detail", org_slug=org_slug, pk=pk)
@@ -186,7 +182,7 @@ class MembershipActionView(OrgViewMixin, View):
                     actor=self.actor, membership=membership, step=action.removeprefix("onboarding-")
                 )
         except ValidationError as exc:
-            _flash(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Done."))
         return _back(request, fallback)
@@ -206,7 +202,7 @@ class WarningRevokeView(OrgViewMixin, View):
         try:
             services.warning_revoke(actor=self.actor, warning=warning)
         except ValidationError as exc:
-            _flash(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Warning revoked."))
         return _back(request, f"/o/{org_slug}/members/{membership.member_id}/")
@@ -234,7 +230,7 @@ class BlockLiftView(OrgViewMixin, View):
         try:
             services.block_lift(actor=self.actor, block=block)
         except ValidationError as exc:
-            _flash(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Block lifted."))
         return _back(request, f"/o/{org_slug}/blocks/")
@@ -351,7 +347,7 @@ class MemberImportView(OrgViewMixin, View):
         try:
             job = csv_io.import_upload(actor=self.actor, upload=upload)
         except ValidationError as exc:
-            _flash(request, exc)
+            flash_errors(request, exc)
             return self.get(request, org_slug, status=400)
         return redirect("member-import-job", org_slug=org_slug, pk=job.pk)
 

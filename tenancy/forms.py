@@ -20,6 +20,14 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def flash_errors(request, exc: ValidationError) -> None:
+    """Show a service's ValidationError as error messages on the next page."""
+    from django.contrib import messages
+
+    for message in exc.messages:
+        messages.error(request, message)
+
+
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("Email"),

@@ -19,6 +19,7 @@ from .forms import (
     OrganizationSettingsForm,
     RoleForm,
     add_service_errors,
+    flash_errors,
 )
 from .mixins import OrgViewMixin
 from .models import ApiKey, AuditLogEntry, Invitation, OrgMembership
@@ -118,8 +119,7 @@ class TeamMemberActionView(OrgViewMixin, View):
                     actor=self.actor, membership=membership, active=action == "reactivate"
                 )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Saved."))
         return redirect("team", org_slug=org_slug)
@@ -133,8 +133,7 @@ class InvitationRevokeView(OrgViewMixin, View):
         try:
             services.invitation_revoke(actor=self.actor, invitation=invitation)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Invitation revoked."))
         return redirect("team", org_slug=org_slug)
@@ -169,8 +168,7 @@ class ApiKeyRevokeView(OrgViewMixin, View):
         try:
             services.api_key_revoke(actor=self.actor, api_key=key)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("API key revoked."))
         return redirect("api-keys", org_slug=org_slug)
@@ -259,8 +257,7 @@ class InvitationAcceptView(View):
                 )
         except ValidationError as exc:
             if form is None:
-                for message in exc.messages:
-                    messages.error(request, message)
+                flash_errors(request, exc)
                 return self.render_page(request, status=400)
             add_service_errors(form, exc)
             return self.render_page(request, form=form, status=400)
