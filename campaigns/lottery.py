@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from integrations import outbox
-from integrations.models import ActionKind
+from integrations.models import Action, ActionKind
 from members.models import CheckIn, Member, RawEvent
 from tenancy import audit
 from tenancy.permissions import require
@@ -171,19 +171,19 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         community = next(iter(_targets(campaign)), None)
         members = Member.objects.for_org(org).in_bulk([row.member_id for row in rows])
         with override(org.default_language):
-            for row in rows:
-                text = _("Congratulations! You won %(prize)s in %(name)s.") % {
-                    "prize": row.prize.name,
-                    "name": campaign.name,
-                }
-                outbox.enqueue(
+            notices = [
+                outbox.build(
                     organization=org,
                     kind=ActionKind.NOTIFY,
                     community=community,
                     member=members[row.member_id],
-                    text=text,
+                    text=_("Congratulations! You won %(prize)s in %(name)s.")
+                    % {"prize": row.prize.name, "name": campaign.name},
                     campaign_id=campaign.pk,
                 )
+                for row in rows
+            ]
+        Action.objects.bulk_create(notices)
         audit.record(
             actor=actor, action="lottery.draw", obj=campaign, summary=f"{len(rows)} winners"
         )

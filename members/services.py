@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import CommunityRules, RedemptionItem
 from integrations import outbox
-from integrations.models import ActionKind
+from integrations.models import Action, ActionKind
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -350,17 +350,26 @@ def remind_now(*, actor, memberships) -> int:
     from .jobs import _reminder
 
     org = actor.organization
-    sent = 0
+    memberships = list(memberships)
+    for membership in memberships:
+        require(actor, "member.warn", membership.community)
+    rules = {
+        r.community_id: r
+        for r in CommunityRules.objects.for_org(org).filter(
+            community_id__in={m.community_id for m in memberships}
+        )
+    }
+    due = [
+        m
+        for m in memberships
+        if m.status == S.DORMANT
+        and m.community_id in rules
+        and m.reminders_sent < rules[m.community_id].max_reminders
+    ]
     with transaction.atomic():
-        for membership in memberships:
-            require(actor, "member.warn", membership.community)
-            rule = CommunityRules.objects.for_org(org).get(community=membership.community)
-            if membership.status != S.DORMANT or membership.reminders_sent >= rule.max_reminders:
-                continue
-            _reminder(org, rule, membership).save()
-            Membership.objects.for_org(org).filter(pk=membership.pk).update(
-                reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
-            )
-            sent += 1
-        audit.record(actor=actor, action="member.remind", summary=str(sent))
-    return sent
+        Action.objects.bulk_create([_reminder(org, rules[m.community_id], m) for m in due])
+        Membership.objects.for_org(org).filter(pk__in=[m.pk for m in due]).update(
+            reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
+        )
+        audit.record(actor=actor, action="member.remind", summary=str(len(due)))
+    return len(due)
