@@ -139,53 +139,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
-# The beat schedule is static and small; each app adds its jobs here as they arrive.
-CELERY_BEAT_SCHEDULE: dict = {
-    "members-dormant-scan": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(hours=1),
-        "args": ["members.tasks.scan_dormant"],
-    },
-    "members-credit-invites": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(hours=1),
-        "args": ["members.tasks.credit_invites"],
-    },
-    "members-evaluate-tiers": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(days=1),
-        "args": ["members.tasks.evaluate_tiers"],
-    },
-    "content-dispatch-posts": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(minutes=1),
-        "args": ["communities.tasks.dispatch_posts"],
-    },
-    "content-materialize-plans": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(hours=6),
-        "args": ["communities.tasks.materialize_plans"],
-    },
-    "campaigns-expire-unpaid": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(minutes=1),
-        "args": ["campaigns.tasks.expire_unpaid_orders"],
-    },
-    "campaigns-expire-teams": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(minutes=1),
-        "args": ["campaigns.tasks.expire_group_buy_teams"],
-    },
-    "campaigns-run-lotteries": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(minutes=1),
-        "args": ["campaigns.tasks.run_due_lotteries"],
-    },
-    "integrations-deliver-webhooks": {
-        "task": "tenancy.tasks.fan_out",
-        "schedule": timedelta(minutes=1),
-        "args": ["integrations.tasks.deliver_webhooks"],
-    },
+# The beat schedule is static and small: every job is a tenant task that beat fans out to
+# each organization (`tenancy.tasks.fan_out`); each app adds its jobs here as they arrive.
+TENANT_JOBS = {
+    "members.tasks.scan_dormant": timedelta(hours=1),
+    "members.tasks.credit_invites": timedelta(hours=1),
+    "members.tasks.evaluate_tiers": timedelta(days=1),
+    "communities.tasks.dispatch_posts": timedelta(minutes=1),
+    "communities.tasks.materialize_plans": timedelta(hours=6),
+    "campaigns.tasks.expire_unpaid_orders": timedelta(minutes=1),
+    "campaigns.tasks.expire_group_buy_teams": timedelta(minutes=1),
+    "campaigns.tasks.run_due_lotteries": timedelta(minutes=1),
+    "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE = {
+    job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
+    for job, every in TENANT_JOBS.items()
 }
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -33,3 +33,18 @@ def test_tenant_task_options_and_json_arguments(org_a):
 def test_unknown_organization_fails_the_task(db):
     result = count_owners.apply(args=[987654])
     assert result.failed()
+
+
+def test_every_beat_job_is_a_tenant_task_that_exists():
+    import importlib
+
+    from django.conf import settings
+
+    from tenancy.tasks import fan_out
+
+    for job in settings.TENANT_JOBS:
+        module_name, _, attr = job.rpartition(".")
+        assert callable(getattr(importlib.import_module(module_name), attr).delay), job
+        assert settings.CELERY_BEAT_SCHEDULE[job]["args"] == [job]
+    with pytest.raises(ValueError):
+        fan_out.apply(args=["os.system"]).get()
