@@ -128,17 +128,23 @@ def can(actor, capability: str, community=None) -> bool:
     )
 
 
+def communities_granting(actor, capability: str) -> set:
+    """Ids of the communities where the actor's community roles grant `capability`."""
+    if actor is None or actor.is_system:
+        return set()
+    return {
+        community_id
+        for community_id in actor.community_roles_ids()
+        if any(
+            capability in COMMUNITY_ROLE_CAPABILITIES[r]
+            for r in actor.community_roles(community_id)
+        )
+    }
+
+
 def can_anywhere(actor, capability: str) -> bool:
     """Org-wide, or in at least one of the actor's communities (e.g. to show a menu entry)."""
-    if can(actor, capability):
-        return True
-    if actor is None or actor.is_system:
-        return False
-    return any(
-        capability in COMMUNITY_ROLE_CAPABILITIES[role]
-        for community_id in actor.community_roles_ids()
-        for role in actor.community_roles(community_id)
-    )
+    return can(actor, capability) or bool(communities_granting(actor, capability))
 
 
 def require(actor, capability: str, community=None) -> None:
