@@ -19,6 +19,7 @@ from django.utils.translation import override
 from integrations import outbox
 from integrations.models import ActionKind
 from members.models import Member
+from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -50,11 +51,12 @@ def _live_group_buy(campaign) -> None:
         raise OrderRefused("not_live", _("This group buy is not open now."))
 
 
-def _paid_order(campaign, member, now) -> Order:
-    return Order.objects.create(
+def _paid_order(campaign, member, community_id, now) -> Order:
+    order = Order.objects.create(
         organization=campaign.organization,
         external_order_id=f"qy-{uuid.uuid4().hex}",
         member=member,
+        community_id=community_id,
         campaign=campaign,
         amount=campaign.price,
         quantity=1,
@@ -63,16 +65,18 @@ def _paid_order(campaign, member, now) -> Order:
         paid_at=now,
         items=[{"name": campaign.product.name, "quantity": 1, "price": str(campaign.price)}],
     )
+    rollups.mark_orders(campaign.organization, [order])
+    return order
 
 
 def team_open(*, actor, campaign, member) -> Team:
     require(actor, "order.manage")
     _live_group_buy(campaign)
-    _check_eligible(campaign, member)
+    community_id = _check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
     try:
         with transaction.atomic():
-            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             if (
                 TeamMember.objects.for_org(org)
                 .filter(campaign=campaign, member=member, is_open=True)
@@ -86,7 +90,7 @@ def team_open(*, actor, campaign, member) -> Team:
                 opened_at=now,
                 deadline=min(now + timedelta(hours=campaign.team_hours or 24), campaign.ends_at),
             )
-            order = _paid_order(campaign, member, now)
+            order = _paid_order(campaign, member, community_id, now)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -102,21 +106,21 @@ def team_join(*, actor, team, member) -> Team:
     require(actor, "order.manage")
     campaign = team.campaign
     _live_group_buy(campaign)
-    _check_eligible(campaign, member)
+    community_id = _check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
     try:
         with transaction.atomic():
             team = Team.objects.for_org(org).select_for_update().get(pk=team.pk)
             if team.status != TeamStatus.OPEN or team.deadline <= now:
                 raise OrderRefused("team_closed", _("This team is no longer open."))
-            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             if (
                 TeamMember.objects.for_org(org)
                 .filter(campaign=campaign, member=member, is_open=True)
                 .exists()
             ):
                 raise OrderRefused("already_in_team", _("This member is already in an open team."))
-            order = _paid_order(campaign, member, now)
+            order = _paid_order(campaign, member, community_id, now)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -151,9 +155,11 @@ def expire_teams(org, now=None) -> int:
                 team.status, team.closed_at = TeamStatus.FAILED, now
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
-                Order.objects.for_org(org).filter(
+                refunded = Order.objects.for_org(org).filter(
                     pk__in=rows.values("order_id"), status=OrderStatus.PAID
-                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
+                )
+                rollups.mark_orders(org, refunded.only("community_id", "placed_at"))
+                refunded.update(status=OrderStatus.REFUNDED, refunded_at=now)
                 rows.update(is_open=False)
                 _tell(
                     team,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from communities import content
 from communities.models import ContentType, VipTier
 from members.models import PRESENT_STATUSES, Member, Membership
+from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import can, require
 
@@ -203,10 +204,10 @@ def flash_sale_order(
     now = timezone.now()
     if campaign.kind != CampaignKind.FLASH_SALE or campaign.phase(now) != "live":
         raise OrderRefused("not_live", _("This sale is not open now."))
-    _check_eligible(campaign, member)
+    community_id = _check_eligible(campaign, member)
     try:
         with transaction.atomic():
-            Member.objects.for_org(org).select_for_update().get(pk=member.pk)
+            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             replay = _replay(campaign, key, fingerprint)  # the same key may have won meanwhile
             if replay is not None:
                 return replay, False
@@ -232,6 +233,7 @@ def flash_sale_order(
                 organization=org,
                 external_order_id=f"qy-{uuid.uuid4().hex}",
                 member=member,
+                community_id=community_id,
                 campaign=campaign,
                 amount=campaign.price * quantity,
                 quantity=quantity,
@@ -275,16 +277,24 @@ def _replay(campaign, key, fingerprint):
     return existing
 
 
-def _check_eligible(campaign, member) -> None:
+def _check_eligible(campaign, member) -> int:
+    """Refuse members outside the sale's groups or below its tier. Returns the group the order
+    is credited to in the metrics: the member's first (oldest) group among the targets."""
     org = campaign.organization
-    in_target = Membership.objects.for_org(org).filter(
-        member=member,
-        status__in=PRESENT_STATUSES,
-        community_id__in=CampaignTarget.objects.for_org(org)
-        .filter(campaign=campaign)
-        .values("community_id"),
+    community_id = (
+        Membership.objects.for_org(org)
+        .filter(
+            member=member,
+            status__in=PRESENT_STATUSES,
+            community_id__in=CampaignTarget.objects.for_org(org)
+            .filter(campaign=campaign)
+            .values("community_id"),
+        )
+        .order_by("community_id")
+        .values_list("community_id", flat=True)
+        .first()
     )
-    if not in_target.exists():
+    if community_id is None:
         raise OrderRefused("not_eligible", _("Only members of the sale's groups may buy."))
     if campaign.min_tier is not None and (
         member.tier is None or member.tier.rank < campaign.min_tier.rank
@@ -293,6 +303,7 @@ def _check_eligible(campaign, member) -> None:
             "not_eligible",
             _("This sale is for %(tier)s and above.") % {"tier": campaign.min_tier.name},
         )
+    return community_id
 
 
 # --- after the order -------------------------------------------------------------------------
@@ -315,6 +326,7 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
             setattr(locked, field, now)
             fields.append(field)
         locked.save(update_fields=fields)
+        rollups.mark_orders(org, [locked])
         campaign = locked.campaign
         if release and campaign is not None and campaign.phase(now) == "live":
             Campaign.objects.for_org(org).filter(pk=campaign.pk).update(

@@ -3,14 +3,11 @@ due posts into `post.publish` actions exactly once."""
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -325,25 +322,11 @@ def daily_overload(org, community_ids=None, days=HORIZON_DAYS) -> list[dict]:
 
 def activity_heatmap(org, community, weeks=4) -> list[list[int]]:
     """Messages per hour of the week (7 × 24, Monday first) in the org's time zone, over the
-    last `weeks` weeks: when members are around."""
-    from members.models import RawEvent
+    last `weeks` weeks: when members are around. Read from the metric rollups."""
+    from metrics.selectors import heatmap
+    from metrics.windows import last_days
 
-    tz = zoneinfo.ZoneInfo(org.time_zone)
-    since = timezone.now() - timedelta(weeks=weeks)
-    grid = [[0] * 24 for _ in range(7)]
-    rows = (
-        RawEvent.objects.for_org(org)
-        .filter(community=community, type="message.posted", occurred_at__gte=since)
-        .annotate(
-            wd=ExtractIsoWeekDay("occurred_at", tzinfo=tz),
-            hour=ExtractHour("occurred_at", tzinfo=tz),
-        )
-        .values("wd", "hour")
-        .annotate(n=Count("pk"))
-    )
-    for row in rows:
-        grid[row["wd"] - 1][row["hour"]] = row["n"]
-    return grid
+    return heatmap(org, community, last_days(org, weeks * 7))["grid"]
 
 
 def suggested_slot(grid) -> tuple[int, int] | None:

@@ -46,16 +46,19 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
     "tenancy",
     "communities",
     "members",
     "campaigns",
+    "care",
     "metrics",
     "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -100,6 +103,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, plus the organization scope set for row-level security (tenancy/rls.py).
+    DATABASES["default"]["ENGINE"] = "tenancy.pgbackend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ------------------------------------------------------------------
@@ -129,6 +135,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# One queue per kind of work, so production can give each its own worker pool
+# (docs/scaling.md); a single worker (`make run`, small installs) consumes them all.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "metrics.tasks.*": {"queue": "metrics"},
+    "integrations.tasks.*": {"queue": "delivery"},
+    "members.import_tasks.*": {"queue": "imports"},
+}
+WORKER_QUEUES = "default,metrics,delivery,imports"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -151,6 +166,9 @@ TENANT_JOBS = {
     "campaigns.tasks.expire_group_buy_teams": timedelta(minutes=1),
     "campaigns.tasks.run_due_lotteries": timedelta(minutes=1),
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
+    "metrics.tasks.refresh_rollups": timedelta(minutes=5),
+    "metrics.tasks.settle_rollups": timedelta(days=1),
+    "care.tasks.make_follow_ups": timedelta(minutes=5),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
@@ -207,6 +225,24 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content-Security-Policy: the dashboard loads only its own static files (Bootstrap, htmx,
+# static/qunyun/app.js, vendored libraries under static/vendor/). No inline script or style:
+# behaviour lives in app.js, dynamic widths are set from data attributes through the CSSOM.
+# Bootstrap's CSS draws its icons (menu, select arrows) from data: SVGs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Email ----------------------------------------------------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
@@ -275,6 +311,10 @@ SPECTACULAR_SETTINGS = {
         "ActionKindEnum": "integrations.models.ActionKind",
         "CommunityKindEnum": "communities.models.CommunityKind",
         "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "CaseStatusEnum": "care.models.CaseStatus",
+        "CaseKindEnum": "care.models.CaseKind",
+        "CaseEventKindEnum": "care.models.CaseEventKind",
+        "FollowUpStatusEnum": "care.models.FollowUpStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},

@@ -17,6 +17,7 @@ from campaigns.models import Order
 from communities.rules import compile_name_card, render_text
 from integrations import outbox
 from integrations.models import Action, ActionKind
+from metrics import rollups
 from tenancy.bulk import bulk_update_rows
 
 from .models import (
@@ -142,6 +143,8 @@ class BatchProcessor:
 
     def _remember_names(self, identity, event) -> None:
         member = identity.member
+        if member.erased_at is not None:  # erased on request: names are not collected again
+            return
         if event.display_name and event.display_name != identity.display_name:
             identity.display_name = event.display_name
             self.dirty_identities[identity.pk] = identity
@@ -571,9 +574,27 @@ class BatchProcessor:
                 )
             )
 
+    def _on_order_shipped(self, event, community, identity, membership) -> None:
+        pass  # member care records shipping and delivery (care.ingestion)
+
+    _on_order_delivered = _on_order_shipped
+
     # --- writing -----------------------------------------------------------------------------
 
     def flush(self) -> None:
+        # Lock every member row this batch writes (names, balances) up front in id order, so
+        # two batches touching the same people queue instead of deadlocking. FOR NO KEY UPDATE
+        # (as an UPDATE takes): it must not conflict with the key-share locks that foreign-key
+        # checks of other writers (metric rollups, orders) hold on the same members.
+        member_ids = set(self.dirty_members) | {e.member_id for e in self.points}
+        if member_ids:
+            list(
+                Member.objects.for_org(self.org)
+                .select_for_update(no_key=True)
+                .filter(pk__in=member_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         if self.dirty:
             bulk_update_rows(Membership, self.dirty.values(), MEMBERSHIP_FIELDS)
         if self.dirty_members:
@@ -594,6 +615,13 @@ class BatchProcessor:
         if self.dirty_orders:
             Order.objects.bulk_update(self.dirty_orders.values(), ["status", "refunded_at"])
         self._refunds_of_new_orders()
+        # what changed headcount or orders on which day: the metric rollups recompute those
+        rollups.mark_instants(
+            self.org,
+            [(c.membership.community_id, c.created_at) for c in self.changes]
+            + [(o.community_id, o.placed_at) for o in self.new_orders]
+            + [(o.community_id, o.placed_at) for o in self.dirty_orders.values()],
+        )
         post_points(self.org, self.points)
         if self.actions:
             Action.objects.bulk_create(self.actions, batch_size=500)
@@ -616,7 +644,7 @@ def post_points(org, entries) -> None:
     members = {
         m.pk: m
         for m in Member.objects.for_org(org)
-        .select_for_update()
+        .select_for_update(no_key=True)
         .filter(pk__in=member_ids)
         .order_by("pk")
     }

@@ -18,8 +18,10 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from campaigns.models import BOUGHT, Order
+from care.ingestion import open_cases_from_events
 from communities.models import Community, CommunityRules, PointsRules
 from integrations.event_schema import parse_batch
+from metrics.rollups import mark_ingested
 
 from .enforcement import BatchProcessor
 from .models import (
@@ -68,6 +70,10 @@ def ingest_events(*, actor, raw_events) -> IngestResult:
         result.accepted = len(fresh)
         if fresh:
             _apply(org, actor, fresh, communities, identities)
+            open_cases_from_events(
+                org=org, actor=actor, events=fresh, communities=communities, identities=identities
+            )
+            mark_ingested(org, fresh, communities)
     return result
 
 
@@ -182,7 +188,9 @@ def _claim(org, actor, events, communities, identities) -> list:
                 api_key=actor.api_key,
                 community=communities[(e.platform, e.community)],
                 member=identities[(e.platform, e.user)].member,
-                payload=_payload(e, store_text),
+                payload=_payload(
+                    e, store_text, erased=identities[(e.platform, e.user)].member.erased_at
+                ),
             )
             for e in events
         ],
@@ -197,10 +205,13 @@ def _claim(org, actor, events, communities, identities) -> list:
     return sorted((e for e in events if e.id in mine), key=lambda e: e.occurred_at)
 
 
-def _payload(event, store_text: bool) -> dict:
+def _payload(event, store_text: bool, erased=None) -> dict:
     data = msgspec.to_builtins(event)
     if not store_text:
         data.pop("text", None)  # used for rule checks only, unless the org opts in
+    if erased is not None:  # a member whose personal data was erased (members/privacy.py)
+        for key in ("display_name", "name_card", "text"):
+            data.pop(key, None)
     return data
 
 

@@ -87,6 +87,8 @@ EVENT_LABELS = {
     "member.invited": _("invited someone"),
     "order.placed": _("order"),
     "order.refunded": _("refund"),
+    "order.shipped": _("shipped"),
+    "order.delivered": _("delivered"),
 }
 POINTS_LABELS = {
     "message": _("points for messages"),

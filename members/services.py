@@ -3,6 +3,8 @@ adjust and redeem points, tick the onboarding checklist. Each is atomic and audi
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from communities.models import CommunityRules, RedemptionItem
 from integrations import outbox
 from integrations.models import Action, ActionKind
+from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -29,6 +32,7 @@ from .models import (
 )
 
 S = MembershipStatus
+PHONE_RE = re.compile(r"[0-9+\-() ]*")
 
 
 def _reason(text) -> str:
@@ -186,6 +190,7 @@ def _change(actor, membership, status, reason) -> None:
     )
     membership.status = status
     membership.save(update_fields=["status"])
+    rollups.mark_memberships(actor.organization, [membership], timezone.now())
 
 
 def onboarding_mark(*, actor, membership, step) -> Membership:
@@ -201,9 +206,14 @@ def onboarding_mark(*, actor, membership, step) -> Membership:
     return membership
 
 
-def member_update(*, actor, member, tags=None, notes=None) -> Member:
+def member_update(*, actor, member, tags=None, notes=None, phone=None) -> Member:
     require(actor, "member.edit")
     changes = {}
+    if phone is not None:
+        phone = phone.strip()
+        if len(phone) > 32 or not PHONE_RE.fullmatch(phone):
+            raise ValidationError({"phone": [_("Enter a phone number: digits, spaces, + - ( ).")]})
+        changes["phone"] = phone
     if tags is not None:
         from communities.services import clean_tags
 
@@ -279,8 +289,10 @@ def _merge(actor, from_member, to_member) -> None:
     from campaigns.models import Order
 
     org = actor.organization
-    Order.objects.for_org(org).filter(member=from_member).update(member=to_member)
-    locked = Member.objects.for_org(org).select_for_update().get(pk=from_member.pk)
+    orders = Order.objects.for_org(org).filter(member=from_member)
+    rollups.mark_orders(org, orders.only("community_id", "placed_at"))
+    orders.update(member=to_member)
+    locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=from_member.pk)
     if locked.points_balance:
         balance = locked.points_balance
         _ledger(actor, locked, -balance, "merge_out", f"→ #{to_member.pk}")
@@ -297,7 +309,11 @@ def points_adjust(*, actor, member, delta: int, reason) -> PointsEntry:
     if not isinstance(delta, int) or delta == 0 or abs(delta) > 1_000_000:
         raise ValidationError({"delta": [_("Give a whole number of points, not zero.")]})
     with transaction.atomic():
-        locked = Member.objects.for_org(actor.organization).select_for_update().get(pk=member.pk)
+        locked = (
+            Member.objects.for_org(actor.organization)
+            .select_for_update(no_key=True)
+            .get(pk=member.pk)
+        )
         if locked.points_balance + delta < 0:
             raise ValidationError({"delta": [_("The balance cannot go below zero.")]})
         entry = _ledger(actor, locked, delta, "adjust", reason)
@@ -314,7 +330,11 @@ def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
     if not item.is_active:
         raise ValidationError(_("This reward is paused."))
     with transaction.atomic():
-        locked = Member.objects.for_org(actor.organization).select_for_update().get(pk=member.pk)
+        locked = (
+            Member.objects.for_org(actor.organization)
+            .select_for_update(no_key=True)
+            .get(pk=member.pk)
+        )
         if locked.points_balance < item.points_cost:
             raise ValidationError(_("Not enough points."))
         if item.stock is not None:

@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, str] = {
     "member.warn": _("Warn members"),
     "member.remove": _("Remove members from a community"),
     "member.points.adjust": _("Adjust points by hand"),
+    "member.erase": _("Export a member's personal data and erase it on request"),
     "content.view": _("See the content calendar"),
     "content.draft": _("Draft posts and plans"),
     "content.manage": _("Schedule, edit and cancel posts and plans"),
@@ -86,10 +87,13 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "order.manage",
         }
     ),
+    # Deputies and topic officers answer for their groups' activity: they see its metrics
+    # (never revenue or commissions, which need the org-wide metrics.revenue).
     CommunityRole.DEPUTY: frozenset(
-        _COMMUNITY_READ | {"member.edit", "member.warn", "member.remove", "care.manage"}
+        _COMMUNITY_READ
+        | {"member.edit", "member.warn", "member.remove", "care.manage", "metrics.view"}
     ),
-    CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
+    CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft", "metrics.view"}),
     CommunityRole.BENEFITS_OFFICER: frozenset(
         _COMMUNITY_READ
         | {"member.points.adjust", "campaign.view", "campaign.manage", "order.manage"}

@@ -126,6 +126,11 @@ def organization_update(
         audit.record(
             actor=actor, action="org.update", obj=org, summary=", ".join(changes), changes=changes
         )
+        if "time_zone" in changes:
+            # metrics count the org's local days: every rollup moves to the new days
+            from metrics.tasks import rebuild_rollups
+
+            transaction.on_commit(lambda: rebuild_rollups.delay(org.pk), robust=True)
     return org
 
 

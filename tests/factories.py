@@ -243,3 +243,54 @@ class OrderFactory(TenantFactory):
     member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
     amount = 99
     status = "pending_payment"
+
+
+# --- member care (issue #8) --------------------------------------------------------------------
+
+
+class CaseFactory(TenantFactory):
+    class Meta:
+        model = "care.Case"
+
+    member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
+    community = factory.SubFactory(
+        CommunityFactory, organization=factory.SelfAttribute("..organization")
+    )
+    kind = "complaint"
+    subject = factory.Sequence(lambda n: f"ORG-MARKER 质量太差 {n}")
+    source = "manual"
+    opened_at = factory.LazyFunction(timezone.now)
+    clock_started_at = factory.SelfAttribute("opened_at")
+    first_response_due_at = factory.LazyAttribute(
+        lambda o: o.opened_at + timezone.timedelta(minutes=10)
+    )
+
+
+class FollowUpRuleFactory(TenantFactory):
+    class Meta:
+        model = "care.FollowUpRule"
+
+    name = factory.Sequence(lambda n: f"ORG-MARKER 收货回访 {n}")
+    trigger = "bought"
+    delay_hours = 0
+    channel = "staff"
+    message = "@{name} 你买的{items}用了吗？有没有什么问题？"
+    active_since = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=30))
+
+
+class FollowUpTaskFactory(TenantFactory):
+    class Meta:
+        model = "care.FollowUpTask"
+
+    rule = factory.SubFactory(
+        FollowUpRuleFactory, organization=factory.SelfAttribute("..organization")
+    )
+    order = factory.SubFactory(OrderFactory, organization=factory.SelfAttribute("..organization"))
+    member = factory.SelfAttribute("order.member")
+    community = factory.SubFactory(
+        CommunityFactory, organization=factory.SelfAttribute("..organization")
+    )
+    channel = "staff"
+    text = "ORG-MARKER follow-up"
+    status = "open"
+    due_at = factory.LazyFunction(timezone.now)

@@ -141,7 +141,10 @@ def test_daily_limit_warning_and_heatmap(org_a, two_groups, client):
     from tests.members.conftest import ev
 
     actor = org_a.actor()
-    day = timezone.now() + timedelta(days=1)
+    # Noon tomorrow in the org's zone: four posts a minute apart must fall on one local day
+    # whatever the time of the run.
+    tomorrow = timezone.localdate(timezone.now(), org_a.org.tzinfo) + timedelta(days=1)
+    day = datetime.combine(tomorrow, time(12), tzinfo=org_a.org.tzinfo)
     for i in range(4):
         content.post_create(
             actor=actor,
@@ -160,6 +163,9 @@ def test_daily_limit_warning_and_heatmap(org_a, two_groups, client):
     from members.ingestion import ingest_events
 
     ingest_events(actor=actor, raw_events=events)
+    from metrics import rollups
+
+    rollups.refresh(org_a.org)
     grid = content.activity_heatmap(org_a.org, two_groups[1], weeks=520)
     assert grid[0][20] == 5 and content.suggested_slot(grid) == (0, 20)
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -104,6 +105,8 @@ def _start_worker(broker_url):
             "-A",
             "config",
             "worker",
+            "-Q",
+            settings.WORKER_QUEUES,
             "--pool=solo",
             "--loglevel=warning",
             "--without-heartbeat",

@@ -8,8 +8,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import demo as campaigns_demo
+from care import demo as care_demo
 from communities import demo as communities_demo
 from members import demo as members_demo
+from metrics import demo as metrics_demo
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole
@@ -89,6 +91,8 @@ class Command(BaseCommand):
                 communities_demo.seed_calendar(org, actor)
                 members_demo.seed(org, actor)
                 campaigns_demo.seed(org, actor)
+                care_demo.seed(org, actor)
+                metrics_demo.seed(org, actor)  # last: rollups of everything above
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:

@@ -1,0 +1,353 @@
+"""Keeping the rollups right: mark what changed, recompute exactly those (community, day) pairs.
+
+Sources, all append-only records or state with history:
+- raw events (messages, check-ins, shares) by the local day they occurred;
+- orders counted as bought (placed by a bot, or paid) by the local day they were placed;
+- the membership history (`MembershipChange`) for joins, leaves, removals and headcount.
+
+Writers call `mark_*` in their own transaction (ingestion, order changes, manual removals), so a
+change and its mark commit together; `refresh` claims marks with SKIP LOCKED and recomputes.
+A late event only dirties its own day (and, for membership history, the day of the next change
+of the same membership, whose "status before" it alters). Headcount is a running total of each
+day's net change, so recomputing one day shifts the later days by the difference in one UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import ExtractHour, TruncDate
+from pyroaring import BitMap64
+
+from campaigns.models import BOUGHT, Order
+from communities.models import Community
+from members.models import PRESENT_STATUSES, MembershipChange, RawEvent
+
+from . import leaderboards
+from .days import day_bounds, local_day
+from .models import CommunityDay, DirtyDay, MemberDay
+
+COUNTED_EVENTS = {
+    "message.posted": "messages",
+    "member.checked_in": "checkins",
+    "content.shared": "shares",
+}
+PRESENT = {str(s) for s in PRESENT_STATUSES}
+REFRESH_CHUNK = 200  # (community, day) pairs per transaction
+
+
+# --- marking ---------------------------------------------------------------------------------
+
+
+def mark_days(org, pairs: Iterable[tuple[int, date]]) -> None:
+    """Queue (community id, local day) pairs for recomputation (duplicates are free)."""
+    rows = {(c, d) for c, d in pairs if c is not None}
+    if rows:
+        DirtyDay.objects.bulk_create(
+            [DirtyDay(organization=org, community_id=c, day=d) for c, d in sorted(rows)]
+        )
+
+
+def mark_instants(org, pairs: Iterable[tuple[int, datetime]]) -> None:
+    mark_days(org, ((c, local_day(org, at)) for c, at in pairs if at is not None))
+
+
+def mark_orders(org, orders) -> None:
+    """An order's counts live on the day it was placed, whatever day it is paid or refunded."""
+    mark_instants(org, ((o.community_id, o.placed_at) for o in orders))
+
+
+def mark_memberships(org, memberships, at: datetime) -> None:
+    mark_instants(org, ((m.community_id, at) for m in memberships))
+
+
+# --- refreshing --------------------------------------------------------------------------------
+
+
+def refresh(org, *, limit: int | None = None) -> int:
+    """Recompute the marked days; returns how many (community, day) pairs were recomputed."""
+    done = 0
+    while limit is None or done < limit:
+        with transaction.atomic():
+            claimed = list(
+                DirtyDay.objects.for_org(org)
+                .select_for_update(skip_locked=True)
+                .order_by("community_id", "day")
+                .values_list("pk", "community_id", "day")[:REFRESH_CHUNK]
+            )
+            if not claimed:
+                break
+            by_community = defaultdict(set)
+            for _pk, community_id, day in claimed:
+                by_community[community_id].add(day)
+            # one refresher per community at a time: headcount is a running total across days.
+            # FOR NO KEY UPDATE: it excludes another refresher but not the key-share locks of
+            # foreign-key checks, so ingestion into the group never waits for a refresh.
+            list(
+                Community.objects.for_org(org)
+                .filter(pk__in=by_community)
+                .select_for_update(no_key=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            for community_id, days in by_community.items():
+                for day in sorted(days):
+                    recompute_day(org, community_id, day)
+                    done += 1
+            # only the marks read above: a mark committed since belongs to records this
+            # recomputation may not have seen, and stays for the next round
+            DirtyDay.objects.for_org(org).filter(pk__in=[pk for pk, _c, _d in claimed]).delete()
+        leaderboards.keep_ready(org, by_community)
+    return done
+
+
+def rebuild(org) -> int:
+    """Throw the rollups away and recompute every day that has any source record."""
+    sources = [
+        (
+            RawEvent.objects.for_org(org).filter(type__in=COUNTED_EVENTS),
+            "community_id",
+            "occurred_at",
+        ),
+        (Order.objects.for_org(org).filter(status__in=BOUGHT), "community_id", "placed_at"),
+        (MembershipChange.objects.for_org(org), "membership__community_id", "created_at"),
+    ]
+    with transaction.atomic():
+        MemberDay.objects.for_org(org).delete()
+        CommunityDay.objects.for_org(org).delete()
+        pairs: set = set()
+        for queryset, community, instant in sources:
+            pairs.update(
+                queryset.filter(**{f"{community}__isnull": False})
+                .annotate(d=TruncDate(instant, tzinfo=org.tzinfo))
+                .values_list(community, "d")
+                .distinct()
+            )
+        mark_days(org, pairs)
+    return refresh(org)
+
+
+def recompute_day(org, community_id: int, day: date) -> CommunityDay | None:
+    start, end = day_bounds(org, day)
+    members: dict[int, dict] = defaultdict(_blank_member_day)
+    _count_events(org, community_id, start, end, members)
+    _count_orders(org, community_id, start, end, members)
+    flips = _membership_flips(org, community_id, start, end)
+
+    MemberDay.objects.for_org(org).filter(community_id=community_id, day=day).delete()
+    MemberDay.objects.bulk_create(
+        [
+            MemberDay(organization=org, community_id=community_id, day=day, member_id=m, **row)
+            for m, row in members.items()
+        ],
+        batch_size=2000,
+    )
+    return _write_community_day(org, community_id, day, members, flips, start, end)
+
+
+def _blank_member_day() -> dict:
+    return {
+        "messages": 0,
+        "checkins": 0,
+        "shares": 0,
+        "orders": 0,
+        "spend": Decimal("0"),
+        "first_at": None,
+        "last_at": None,
+    }
+
+
+def _seen(row: dict, first: datetime, last: datetime) -> None:
+    row["first_at"] = min(filter(None, [row["first_at"], first]))
+    row["last_at"] = max(filter(None, [row["last_at"], last]))
+
+
+def _count_events(org, community_id, start, end, members) -> None:
+    rows = (
+        RawEvent.objects.for_org(org)
+        .filter(
+            community_id=community_id,
+            type__in=COUNTED_EVENTS,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            member__isnull=False,
+        )
+        .values("member_id", "type")
+        .annotate(n=Count("pk"), first=Min("occurred_at"), last=Max("occurred_at"))
+        .order_by()
+    )
+    for r in rows:
+        row = members[r["member_id"]]
+        row[COUNTED_EVENTS[r["type"]]] += r["n"]
+        _seen(row, r["first"], r["last"])
+
+
+def _count_orders(org, community_id, start, end, members) -> None:
+    rows = (
+        Order.objects.for_org(org)
+        .filter(
+            community_id=community_id,
+            status__in=BOUGHT,
+            placed_at__gte=start,
+            placed_at__lt=end,
+        )
+        .values("member_id")
+        .annotate(n=Count("pk"), spend=Sum("amount"), first=Min("placed_at"), last=Max("placed_at"))
+        .order_by()
+    )
+    for r in rows:
+        row = members[r["member_id"]]
+        row["orders"] += r["n"]
+        row["spend"] += r["spend"] or Decimal("0")
+        _seen(row, r["first"], r["last"])
+
+
+def _membership_flips(org, community_id, start, end) -> dict:
+    """Joins, leaves and removals that changed headcount on the day: a change counts when it
+    moves a membership between "in the group" and "not in it", judged against the change just
+    before it in time (so a late record is placed where it happened, not where it arrived)."""
+    changes = MembershipChange.objects.for_org(org)
+    before = (
+        changes.filter(membership_id=OuterRef("membership_id"))
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by("-created_at", "-pk")
+        .values("to_status")[:1]
+    )
+    rows = (
+        changes.filter(
+            membership__community_id=community_id, created_at__gte=start, created_at__lt=end
+        )
+        .annotate(prev=Subquery(before))
+        .values_list("membership_id", "membership__member_id", "to_status", "reason", "prev")
+    )
+    flips = {"joins": 0, "leaves": 0, "removals": 0, "joined": BitMap64(), "reasons": Counter()}
+    touched = set()
+    for membership_id, member_id, to_status, reason, prev in rows:
+        touched.add(membership_id)
+        was, now = prev in PRESENT, to_status in PRESENT
+        if now and not was:
+            flips["joins"] += 1
+            flips["joined"].add(member_id)
+        elif was and not now:
+            if to_status == "removed":
+                flips["removals"] += 1
+            else:
+                flips["leaves"] += 1
+                flips["reasons"][reason or "unknown"] += 1
+    if touched:
+        # the next change of each of these memberships was judged against what came before
+        # it; if a late record landed in between, that day's count changes too
+        later = (
+            changes.filter(membership_id__in=touched, created_at__gte=end)
+            .values("membership__community_id")
+            .annotate(first=Min("created_at"))
+            .order_by()
+        )
+        mark_instants(org, ((r["membership__community_id"], r["first"]) for r in later))
+    return flips
+
+
+def _hours(org, community_id, start, end) -> list[int]:
+    hours = [0] * 24
+    rows = (
+        RawEvent.objects.for_org(org)
+        .filter(
+            community_id=community_id,
+            type="message.posted",
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .annotate(h=ExtractHour("occurred_at", tzinfo=org.tzinfo))
+        .values("h")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for r in rows:
+        hours[r["h"]] += r["n"]
+    return hours
+
+
+def _write_community_day(org, community_id, day, members, flips, start, end):
+    def ids(predicate) -> bytes:
+        return BitMap64(m for m, row in members.items() if predicate(row)).serialize()
+
+    net = flips["joins"] - flips["leaves"] - flips["removals"]
+    rows = CommunityDay.objects.for_org(org).filter(community_id=community_id)
+    existing = rows.filter(day=day).first()
+    old_net = existing.net if existing else 0
+    base = (
+        rows.filter(day__lt=day).order_by("-day").values_list("members_end", flat=True).first() or 0
+    )
+    values = {
+        "members_end": base + net,
+        "net": net,
+        "joins": flips["joins"],
+        "leaves": flips["leaves"],
+        "removals": flips["removals"],
+        "leave_reasons": dict(flips["reasons"]),
+        "joined_ids": flips["joined"].serialize(),
+        "messages": sum(r["messages"] for r in members.values()),
+        "speakers": sum(1 for r in members.values() if r["messages"]),
+        "active": len(members),
+        "buyers": sum(1 for r in members.values() if r["orders"]),
+        "repeat_buyers": sum(1 for r in members.values() if r["orders"] >= 2),
+        "orders": sum(r["orders"] for r in members.values()),
+        "revenue": sum((r["spend"] for r in members.values()), Decimal("0")),
+        "speaker_ids": ids(lambda r: r["messages"]),
+        "active_ids": ids(lambda r: True),
+        "buyer_ids": ids(lambda r: r["orders"]),
+        "repeat_ids": ids(lambda r: r["orders"] >= 2),
+        "hours": _hours(org, community_id, start, end),
+    }
+    if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
+        # nothing happened that day (any more): no row, as a rebuild would leave it
+        result = None
+        if existing:
+            existing.delete()
+    elif existing:
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.save()
+        result = existing
+    else:
+        result = CommunityDay.objects.create(
+            organization=org, community_id=community_id, day=day, **values
+        )
+    if net != old_net:
+        rows.filter(day__gt=day).update(members_end=F("members_end") + (net - old_net))
+    return result
+
+
+# --- after writes ------------------------------------------------------------------------------
+
+REFRESH_DEBOUNCE_SECONDS = 30
+
+
+def mark_ingested(org, events, communities) -> None:
+    """Ingestion's hook: the days its events fall on (membership and order changes are marked
+    where they are written, in `BatchProcessor.flush`)."""
+    mark_instants(org, ((communities[(e.platform, e.community)].pk, e.occurred_at) for e in events))
+    refresh_soon(org)
+
+
+def refresh_soon(org) -> None:
+    """Queue a refresh once the transaction commits, at most one per org every half minute
+    (the periodic job catches anything this misses)."""
+    transaction.on_commit(lambda: _enqueue_refresh(org.pk), robust=True)
+
+
+def _enqueue_refresh(org_id) -> None:
+    from django.core.cache import cache
+
+    from .tasks import refresh_rollups
+
+    if cache.add(f"metrics:refresh:{org_id}", 1, timeout=REFRESH_DEBOUNCE_SECONDS):
+        refresh_rollups.apply_async((org_id,), countdown=5)

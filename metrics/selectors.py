@@ -1,0 +1,282 @@
+"""What the metric pages and the API show, read from rollups only (never raw events)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from pyroaring import BitMap64
+
+from members.models import ChurnReason, Membership, MembershipStatus
+from tenancy.permissions import can
+
+from .days import day_bounds, days_between
+from .models import CommunityDay
+from .rates import compare, members_at, total, window_rates
+from .windows import Window
+
+SORT_KEYS = ("name", "members", "activity", "conversion", "repurchase")
+COHORT_WEEKS = 8
+WEEKDAYS = (0, 1, 2, 3, 4, 5, 6)
+
+
+def metric_communities(actor):
+    """The groups whose metrics the actor may see: all, or the ones they are staff of."""
+    from communities.selectors import communities_where
+
+    return communities_where(actor, "metrics.view").filter(status="active")
+
+
+def definitions() -> list[dict]:
+    return [
+        {
+            "key": "activity",
+            "label": _("Activity rate"),
+            "definition": _(
+                "Distinct members who posted in the window ÷ members at the end of the window."
+            ),
+        },
+        {
+            "key": "conversion",
+            "label": _("Conversion rate"),
+            "definition": _("Distinct buyers in the window ÷ members at the end of the window."),
+        },
+        {
+            "key": "repurchase",
+            "label": _("Repurchase rate"),
+            "definition": _("Buyers with two or more orders in the window ÷ buyers."),
+        },
+    ]
+
+
+# --- org overview ----------------------------------------------------------------------------
+
+
+def overview(actor, window: Window, sort: str = "-members") -> dict:
+    org = actor.organization
+    groups = list(metric_communities(actor).order_by("name").values("pk", "name", "kind"))
+    ids = [g["pk"] for g in groups]
+    current, previous = window_rates(org, ids, window, window.previous())
+    spark = _daily_series(org, ids, window)
+    rows = []
+    for g in groups:
+        rates = current[g["pk"]]
+        rows.append(
+            {
+                "id": g["pk"],
+                "name": g["name"],
+                "kind": g["kind"],
+                **compare(rates, previous[g["pk"]]),
+                "activity_series": [d["activity_rate"] for d in spark[g["pk"]]],
+            }
+        )
+    rows = sort_rows(rows, sort)
+    return {
+        "window": window,
+        "previous": window.previous(),
+        "rows": rows,
+        "total": compare(total(current), total(previous)),
+    }
+
+
+def sort_rows(rows: list[dict], sort: str) -> list[dict]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        key, descending = "members", True
+    field = key if key in ("name", "members") else f"{key}_rate"
+
+    def value(row):
+        v = row[field]
+        return (v is not None, v if v is not None else 0) if field != "name" else v
+
+    ordered = sorted(rows, key=lambda r: r["name"])
+    return sorted(ordered, key=value, reverse=descending)
+
+
+def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
+    """Per group, one entry per day of the window: headcount (carried over days without a
+    rollup), speakers, buyers, orders, revenue and the day's rates."""
+    rows = (
+        CommunityDay.objects.for_org(org)
+        .filter(community_id__in=community_ids, day__gte=window.start, day__lte=window.end)
+        .values_list(
+            "community_id", "day", "members_end", "speakers", "buyers", "orders", "revenue"
+        )
+        .order_by()
+    )
+    by_day = {(c, d): rest for c, d, *rest in rows}
+    opening = members_at(org, community_ids, window.start - timedelta(days=1))
+    series = {}
+    for c in community_ids:
+        members = opening.get(c, 0)
+        out = []
+        for day in days_between(window.start, window.end):
+            found = by_day.get((c, day))
+            if found:
+                members, speakers, buyers, orders, revenue = found
+            else:
+                speakers = buyers = orders = 0
+                revenue = Decimal("0")
+            out.append(
+                {
+                    "day": day,
+                    "members": members,
+                    "speakers": speakers,
+                    "buyers": buyers,
+                    "orders": orders,
+                    "revenue": revenue,
+                    "activity_rate": speakers / members if members else None,
+                    "conversion_rate": buyers / members if members else None,
+                }
+            )
+        series[c] = out
+    return series
+
+
+# --- one community -----------------------------------------------------------------------------
+
+
+def community_report(actor, community, window: Window) -> dict:
+    org = actor.organization
+    current, previous = window_rates(org, [community.pk], window, window.previous())
+    rates = current[community.pk]
+    show_revenue = can(actor, "metrics.revenue")
+    series = _daily_series(org, [community.pk], window)[community.pk]
+    if not show_revenue:
+        for point in series:
+            point.pop("revenue")
+    return {
+        "community": community,
+        "window": window,
+        "previous": window.previous(),
+        "rates": compare(rates, previous[community.pk]),
+        "series": series,
+        "heatmap": heatmap(org, community, window),
+        "churn": churn_reasons(org, community, window),
+        "cohorts": cohorts(org, community, window.end),
+        "dormancy": dormancy(org, community, window),
+        "top": top_contributors(org, community, window, with_spend=show_revenue),
+        "campaigns": campaign_reviews(org, community, window) if show_revenue else [],
+        "show_revenue": show_revenue,
+    }
+
+
+def heatmap(org, community, window: Window) -> dict:
+    """Messages by local weekday and hour over the window, and the busiest hour."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    rows = (
+        CommunityDay.objects.for_org(org)
+        .filter(community=community, day__gte=window.start, day__lte=window.end)
+        .values_list("day", "hours")
+    )
+    for day, hours in rows:
+        for hour, n in enumerate(hours or []):
+            grid[day.weekday()][hour] += n
+    peak = max(((n, d, h) for d, row in enumerate(grid) for h, n in enumerate(row)), default=None)
+    busiest = (
+        {"weekday": peak[1], "hour": peak[2], "messages": peak[0]} if peak and peak[0] else None
+    )
+    return {"grid": grid, "max": max(max(row) for row in grid), "busiest": busiest}
+
+
+def churn_reasons(org, community, window: Window) -> list[dict]:
+    counts: Counter = Counter()
+    removals = 0
+    rows = (
+        CommunityDay.objects.for_org(org)
+        .filter(community=community, day__gte=window.start, day__lte=window.end)
+        .values_list("leave_reasons", "removals")
+    )
+    for reasons, removed in rows:
+        counts.update(reasons or {})
+        removals += removed
+    labels = dict(ChurnReason.choices)
+    out = [
+        {"reason": key, "label": str(labels.get(key, _("Not given"))), "count": n}
+        for key, n in counts.most_common()
+    ]
+    if removals:
+        out.append({"reason": "removed", "label": _("Removed by the group"), "count": removals})
+    return out
+
+
+def cohorts(org, community, last_day, weeks: int = COHORT_WEEKS) -> list[dict]:
+    """Join-week cohorts (local weeks from Monday): of the members who joined in a week, the
+    share active (posted, checked in, shared or bought) in each following week."""
+    this_monday = last_day - timedelta(days=last_day.weekday())
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        CommunityDay.objects.for_org(org)
+        .filter(community=community, day__gte=first_monday, day__lte=last_day)
+        .values_list("day", "joined_ids", "active_ids")
+    )
+    joined = defaultdict(BitMap64)
+    active = defaultdict(BitMap64)
+    for day, joined_ids, active_ids in rows:
+        week = (day - first_monday).days // 7
+        if joined_ids:
+            joined[week] |= BitMap64.deserialize(bytes(joined_ids))
+        if active_ids:
+            active[week] |= BitMap64.deserialize(bytes(active_ids))
+    out = []
+    for week in range(weeks):
+        cohort = joined[week]
+        retention = []
+        for later in range(week + 1, weeks):
+            kept = len(cohort & active[later])
+            retention.append(kept / len(cohort) if cohort else None)
+        out.append(
+            {
+                "week_start": first_monday + timedelta(weeks=week),
+                "size": len(cohort),
+                "retention": retention,  # week 1, 2, ... after joining
+            }
+        )
+    return out
+
+
+def dormancy(org, community, window: Window) -> dict:
+    """Dormant now, and reactivated or reminded in the window: three index counts (one
+    aggregate with filters would read every membership of the group)."""
+    start, end = day_bounds(org, window.start, window.end)
+    memberships = Membership.objects.for_org(org).filter(community=community)
+    return {
+        "dormant": memberships.filter(status=MembershipStatus.DORMANT).count(),
+        "reactivated": memberships.filter(
+            reactivated_at__gte=start, reactivated_at__lt=end
+        ).count(),
+        "reminded": memberships.filter(
+            last_reminded_at__gte=start, last_reminded_at__lt=end
+        ).count(),
+    }
+
+
+def top_contributors(org, community, window: Window, limit=10, with_spend=True) -> list[dict]:
+    """The window's top contributors: kept by the refresh job for the last 7, 30 and 90 days,
+    summed from the member-days for any other window."""
+    from .leaderboards import read_or_compute
+
+    rows = [dict(r) for r in read_or_compute(org, community, window)[:limit]]
+    if not with_spend:
+        for r in rows:
+            r.pop("spend", None)
+    return rows
+
+
+def campaign_reviews(org, community, window: Window, limit=5) -> list[dict]:
+    from campaigns.models import Campaign, CampaignStatus
+    from campaigns.selectors import campaign_review
+
+    start, end = day_bounds(org, window.start, window.end)
+    campaigns = (
+        Campaign.objects.for_org(org)
+        .filter(targets__community=community, starts_at__lt=end, ends_at__gte=start)
+        .exclude(status__in=[CampaignStatus.DRAFT, CampaignStatus.CANCELLED])
+        .select_related("product")
+        .order_by("-starts_at")
+        .distinct()[:limit]
+    )
+    return [campaign_review(c) for c in campaigns]

@@ -1,0 +1,201 @@
+"""Metric pages: the overview of every group, one group's charts and tables, staff performance
+and the commission ladder. Charts first; every chart has its table beside it."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from communities.models import Community
+from tenancy.forms import flash_errors
+from tenancy.mixins import OrgViewMixin
+from tenancy.permissions import can, can_anywhere
+
+from . import exports, selectors, staff
+from .charts import chart_json, community_charts, sparkline_points
+from .windows import PRESETS, last_days, parse_window
+
+
+class WindowMixin:
+    def window(self, request):
+        """The requested window, or the last 30 days with the reason shown when it is bad."""
+        try:
+            return parse_window(self.organization, request.GET)
+        except ValidationError as exc:
+            flash_errors(request, exc)
+            return last_days(self.organization, 30)
+
+    def window_context(self, request, window) -> dict:
+        return {
+            "window": window,
+            "presets": PRESETS,
+            "custom": bool(request.GET.get("start") or request.GET.get("end")),
+            "definitions": selectors.definitions(),
+            "query": request.GET.urlencode(),
+        }
+
+
+class OverviewPage(WindowMixin, OrgViewMixin, View):
+    capability_anywhere = "metrics.view"
+
+    def get(self, request, org_slug):
+        window = self.window(request)
+        sort = request.GET.get("sort", "-members")
+        data = selectors.overview(self.actor, window, sort)
+        for row in data["rows"]:
+            row["sparkline"] = sparkline_points(row["activity_series"])
+        context = {
+            **self.window_context(request, window),
+            "data": data,
+            "sort": sort,
+            "columns": [
+                ("name", _("Group")),
+                ("members", _("Members")),
+                ("activity", _("Activity rate")),
+                ("conversion", _("Conversion rate")),
+                ("repurchase", _("Repurchase rate")),
+            ],
+            "may_export": can(self.actor, "metrics.export"),
+            "may_staff": can(self.actor, "metrics.revenue"),
+            "care_counts": _care_counts(self.actor),
+        }
+        template = (
+            "metrics/partials/overview_table.html" if request.htmx else "metrics/overview.html"
+        )
+        return render(request, template, context)
+
+
+def _care_counts(actor):
+    """The member-care counts the org overview shows (care.selectors), for those who see care."""
+    from care.selectors import overview_counts
+
+    return overview_counts(actor) if can_anywhere(actor, "care.view") else None
+
+
+class OverviewExport(WindowMixin, OrgViewMixin, View):
+    capability_anywhere = "metrics.export"
+
+    def get(self, request, org_slug):
+        data = selectors.overview(
+            self.actor, self.window(request), request.GET.get("sort", "-members")
+        )
+        return exports.csv_response("metrics-overview.csv", *exports.overview_csv(data))
+
+
+class CommunityMixin:
+    community_capability = "metrics.view"
+    visibility_capability = "metrics.view"
+
+    def community(self, pk) -> Community:
+        try:
+            return selectors.metric_communities(self.actor).get(pk=pk)
+        except (Community.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+
+
+class CommunityPage(CommunityMixin, WindowMixin, OrgViewMixin, View):
+    def get(self, request, org_slug, pk):
+        community = self.community(pk)
+        window = self.window(request)
+        report = selectors.community_report(self.actor, community, window)
+        charts = community_charts(report)
+        for chart in charts:
+            chart["json"] = chart_json(chart)
+        context = {
+            **self.window_context(request, window),
+            "report": report,
+            "charts": charts,
+            "hours": range(24),
+            "weekday_names": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+            "may_export": can(self.actor, "metrics.export", community),
+        }
+        return render(request, "metrics/community.html", context)
+
+
+class CommunityTableExport(CommunityMixin, WindowMixin, OrgViewMixin, View):
+    community_capability = "metrics.export"
+
+    def get(self, request, org_slug, pk, table):
+        if table not in exports.TABLES:
+            raise Http404
+        community = self.community(pk)
+        if not can(self.actor, "metrics.export", community):
+            raise PermissionDenied
+        report = selectors.community_report(self.actor, community, self.window(request))
+        header, rows = exports.community_tables(report)[table]
+        return exports.csv_response(f"metrics-{community.pk}-{table}.csv", header, rows)
+
+
+class StaffPage(OrgViewMixin, View):
+    capability = "metrics.revenue"
+
+    def get(self, request, org_slug):
+        try:
+            month = staff.parse_month(self.organization, request.GET.get("month"))
+        except ValidationError as exc:
+            flash_errors(request, exc)
+            month = staff.parse_month(self.organization, None)
+        context = {
+            "data": staff.staff_performance(self.organization, month),
+            "may_export": can(self.actor, "metrics.export"),
+            "may_ladder": can(self.actor, "org.manage"),
+        }
+        return render(request, "metrics/staff.html", context)
+
+
+class StaffExport(OrgViewMixin, View):
+    capability = "metrics.export"
+
+    def get(self, request, org_slug):
+        if not can(self.actor, "metrics.revenue"):
+            raise PermissionDenied
+        try:
+            month = staff.parse_month(self.organization, request.GET.get("month"))
+        except ValidationError:
+            month = staff.parse_month(self.organization, None)
+        data = staff.staff_performance(self.organization, month)
+        return exports.csv_response(f"staff-{month:%Y-%m}.csv", *exports.staff_csv(data))
+
+
+class LadderPage(OrgViewMixin, View):
+    """The commission ladder: up to five steps, each "from N orders, X percent"."""
+
+    capability = "org.manage"
+    ROWS = 5
+
+    def get(self, request, org_slug):
+        steps = staff.ladder(self.organization)
+        rows = [(s.min_orders, s.rate_percent) for s in steps]
+        rows += [("", "")] * (self.ROWS - len(rows))
+        return render(request, "metrics/ladder.html", {"rows": rows, "errors": []})
+
+    def post(self, request, org_slug):
+        minimums = request.POST.getlist("min_orders")[: self.ROWS]
+        rates = request.POST.getlist("rate_percent")[: self.ROWS]
+        steps, errors = [], []
+        for raw_min, raw_rate in zip(minimums, rates, strict=False):
+            if not str(raw_min).strip() and not str(raw_rate).strip():
+                continue
+            try:
+                steps.append((int(raw_min), Decimal(str(raw_rate).strip())))
+            except (ValueError, InvalidOperation):
+                errors.append(_("Enter whole orders and a percent, e.g. 10 and 10.5."))
+        if not errors:
+            try:
+                staff.ladder_set(actor=self.actor, steps=steps)
+            except ValidationError as exc:
+                errors = [m for ms in exc.message_dict.values() for m in ms]
+        if errors:
+            rows = list(zip(minimums, rates, strict=False))
+            rows += [("", "")] * (self.ROWS - len(rows))
+            return render(
+                request, "metrics/ladder.html", {"rows": rows, "errors": errors}, status=400
+            )
+        messages.success(request, _("Saved."))
+        return redirect("metrics-ladder", org_slug=org_slug)

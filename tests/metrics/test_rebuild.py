@@ -1,0 +1,89 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from metrics.models import CommunityDay, DirtyDay, MemberDay
+from tenancy.services import organization_update
+
+from .conftest import ev
+
+
+def _figures(org):
+    return sorted(
+        CommunityDay.objects.for_org(org).values_list(
+            "community_id", "day", "members_end", "speakers", "buyers", "orders"
+        )
+    )
+
+
+def test_rebuild_command_reproduces_the_incremental_rollups(org_a, busy_group):
+    before = _figures(org_a.org)
+    MemberDay.objects.for_org(org_a.org).update(messages=999)
+    out = StringIO()
+    call_command("rebuild_rollups", org=org_a.org.slug, stdout=out)
+    assert "group-days rebuilt" in out.getvalue()
+    assert _figures(org_a.org) == before
+    assert not MemberDay.objects.for_org(org_a.org).filter(messages=999).exists()
+    with pytest.raises(CommandError):
+        call_command("rebuild_rollups", org="no-such-org")
+
+
+def test_manual_removal_and_refund_mark_their_days(org_a, busy_group, send):
+    from campaigns.models import Order
+    from campaigns.services import order_refund
+    from members.models import Membership
+    from members.services import member_remove
+    from metrics import rollups
+
+    membership = Membership.objects.for_org(org_a.org).get(
+        community=busy_group, identity__external_user_id="u2"
+    )
+    member_remove(actor=org_a.actor(), membership=membership, reason="广告")
+    order = Order.objects.for_org(org_a.org).get(external_order_id="o3")
+    Order.objects.for_org(org_a.org).filter(pk=order.pk).update(status="paid")
+    order_refund(actor=org_a.actor(), order=order)
+    assert DirtyDay.objects.for_org(org_a.org).count() >= 1
+    rollups.refresh(org_a.org)
+    latest = CommunityDay.objects.for_org(org_a.org).filter(community=busy_group).latest("day")
+    assert latest.members_end == 2 and latest.removals == 1
+    assert sum(CommunityDay.objects.for_org(org_a.org).values_list("orders", flat=True)) == 2
+
+
+def test_time_zone_change_queues_a_rebuild(
+    org_a, busy_group, monkeypatch, django_capture_on_commit_callbacks
+):
+    from metrics import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.rebuild_rollups, "delay", lambda org_id: calls.append(org_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        organization_update(
+            actor=org_a.actor(),
+            name=org_a.org.name,
+            time_zone="America/New_York",
+            default_language=org_a.org.default_language,
+        )
+    assert calls == [org_a.org.pk]
+
+
+def test_kept_ready_window_sets_equal_the_merged_day_sets(org_a, busy_group, send):
+    from metrics.models import Leaderboard
+    from metrics.rates import window_rates
+    from metrics.windows import last_days
+
+    send(
+        ev("message.posted", "u3", 24 * 8),
+        ev("order.placed", "u2", 24 * 10, order_id="o9", amount="5"),
+    )
+    org = org_a.org
+    assert Leaderboard.objects.for_org(org).filter(community=busy_group).count() == 3
+    results = {}
+    for days in (7, 30, 90):
+        window = last_days(org, days)
+        results[days] = window_rates(org, [busy_group.pk], window, window.previous())
+    Leaderboard.objects.for_org(org).all().delete()
+    for days, ready in results.items():
+        window = last_days(org, days)
+        merged = window_rates(org, [busy_group.pk], window, window.previous())
+        assert [r[busy_group.pk] for r in ready] == [r[busy_group.pk] for r in merged], days
