@@ -94,6 +94,19 @@ class OrderRefunded(_Base, tag="order.refunded"):
             _check_money(self.amount, "amount")
 
 
+class OrderShipped(_Base, tag="order.shipped"):
+    """Recorded by member care (follow-ups after shipping); `user` is the buyer."""
+
+    order_id: Id
+    tracking: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class OrderDelivered(_Base, tag="order.delivered"):
+    """Recorded by member care (follow-ups N days after delivery); `user` is the buyer."""
+
+    order_id: Id
+
+
 Event = (
     MemberJoined
     | MemberLeft
@@ -103,6 +116,8 @@ Event = (
     | MemberInvited
     | OrderPlaced
     | OrderRefunded
+    | OrderShipped
+    | OrderDelivered
 )
 EVENT_TYPES = [cls.__struct_config__.tag for cls in Event.__args__]
 

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from care.selectors import overview_counts
 from communities.models import CommunityKind
 from communities.selectors import dashboard_summary
 
@@ -23,7 +24,7 @@ from .forms import (
 )
 from .mixins import OrgViewMixin
 from .models import ApiKey, AuditLogEntry, Invitation, OrgMembership
-from .permissions import can
+from .permissions import can, can_anywhere
 
 
 @login_required
@@ -53,6 +54,9 @@ class DashboardView(OrgViewMixin, View):
             "recent_audit": recent,
             "groups": dashboard_summary(self.actor),
             "kinds": dict(CommunityKind.choices),
+            "care_counts": overview_counts(self.actor)
+            if can_anywhere(self.actor, "care.view")
+            else None,
         }
         return render(request, "tenancy/dashboard.html", context)
 

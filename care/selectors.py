@@ -1,0 +1,203 @@
+"""Reads of member care: what an actor may see, the queues, the overview counts and the
+response-time medians for the staff performance page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from statistics import median
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from communities.selectors import communities_where
+from tenancy.permissions import can
+
+from .models import NOT_CLOSED, Case, CaseStatus, FollowUpStatus, FollowUpTask
+
+OVERVIEW_DAYS = 30
+
+
+def visible_cases(actor):
+    """Every case for org-wide viewers (care.view); a staff member's groups' cases for the
+    rest (a deputy sees only the cases of their groups; cases with no group are org-wide)."""
+    qs = Case.objects.for_org(actor.organization)
+    if can(actor, "care.view"):
+        return qs
+    return qs.filter(community__in=communities_where(actor, "care.view"))
+
+
+def case_for(actor, pk) -> Case:
+    try:
+        return (
+            visible_cases(actor)
+            .select_related("member", "community", "order", "assignee", "responded_by")
+            .get(pk=pk)
+        )
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def overdue_q(now=None) -> Q:
+    return Q(responded_at=None, first_response_due_at__lt=now or timezone.now()) & ~Q(
+        status=CaseStatus.CLOSED
+    )
+
+
+QUEUES = ["mine", "unassigned", "overdue", "open", "closed"]
+
+
+def queue(actor, name: str, community_id=None):
+    """One of the queues: mine, unassigned, overdue, open (all not closed), closed."""
+    qs = visible_cases(actor)
+    if community_id:
+        qs = qs.filter(community_id=community_id)
+    if name == "mine":
+        qs = qs.filter(assignee=actor.user, status__in=NOT_CLOSED)
+    elif name == "unassigned":
+        qs = qs.filter(assignee=None, status__in=NOT_CLOSED)
+    elif name == "overdue":
+        qs = qs.filter(overdue_q())
+    elif name == "closed":
+        return qs.filter(status=CaseStatus.CLOSED).order_by("-closed_at", "-pk")
+    else:
+        qs = qs.filter(status__in=NOT_CLOSED)
+    return qs.order_by("first_response_due_at", "pk")
+
+
+def queue_counts(actor) -> dict:
+    """{queue: count} for the tabs, in one query."""
+    from django.db.models import Count
+
+    qs = visible_cases(actor)
+    user = actor.user
+    counts = qs.aggregate(
+        open=Count("pk", filter=Q(status__in=NOT_CLOSED)),
+        mine=Count("pk", filter=Q(status__in=NOT_CLOSED, assignee=user))
+        if user is not None
+        else Count("pk", filter=Q(pk=None)),
+        unassigned=Count("pk", filter=Q(status__in=NOT_CLOSED, assignee=None)),
+        overdue=Count("pk", filter=overdue_q()),
+    )
+    return counts
+
+
+def my_open_count(actor) -> int:
+    """Open cases assigned to the signed-in person (the nav badge)."""
+    if actor is None or actor.user is None:
+        return 0
+    return visible_cases(actor).filter(assignee=actor.user, status__in=NOT_CLOSED).count()
+
+
+def _seconds(later, earlier):
+    if later is None or earlier is None:
+        return None
+    return max(0.0, (later - earlier).total_seconds())
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return float(median(values)) if values else None
+
+
+def _summary(rows) -> dict:
+    return {
+        "median_first_response_seconds": _median(r[0] for r in rows),
+        "median_resolution_seconds": _median(r[1] for r in rows),
+        "cases": len(rows),
+    }
+
+
+def response_times(org, *, start, end, community_ids=None) -> dict:
+    """Median first-response and resolution times of the cases opened in [start, end).
+
+    `start`, `end`: aware datetimes. `community_ids`: only these groups (None: every case,
+    also those with no group, which then count in `by_staff` only). Returns::
+
+        {"by_community": {community_id: {"median_first_response_seconds": float | None,
+                                         "median_resolution_seconds": float | None,
+                                         "cases": int}},
+         "by_staff": {user_id: {same keys}}}
+
+    First response: from when the SLA clock started (the case's opening, or the next start of
+    the service hours) to the "responded" step. Resolution: from the same start to the
+    "resolved" step. A median is None when no case of the row got that far. `by_community`
+    counts every case of the group; `by_staff` credits the first response to the person who
+    responded and the resolution to the person who resolved (cases answered by an API key or
+    not yet answered count for nobody), and `cases` there is the number of cases that person
+    responded to or resolved.
+    """
+    qs = Case.objects.for_org(org).filter(opened_at__gte=start, opened_at__lt=end)
+    if community_ids is not None:
+        qs = qs.filter(community_id__in=list(community_ids))
+    rows = qs.values_list(
+        "community_id",
+        "responded_by_id",
+        "resolved_by_id",
+        "clock_started_at",
+        "responded_at",
+        "resolved_at",
+    )
+    by_community: dict = {}
+    by_staff: dict = {}
+    for community_id, responder, resolver, started, responded, resolved in rows.iterator():
+        first = _seconds(responded, started)
+        resolution = _seconds(resolved, started)
+        if community_id is not None:
+            by_community.setdefault(community_id, []).append((first, resolution))
+        if responder is not None:
+            by_staff.setdefault(responder, {}).setdefault("first", []).append(first)
+        if resolver is not None:
+            by_staff.setdefault(resolver, {}).setdefault("resolution", []).append(resolution)
+    staff = {}
+    for user_id, parts in by_staff.items():
+        staff[user_id] = {
+            "median_first_response_seconds": _median(parts.get("first", [])),
+            "median_resolution_seconds": _median(parts.get("resolution", [])),
+            "cases": max(len(parts.get("first", [])), len(parts.get("resolution", []))),
+        }
+    return {
+        "by_community": {cid: _summary(r) for cid, r in by_community.items()},
+        "by_staff": staff,
+    }
+
+
+def overview_counts(actor) -> dict:
+    """For the org overview (and the metrics overview): open and overdue cases the actor may
+    see, open follow-ups, and the median first-response time of the last 30 days."""
+    counts = queue_counts(actor)
+    since = timezone.now() - timedelta(days=OVERVIEW_DAYS)
+    firsts = [
+        _seconds(responded, started)
+        for started, responded in visible_cases(actor)
+        .filter(opened_at__gte=since, responded_at__isnull=False)
+        .values_list("clock_started_at", "responded_at")
+    ]
+    return {
+        **counts,
+        "follow_ups": visible_follow_ups(actor).filter(status=FollowUpStatus.OPEN).count(),
+        "median_first_response_seconds": _median(firsts),
+        "days": OVERVIEW_DAYS,
+    }
+
+
+def visible_follow_ups(actor):
+    qs = FollowUpTask.objects.for_org(actor.organization)
+    if can(actor, "care.view"):
+        return qs
+    return qs.filter(community__in=communities_where(actor, "care.view"))
+
+
+def follow_up_for(actor, pk) -> FollowUpTask:
+    try:
+        return (
+            visible_follow_ups(actor)
+            .select_related("rule", "order", "member", "community", "assignee")
+            .get(pk=pk)
+        )
+    except (FollowUpTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def timeline(case):
+    return case.events.select_related("actor_user").order_by("created_at", "pk")
