@@ -23,6 +23,8 @@ Lists use cursor pagination (newest first, by id); there is no `?ordering=` (see
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
@@ -43,7 +45,7 @@ from tenancy.api_fields import (
 )
 from tenancy.permissions import can, require
 
-from . import services
+from . import privacy, services
 from .filters import (
     BlockFilter,
     IdentityFilter,
@@ -54,6 +56,7 @@ from .filters import (
 )
 from .models import (
     Block,
+    ChurnReason,
     Member,
     MemberIdentity,
     Membership,
@@ -71,6 +74,7 @@ WARN = "member.warn"
 REMOVE = "member.remove"
 POINTS = "member.points.adjust"
 EXPORT = "metrics.export"
+PRIVACY = privacy.CAPABILITY
 ACTIONS = "integration.actions"
 CHANGES_SHOWN = 100  # a membership's status history in its detail: the latest 100
 
@@ -145,6 +149,7 @@ class MemberSerializer(serializers.ModelSerializer):
     notes = serializers.CharField(
         max_length=5000, allow_blank=True, required=False, trim_whitespace=False
     )
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
 
     class Meta:
         model = Member
@@ -152,6 +157,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "id",
             "display_name",
             "name_card",
+            "phone",
             "identities",
             "memberships",
             "tier",
@@ -162,6 +168,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "notes",
             "is_blocked",
             "first_seen_at",
+            "erased_at",
         ]
         read_only_fields = [
             "display_name",
@@ -170,6 +177,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "tier_since",
             "points_balance",
             "first_seen_at",
+            "erased_at",
         ]
 
 
@@ -197,6 +205,15 @@ PointsResult = inline_serializer(
 )
 
 
+class EraseSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(help_text="Must be true: the member asked for erasure.")
+
+    def validate_confirm(self, value):
+        if not value:
+            raise serializers.ValidationError(_("Confirm the erasure."))
+        return value
+
+
 class IdentityLinkSerializer(serializers.Serializer):
     identity = OrgPrimaryKeyRelatedField(
         model=MemberIdentity, help_text="The identity to move to this member."
@@ -208,6 +225,11 @@ class MembershipSerializer(serializers.ModelSerializer):
     member_name = serializers.CharField(source="member.display_name", read_only=True)
     platform = serializers.CharField(source="identity.platform", read_only=True)
     external_user_id = serializers.CharField(source="identity.external_user_id", read_only=True)
+    # Declared: a read-only model field loses allow_blank, and the schema would then say "" is
+    # not a valid reason (found by the API fuzzing in tests/fuzz).
+    churn_reason = serializers.ChoiceField(
+        choices=ChurnReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Membership
@@ -354,11 +376,13 @@ class MemberViewSet(
         "points_adjust": POINTS,
         "points_redeem": POINTS,
         "link": EDIT,
+        "data_export": PRIVACY,
+        "erase": PRIVACY,
     }
 
     def refine_queryset(self, queryset):
         queryset = queryset & visible_members(self.actor)
-        if self.action in ("points", "points_adjust", "points_redeem"):
+        if self.action in ("points", "points_adjust", "points_redeem", "data_export", "erase"):
             return queryset
         return members_for_display(self.actor, queryset)
 
@@ -447,6 +471,34 @@ class MemberViewSet(
         )
         return Response(
             MemberSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="Everything stored about the member (a data access request): member, "
+        "identities, memberships with their history, warnings, blocks, points ledger, orders, "
+        "check-ins, invites and raw events. Owner and manager keys only.",
+    )
+    @action(detail=True, methods=["get"], url_path="export", filter_backends=[])
+    def data_export(self, request, pk=None):
+        return Response(privacy.member_export(actor=self.actor, member=self.get_object()))
+
+    @extend_schema(
+        request=EraseSerializer,
+        responses=MemberSerializer,
+        description="Erase the member's personal data on request: name, name card, phone, "
+        "notes, tags and personal fields of stored events become a placeholder; rows, counts "
+        'and orders stay. Send `{"confirm": true}`. Owner and manager keys only.',
+    )
+    @action(detail=True, methods=["post"], serializer_class=EraseSerializer)
+    def erase(self, request, pk=None):
+        member = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        privacy.member_erase(actor=self.actor, member=member)
+        queryset = members_for_display(self.actor, Member.objects.for_org(self.organization))
+        return Response(
+            MemberSerializer(queryset.get(pk=member.pk), context=self.get_serializer_context()).data
         )
 
 

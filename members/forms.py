@@ -15,6 +15,7 @@ class PointsAdjustForm(forms.Form):
 
 
 class MemberNotesForm(forms.Form):
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=32)
     tags = forms.CharField(label=_("Tags"), required=False, max_length=700)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000

@@ -17,6 +17,9 @@ class Member(TenantModel):
     name_card = models.CharField(_("name card"), max_length=120, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Set when the member's personal data was erased on request (members/privacy.py).
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     tier = models.ForeignKey(
         "communities.VipTier",
         on_delete=models.PROTECT,
@@ -158,6 +161,17 @@ class Membership(TenantModel):
             models.Index(fields=["organization", "community", "status"]),
             models.Index(fields=["organization", "status", "last_active_at"]),
             models.Index(fields=["organization", "member"]),
+            # the metrics' dormancy counts over a window, without scanning the whole group
+            models.Index(
+                fields=["organization", "community", "reactivated_at"],
+                condition=Q(reactivated_at__isnull=False),
+                name="membership_reactivated",
+            ),
+            models.Index(
+                fields=["organization", "community", "last_reminded_at"],
+                condition=Q(last_reminded_at__isnull=False),
+                name="membership_reminded",
+            ),
         ]
 
     def __str__(self):

@@ -9,6 +9,12 @@ org_urlpatterns = [
     path("members/", views.MemberListView.as_view(), name="members"),
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member-detail"),
     path("members/export.csv", views.MemberExportView.as_view(), name="members-export"),
+    path(
+        "members/<int:pk>/export.json",
+        views.MemberDataExportView.as_view(),
+        name="member-data-export",
+    ),
+    path("members/<int:pk>/erase/", views.MemberEraseView.as_view(), name="member-erase"),
     path("members/import/", views.MemberImportView.as_view(), name="members-import"),
     path("members/import/<int:pk>/", views.MemberImportJobView.as_view(), name="member-import-job"),
     *[

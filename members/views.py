@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -12,7 +13,7 @@ from tenancy.forms import flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
 
-from . import services
+from . import privacy, services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
 from .models import Block, ImportJob, MemberIdentity, MembershipStatus, PointsEntry, Warning
 from .selectors import (
@@ -80,10 +81,15 @@ class MemberDetailView(OrgViewMixin, View):
             "can_link": can(self.actor, "member.edit"),
             "platforms": Platform.choices,
             "notes_form": MemberNotesForm(
-                initial={"tags": ", ".join(member.tags), "notes": member.notes}
+                initial={
+                    "tags": ", ".join(member.tags),
+                    "notes": member.notes,
+                    "phone": member.phone,
+                }
             )
             if can(self.actor, "member.edit")
             else None,
+            "can_erase": can(self.actor, privacy.CAPABILITY),
             "ledger": PointsEntry.objects.for_org(self.organization)
             .filter(member=member)
             .order_by("-created_at")[:20],
@@ -137,6 +143,38 @@ class MemberDetailView(OrgViewMixin, View):
             raise ValidationError(_("Nobody with that id on that platform has been seen yet."))
         member_for(self.actor, identity.member_id)  # the other person must be visible too
         services.identity_link(actor=self.actor, identity=identity, to_member=member)
+
+
+class MemberDataExportView(OrgViewMixin, View):
+    """Everything stored about one member, as a JSON download (a data access request)."""
+
+    capability = privacy.CAPABILITY
+
+    def get(self, request, org_slug, pk):
+        member = member_for(self.actor, pk)
+        data = privacy.member_export(actor=self.actor, member=member)
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+        response["Content-Disposition"] = f'attachment; filename="member-{member.pk}.json"'
+        return response
+
+
+class MemberEraseView(OrgViewMixin, View):
+    """Erase a member's personal data on request (POST, with the confirmation ticked)."""
+
+    capability = privacy.CAPABILITY
+
+    def post(self, request, org_slug, pk):
+        member = member_for(self.actor, pk)
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, _("Tick the box to confirm the erasure."))
+        else:
+            try:
+                privacy.member_erase(actor=self.actor, member=member)
+            except ValidationError as exc:
+                flash_errors(request, exc)
+            else:
+                messages.success(request, _("The member's personal data has been erased."))
+        return redirect("member-detail", org_slug=org_slug, pk=member.pk)
 
 
 class MembershipActionView(OrgViewMixin, View):

@@ -13,7 +13,10 @@ from .factories import (
     AuditLogEntryFactory,
     BlockFactory,
     CampaignFactory,
+    CaseFactory,
     CommunityFactory,
+    FollowUpRuleFactory,
+    FollowUpTaskFactory,
     InvitationFactory,
     MembershipFactory,
     OrderFactory,
@@ -162,12 +165,22 @@ def _import_job(tenant):
     return {"pk": job.pk}
 
 
+def _care_case(tenant):
+    return {"pk": CaseFactory(organization=tenant.org).pk}
+
+
+def _care_follow_up(tenant):
+    return {"pk": FollowUpTaskFactory(organization=tenant.org).pk}
+
+
 API_MEMBER_ROUTES = [
     "api:member-detail",
     "api:member-points",
     "api:member-points-adjust",
     "api:member-points-redeem",
     "api:member-link",
+    "api:member-data-export",
+    "api:member-erase",
 ]
 API_MEMBERSHIP_ROUTES = [
     "api:membership-detail",
@@ -197,6 +210,8 @@ OBJECT_KWARGS = {
     "reward-toggle": _reward,
     **dict.fromkeys(MEMBERSHIP_ROUTES, _membership_row),
     "member-detail": _member,
+    "member-data-export": _member,
+    "member-erase": _member,
     "warning-revoke": lambda tenant: {"pk": WarningFactory(organization=tenant.org).pk},
     "block-lift": lambda tenant: {"pk": BlockFactory(organization=tenant.org).pk},
     **dict.fromkeys(API_MEMBER_ROUTES, _member),
@@ -258,6 +273,35 @@ OBJECT_KWARGS = {
     "api:tier-detail": _tier,
     "api:tier-deactivate": _tier,
     "api:redemption-item-detail": _reward,
+    **dict.fromkeys(
+        [
+            "care-case",
+            "care-case-step",
+            "care-case-comment",
+            "care-case-assign",
+            "api:care-case-detail",
+            "api:care-case-step",
+            "api:care-case-comment",
+            "api:care-case-assign",
+        ],
+        _care_case,
+    ),
+    **dict.fromkeys(
+        [
+            "care-follow-up-done",
+            "care-follow-up-skipped",
+            "api:care-follow-up-detail",
+            "api:care-follow-up-finish",
+        ],
+        _care_follow_up,
+    ),
+    "care-rule-toggle": lambda tenant: {"pk": FollowUpRuleFactory(organization=tenant.org).pk},
+    "metrics-community-page": _community,
+    "api:metrics-community": _community,
+    **dict.fromkeys(
+        ["metrics-community-export", "api:metrics-community-csv"],
+        lambda tenant: {**_community(tenant), "table": "series"},
+    ),
 }
 
 EXEMPT = {

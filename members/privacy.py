@@ -1,0 +1,318 @@
+"""A member's personal data on request: export everything stored about one member, and erase
+their personal data (PII) while keeping the rows, counts and orders so metrics stay right.
+
+Erased: the member's display name and name card, the display names of their identities, phone,
+notes, tags; personal fields in the raw event payloads they sent (display_name, name_card, text)
+and in outbox action payloads about them; the old names wherever staff-facing text quoted them
+(warning details, status-change reasons, member care's cases and follow-ups, audit entries
+about the member). Kept: every row and its counts and amounts, the platform user ids (ingestion
+needs them to stay idempotent), and the audit log, whose erasure entry says who erased whom
+without the erased data.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Order
+from integrations.models import Action
+from tenancy import audit
+from tenancy.models import AuditLogEntry
+from tenancy.permissions import require
+
+from .models import (
+    Block,
+    CheckIn,
+    Invite,
+    Member,
+    MemberIdentity,
+    Membership,
+    MembershipChange,
+    PointsEntry,
+    RawEvent,
+    TierChange,
+    Warning,
+)
+
+ERASED = "[erased]"
+CAPABILITY = "member.erase"
+# Personal fields of stored payloads. Raw events: the event schema's names and message text
+# (an order item's "name" is a product, not a person). Outbox actions: also "name", the person
+# addressed by a welcome or a warning.
+EVENT_KEYS = frozenset({"display_name", "name_card", "text"})
+ACTION_KEYS = EVENT_KEYS | {"name"}
+BATCH = 500
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _rows(queryset, fields) -> list[dict]:
+    return [_jsonable(row) for row in queryset.order_by("pk").values(*fields)]
+
+
+def _jsonable(row: dict) -> dict:
+    out = {}
+    for key, value in row.items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
+            value = str(value)  # Decimal, UUID
+        out[key] = value
+    return out
+
+
+def member_export(*, actor, member) -> dict:
+    """Everything stored about one member, as JSON-ready data. Audited (who exported whom)."""
+    require(actor, CAPABILITY)
+    org = actor.organization
+    memberships = Membership.objects.for_org(org).filter(member=member)
+    membership_ids = list(memberships.values_list("pk", flat=True))
+    data = {
+        "format": "qunyun.member-export.v1",
+        "exported_at": timezone.now().isoformat(),
+        "organization": org.slug,
+        "member": _rows(
+            Member.objects.for_org(org).filter(pk=member.pk),
+            [
+                "id",
+                "display_name",
+                "name_card",
+                "phone",
+                "tags",
+                "notes",
+                "tier__name",
+                "tier_since",
+                "points_balance",
+                "first_seen_at",
+                "erased_at",
+            ],
+        )[0],
+        "identities": _rows(
+            MemberIdentity.objects.for_org(org).filter(member=member),
+            ["id", "platform", "external_user_id", "display_name", "first_seen_at"],
+        ),
+        "memberships": [
+            {
+                **row,
+                "history": _rows(
+                    MembershipChange.objects.for_org(org).filter(membership_id=row["id"]),
+                    ["from_status", "to_status", "reason", "actor_label", "created_at"],
+                ),
+            }
+            for row in _rows(
+                memberships,
+                [
+                    "id",
+                    "community_id",
+                    "community__name",
+                    "identity_id",
+                    "status",
+                    "joined_at",
+                    "left_at",
+                    "churn_reason",
+                    "last_active_at",
+                    "message_count",
+                    "welcomed_at",
+                    "introduced_at",
+                    "coupon_issued_at",
+                    "flags",
+                ],
+            )
+        ],
+        "warnings": _rows(
+            Warning.objects.for_org(org).filter(membership_id__in=membership_ids),
+            ["id", "membership_id", "reason", "detail", "created_at", "expires_at", "revoked_at"],
+        ),
+        "blocks": _rows(
+            Block.objects.for_org(org).filter(member=member),
+            ["id", "reason", "created_at", "lifted_at"],
+        ),
+        "points_ledger": _rows(
+            PointsEntry.objects.for_org(org).filter(member=member),
+            ["id", "delta", "reason", "detail", "day", "created_at"],
+        ),
+        "tier_changes": _rows(
+            TierChange.objects.for_org(org).filter(member=member),
+            ["from_tier__name", "to_tier__name", "reason", "created_at"],
+        ),
+        "orders": _rows(
+            Order.objects.for_org(org).filter(member=member),
+            [
+                "id",
+                "external_order_id",
+                "community_id",
+                "campaign_id",
+                "amount",
+                "quantity",
+                "items",
+                "status",
+                "placed_at",
+                "paid_at",
+                "cancelled_at",
+                "refunded_at",
+                "points_awarded",
+            ],
+        ),
+        "check_ins": _rows(
+            CheckIn.objects.for_org(org).filter(member=member),
+            ["id", "membership_id", "day", "streak", "created_at"],
+        ),
+        "invites": _rows(
+            Invite.objects.for_org(org).filter(inviter=member),
+            ["id", "community_id", "invitee_id", "invited_at", "credited_at"],
+        ),
+        "raw_events": _rows(
+            RawEvent.objects.for_org(org).filter(member=member),
+            ["id", "client_event_id", "type", "occurred_at", "received_at", "payload"],
+        ),
+        **{key: _all_fields(org, model, **lookup) for key, model, lookup in _care(member)},
+    }
+    audit.record(
+        actor=actor,
+        action="member.export",
+        obj=member,
+        summary=_("Exported the member's data"),
+    )
+    return data
+
+
+def _care(member) -> list:
+    """Member care's rows about the member (cases, their timelines, follow-ups), when installed:
+    (export key, model, lookup)."""
+    if not apps.is_installed("care"):
+        return []
+    return [
+        ("care_cases", apps.get_model("care", "Case"), {"member": member}),
+        ("care_case_events", apps.get_model("care", "CaseEvent"), {"case__member": member}),
+        ("follow_ups", apps.get_model("care", "FollowUpTask"), {"member": member}),
+    ]
+
+
+def _all_fields(org, model, **lookup) -> list[dict]:
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname != "organization_id"]
+    return _rows(model.objects.for_org(org).filter(**lookup), fields)
+
+
+# Text fields of member care that may quote the member (their complaint, a follow-up message).
+CARE_TEXT_FIELDS = {
+    "care_cases": ["subject"],
+    "care_case_events": ["text"],
+    "follow_ups": ["text", "note"],
+}
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    for value in secrets:
+        text = text.replace(value, ERASED)
+    return text
+
+
+def _scrub_payload(payload, secrets: list[str], keys=EVENT_KEYS):
+    if isinstance(payload, dict):
+        return {
+            key: (
+                ERASED
+                if key in keys and isinstance(value, str) and value
+                else _scrub_payload(value, secrets, keys)
+            )
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list):
+        return [_scrub_payload(value, secrets, keys) for value in payload]
+    if isinstance(payload, str):
+        return _scrub_text(payload, secrets)
+    return payload
+
+
+def _rewrite(queryset, field: str, change) -> None:
+    """Rewrite one text/JSON field in batches, only the rows whose value changes."""
+    batch = []
+    model = queryset.model
+    for obj in queryset.only("pk", "organization_id", field).iterator(chunk_size=BATCH):
+        new = change(getattr(obj, field))
+        if new != getattr(obj, field):
+            setattr(obj, field, new)
+            batch.append(obj)
+        if len(batch) >= BATCH:
+            model.objects.bulk_update(batch, [field])
+            batch = []
+    if batch:
+        model.objects.bulk_update(batch, [field])
+
+
+def member_erase(*, actor, member) -> Member:
+    """Erase the member's personal data (see the module docstring). Owner/manager only."""
+    require(actor, CAPABILITY)
+    org = actor.organization
+    with transaction.atomic():
+        member = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
+        if member.erased_at is not None:
+            raise ValidationError(_("This member's personal data has already been erased."))
+        identities = MemberIdentity.objects.for_org(org).filter(member=member)
+        old_values = {member.display_name, member.name_card, member.phone}
+        old_values |= set(identities.values_list("display_name", flat=True))
+        # Longest first, so a name that contains another is replaced whole.
+        secrets = sorted((v for v in old_values if v and v != ERASED), key=len, reverse=True)
+
+        identities.update(display_name=ERASED)
+        member.display_name = ERASED
+        member.name_card = ERASED if member.name_card else ""
+        member.phone = ""
+        member.notes = ""
+        member.tags = []
+        member.erased_at = timezone.now()
+        member.save(
+            update_fields=["display_name", "name_card", "phone", "notes", "tags", "erased_at"]
+        )
+
+        membership_ids = list(
+            Membership.objects.for_org(org).filter(member=member).values_list("pk", flat=True)
+        )
+
+        def scrub(value):
+            return _scrub_payload(value, secrets)
+
+        def scrub_action(value):
+            return _scrub_payload(value, secrets, ACTION_KEYS)
+
+        _rewrite(RawEvent.objects.for_org(org).filter(member=member), "payload", scrub)
+        _rewrite(Action.objects.for_org(org).filter(member=member), "payload", scrub_action)
+        if secrets:
+
+            def scrub_text(value):
+                return _scrub_text(value, secrets)
+
+            warnings = Warning.objects.for_org(org).filter(membership_id__in=membership_ids)
+            _rewrite(warnings, "detail", scrub_text)
+            changes = MembershipChange.objects.for_org(org).filter(membership_id__in=membership_ids)
+            _rewrite(changes, "reason", scrub_text)
+            _rewrite(PointsEntry.objects.for_org(org).filter(member=member), "detail", scrub_text)
+            about_member = AuditLogEntry.objects.for_org(org).filter(
+                object_type="members.member", object_id=str(member.pk)
+            ) | AuditLogEntry.objects.for_org(org).filter(
+                object_type="members.membership",
+                object_id__in=[str(pk) for pk in membership_ids],
+            )
+            for key, model, lookup in _care(member):
+                rows = model.objects.for_org(org).filter(**lookup)
+                for field in CARE_TEXT_FIELDS[key]:
+                    _rewrite(rows, field, scrub_text)
+            _rewrite(about_member, "object_repr", scrub_text)
+            _rewrite(about_member, "summary", scrub_text)
+            _rewrite(about_member, "changes", scrub)
+
+        audit.record(
+            actor=actor,
+            action="member.erase",
+            obj=member,
+            summary=_("Erased the personal data of member #%(id)s on request") % {"id": member.pk},
+        )
+    return member

@@ -1,0 +1,35 @@
+"""Django's PostgreSQL backend, plus the organization scope mirrored into `app.org_id` for
+row-level security (tenancy/rls.py). Settings switch to it whenever DATABASE_URL is PostgreSQL.
+
+The connection remembers the value it last set; anything that can undo a `set_config` (a
+rollback, a rollback to a savepoint, a new connection) forgets it, so the next query sets it
+again. Session-level `set_config(..., false)` rather than `SET LOCAL`: Django runs in autocommit
+outside `atomic()`, where a transaction-local setting would end with the statement that set it.
+"""
+
+from django.db.backends.postgresql import base
+
+from tenancy.rls import apply_org_scope
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rls_value = None
+        self.execute_wrappers.append(apply_org_scope)
+
+    def connect(self):
+        self.rls_value = None
+        super().connect()
+
+    def _rollback(self):
+        super()._rollback()
+        self.rls_value = None
+
+    def _savepoint_rollback(self, sid):
+        super()._savepoint_rollback(sid)
+        self.rls_value = None
+
+    def _close(self):
+        self.rls_value = None
+        super()._close()

@@ -1,0 +1,75 @@
+"""Every list page and API list runs a bounded number of queries that does not grow with the
+number of rows: measured with 5 and with 30 rows of everything (one page: pages hold 50), the
+counts must be equal. New routes are walked automatically (tests/test_cross_tenant.py's lists).
+
+Measured as the owner (who sees everything) and as a deputy, whose lists are filtered to the
+groups they staff."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.test_cross_tenant import API_LIST_ROUTES, ORG_LIST_ROUTES
+
+from .seed import grow
+
+MAX_QUERIES = 40  # the most any list may run, whatever its size
+
+
+def _measure(client, url) -> tuple[int, int]:
+    client.get(url)  # once before: one-off work (a key's last-used stamp, caches) is not per row
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+    return response.status_code, len(queries)
+
+
+def _urls(tenant):
+    urls = []
+    for route in ORG_LIST_ROUTES:
+        urls.append((route.name, reverse(route.name, kwargs={"org_slug": tenant.org.slug}), False))
+    for route in API_LIST_ROUTES:
+        urls.append((route.name, reverse(route.name), True))
+    return urls
+
+
+@pytest.mark.parametrize("who", ["owner", "deputy"])
+def test_list_query_counts_do_not_grow_with_rows(org_a, who):
+    from communities.models import Community, StaffAssignment
+
+    client_user = getattr(org_a, who)
+    web = org_a.client_for(client_user)
+    api = org_a.api_client()
+    grow(org_a, 5)
+    if who == "deputy":  # staff of every group: their lists show the rows too
+        for community in Community.objects.for_org(org_a.org):
+            StaffAssignment.objects.create(
+                organization=org_a.org, community=community, user=client_user, role="deputy"
+            )
+    urls = _urls(org_a)
+    small = {name: _measure(api if is_api else web, url) for name, url, is_api in urls}
+    grow(org_a, 25)
+    if who == "deputy":
+        for community in Community.objects.for_org(org_a.org).exclude(staff__user=client_user):
+            StaffAssignment.objects.create(
+                organization=org_a.org, community=community, user=client_user, role="deputy"
+            )
+    large = {name: _measure(api if is_api else web, url) for name, url, is_api in urls}
+
+    problems = []
+    for name, _url, _api in urls:
+        (status_small, n_small), (status_large, n_large) = small[name], large[name]
+        if status_large >= 500 or status_small >= 500:
+            problems.append(f"{name}: server error {status_small}/{status_large}")
+        elif n_large != n_small:
+            problems.append(f"{name}: {n_small} queries with 5 rows, {n_large} with 30")
+        elif n_large > MAX_QUERIES:
+            problems.append(f"{name}: {n_large} queries (more than {MAX_QUERIES})")
+    assert len(urls) >= 30
+    assert not problems, "\n".join(problems)
+    # 405: a POST-only route under an API list path (events, imports)
+    refused = sorted(name for name, (status, _n) in large.items() if status not in (200, 405))
+    if who == "owner":
+        assert not refused, refused  # every list really ran, with its 30 rows
