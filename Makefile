@@ -10,7 +10,7 @@ PORT ?= 8000
 EMBEDDED_ENV = DEBUG=1 DATABASE_URL=sqlite:///var/db.sqlite3 REDIS_URL= \
 	CELERY_BROKER_URL=filesystem:// SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test deps lint format messages clean
+.PHONY: run test deps lint format messages clean bench
 
 var/tools/bin/uv:
 	$(PYTHON) -m venv var/tools
@@ -39,6 +39,15 @@ lint: deps
 format: deps
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
+
+# Benchmarks on the real stack (PostgreSQL, Redis, gunicorn, Celery), figures with their raw
+# baselines to bench/results/latest.json and docs/performance.md. SCALE=small: under 15 minutes
+# on 2 cores; the default is the issue's scale (see docs/performance.md). BENCH_ARGS=--fresh
+# generates the datasets again; BENCH_ARGS="--only dashboard_load" runs some of them.
+SCALE ?= default
+BENCH_ARGS ?=
+bench: deps
+	$(UV) run python bench/run_all.py --scale $(SCALE) $(BENCH_ARGS)
 
 # Refresh the translation catalogues after changing UI text (needs GNU gettext).
 messages: deps

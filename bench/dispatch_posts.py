@@ -1,11 +1,16 @@
 """10,000 posts fall due at once; two dispatchers (separate processes, separate database
 connections) race to publish them. Prints the time and the number of duplicates (must be 0).
 
-Run: `uv run python bench/dispatch_posts.py [--posts 10000] [--workers 2]` (PostgreSQL:
-DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench).
+The raw baseline, in the same run and on the same posts before the dispatchers start: one
+set-based statement that marks every due post sent and writes its `post.publish` action
+(`WITH due AS (UPDATE … RETURNING …) INSERT … SELECT`), in a transaction rolled back.
+
+Run: `uv run python bench/dispatch_posts.py [--posts 10000] [--workers 2] [--json-out PATH]`
+(PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench).
 """
 
 import argparse
+import json
 import multiprocessing
 import os
 import sys
@@ -46,10 +51,43 @@ def _worker(org_id, queue):
     queue.put((count, time.perf_counter() - started))
 
 
+RAW_PUBLISH = """
+WITH due AS (
+    UPDATE communities_scheduledpost SET status = 'sent', sent_at = now()
+    WHERE organization_id = %(org)s AND status = 'scheduled' AND scheduled_at <= now()
+    RETURNING id, community_id, text, content_type, scheduled_at
+)
+INSERT INTO integrations_action (organization_id, kind, community_id, payload, status,
+    created_at, updated_at, attempts, outcome)
+SELECT %(org)s, 'post.publish', community_id,
+       jsonb_build_object('text', text, 'post_id', id, 'content_type', content_type,
+                          'scheduled_at', scheduled_at),
+       'pending', now(), now(), 0, ''
+FROM due
+"""
+
+
+def raw_baseline(org_id):
+    """Publish every due post in one statement, rolled back: (seconds, posts)."""
+    import psycopg
+
+    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT set_config('app.org_id', '0', false)")
+        conn.execute("BEGIN")
+        started = time.perf_counter()
+        count = conn.execute(RAW_PUBLISH, {"org": org_id}).rowcount
+        seconds = time.perf_counter() - started
+        conn.execute("ROLLBACK")
+        conn.execute("VACUUM ANALYZE communities_scheduledpost")
+    return seconds, count
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     _ensure_database()
     import django
@@ -84,6 +122,7 @@ def main():
         batch_size=2000,
     )
     connection.close()
+    raw_seconds, raw_count = raw_baseline(org.pk)
     queue = multiprocessing.Queue()
     started = time.perf_counter()
     workers = [
@@ -105,9 +144,30 @@ def main():
     print(f"wall time                {elapsed:>10.2f} s  ({args.posts / elapsed:,.0f} posts/s)")
     print(f"actions written          {total:>10,}")
     print(f"duplicates               {total - distinct:>10,}")
+    left = ScheduledPost.objects.for_org(org).filter(status="scheduled").count()
+    print(f"left unsent              {left:>10,}")
     print(
-        f"left unsent              {ScheduledPost.objects.for_org(org).filter(status='scheduled').count():>10,}"
+        f"raw baseline             {raw_seconds:>10.2f} s  ({raw_count:,} posts in one "
+        "UPDATE … RETURNING + INSERT, rolled back)"
     )
+    print(f"ratio dispatchers ÷ raw  {elapsed / raw_seconds:>10.1f}×")
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        figures = {
+            "posts": args.posts,
+            "dispatchers": args.workers,
+            "shares": [count for count, _s in results],
+            "wall_s": round(elapsed, 3),
+            "posts_per_s": round(args.posts / elapsed, 1),
+            "actions": total,
+            "duplicates": total - distinct,
+            "left_unsent": left,
+            "raw_s": round(raw_seconds, 3),
+            "raw_posts": raw_count,
+            "ratio_dispatch_over_raw": round(elapsed / raw_seconds, 1),
+            "load_average": round(os.getloadavg()[0], 2),
+        }
+        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 beside a bare conditional-UPDATE loop in SQL on the same table in the same run (the ratio), and
 the count of oversold units (must be 0).
 
-Run: `uv run python bench/flash_sale.py [--clients 200] [--stock 500] [--orders-per-client 5]`
-(PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench).
+Run: `uv run python bench/flash_sale.py [--clients 200] [--stock 500] [--orders-per-client 5]
+[--json-out PATH]` (PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench).
 """
 
 import argparse
@@ -116,6 +116,7 @@ def main():
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--stock", type=int, default=500)
     parser.add_argument("--orders-per-client", type=int, default=5)
+    parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
     url = server_tools.configure_environment()
     server_tools.ensure_database(url)
@@ -158,7 +159,25 @@ def main():
     print(f"SQL conditional UPDATEs  {sql_seconds:>10.2f}   ({sql_rate:,.0f} /s, one connection)")
     print(f"ratio SQL ÷ API          {sql_rate / api_rate:>10.1f}×")
     print(f"orders created           {sold:>10,}")
-    print(f"oversold units           {max(0, sold - args.stock) + max(0, -left):>10}")
+    oversold = max(0, sold - args.stock) + max(0, -left)
+    print(f"oversold units           {oversold:>10}")
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        figures = {
+            "clients": args.clients,
+            "attempts": attempts,
+            "outcomes": {c: results.count(c) for c in sorted(set(results))},
+            "units": args.stock,
+            "api_s": round(api_seconds, 3),
+            "api_attempts_per_s": round(api_rate, 1),
+            "sql_s": round(sql_seconds, 3),
+            "sql_updates_per_s": round(sql_rate, 1),
+            "ratio_sql_over_api": round(sql_rate / api_rate, 1),
+            "orders_created": sold,
+            "oversold": oversold,
+            "load_average": round(os.getloadavg()[0], 2),
+        }
+        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ posted in-process to count its queries (`--profile` also prints a cProfile of th
 Needs PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench (the
 database is created if missing and migrated). Every run adds a new organization; drop the
 database to start clean.
-Run: `uv run python bench/ingest_events.py [--quick | --events N] [--batch 1000] [--profile]`
+Run: `uv run python bench/ingest_events.py [--quick | --events N] [--batch 1000] [--profile]
+[--json-out bench/results/ingest_events.json]`
 """
 
 import argparse
@@ -85,7 +86,8 @@ def configure_environment() -> str:
     os.environ["TESTING"] = "1"  # fast password hashing, no SSL redirect
     os.environ["SECRET_KEY"] = "bench-only-secret-key-not-for-production-0123456789abcdef"
     os.environ.setdefault("REDIS_URL", "")
-    os.environ["CELERY_BROKER_URL"] = "memory://"
+    # make bench sets Redis db 10 (cache and broker, with a worker running); alone: in memory
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     # Small --batch values would otherwise meet the per-key limit (1200 requests a minute).
     os.environ.setdefault("API_THROTTLE_RATE", "1000000/min")
@@ -451,6 +453,7 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="10,000 events")
     parser.add_argument("--profile", action="store_true", help="cProfile the in-process batch")
+    parser.add_argument("--json-out", type=Path, help="also write the key figures as JSON here")
     args = parser.parse_args()
     n = 10_000 if args.quick else args.events
     if not 1 <= args.batch <= 1000 or n < 1:
@@ -531,6 +534,32 @@ def main():
             f"{len(slowest['sql']) / 1000:,.0f} kB of SQL: {slowest['sql'][:60]}…"
         )
     print(f"outcome                  {outcome(org)}")
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        figures = {
+            "organization": org.slug,
+            "events": n,
+            "batch": args.batch,
+            "batches": len(bodies),
+            "http_200": http_run["ok"],
+            "non_200": len(http_run["errors"]),
+            "accepted": http_run["accepted"],
+            "duplicates": http_run["duplicates"],
+            "rejected": http_run["rejected"],
+            "http_s": round(http_run["seconds"], 2),
+            "api_events_per_s": round(api_rate, 1),
+            "batch_p50_s": round(statistics.median(latency), 3),
+            "batch_p95_s": round(latency[int(0.95 * (len(latency) - 1))], 3),
+            "batch_max_s": round(latency[-1], 3),
+            "copy_s": round(copy_seconds, 3),
+            "copy_rows_per_s": round(copy_rate, 1),
+            "ratio_copy_over_api": round(copy_rate / api_rate, 1) if api_rate else None,
+            "probe_queries": probe_run["queries"],
+            "probe_s": round(probe_run["seconds"], 3),
+            "probe_sql_s": round(probe_run["sql_seconds"], 3),
+            "load_average": round(os.getloadavg()[0], 2),
+        }
+        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
     if probe_run["profiler"]:
         import pstats
 
