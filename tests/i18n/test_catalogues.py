@@ -18,6 +18,7 @@ SOURCE_DIRS = [
     "communities",
     "members",
     "campaigns",
+    "care",
     "metrics",
     "integrations",
     "templates",
