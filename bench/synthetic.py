@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -61,7 +59,6 @@ DORMANT_DAYS = 14  # CommunityRules.dormant_after_days (the default of every gro
 BATCH = uuid.uuid5(uuid.NAMESPACE_URL, "qunyun-bench-synthetic")
 TEAM = {"owner": 2, "manager": 10, "deputy": 8}  # deputies: org role staff + a deputy role
 DEPUTY_GROUPS = 3
-REBUILD_HELPERS = 1  # processes refreshing rollups beside the rebuild (2 cores: one more)
 CHURN = ["content_not_useful", "too_many_ads", "no_benefits", "other", ""]
 KINDS = ["general", "regional", "category", "general", "vip", "category", "general", "ads"]
 CITIES = ["西安", "上海", "北京", "杭州", "成都", "广州", "武汉", "南京"]
@@ -863,31 +860,14 @@ def vacuum(url: str, tables=BIG_TABLES) -> None:
             conn.execute(f"VACUUM (ANALYZE) {table}")
 
 
-def rebuild(url: str, org, phases, helpers: int = 1) -> int:
-    """`rollups.rebuild(org)`, with `helpers` more processes refreshing beside it, as more
-    workers of the metrics queue would: each claims its (group, day) pairs with SKIP LOCKED."""
-    import subprocess
-
+def rebuild(url: str, org, phases) -> int:
+    """`rollups.rebuild(org)`: every group's rollups from its source records, as
+    `manage.py rebuild_rollups` does."""
     from metrics import rollups
     from tenancy.scope import org_scope
 
-    done = Path(tempfile.mkdtemp(prefix="bench-rebuild-")) / "done"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--refresh-org", str(org.pk), "--until", str(done)],
-            cwd=ROOT,
-        )
-        for _ in range(helpers)
-    ]
-    try:
-        with org_scope(org):
-            days = phases.run("rebuild rollups", rollups.rebuild, org)
-    finally:
-        done.touch()
-        helped = sum(1 for proc in procs if proc.wait() == 0)
-        shutil.rmtree(done.parent, ignore_errors=True)
-    if helpers:
-        print(f"  ({helped} helper processes refreshed beside it)")
+    with org_scope(org):
+        days = phases.run("rebuild rollups", rollups.rebuild, org)
     phases.run(
         "vacuum analyze rollups",
         vacuum,
@@ -895,25 +875,6 @@ def rebuild(url: str, org, phases, helpers: int = 1) -> int:
         ("metrics_memberday", "metrics_communityday", "metrics_dirtyday"),
     )
     return days
-
-
-def refresh_helper(org_id: int, until: Path) -> None:
-    """A second refresher: claim marked days until the main process says it is done and none
-    are left."""
-    from django.db import connection
-
-    from metrics import rollups
-    from tenancy.models import Organization
-    from tenancy.scope import org_scope
-
-    org = Organization.objects.get(pk=org_id)
-    with org_scope(org):
-        while True:
-            finished = until.exists()
-            if not rollups.refresh(org) and finished:
-                break
-            time.sleep(0.3)
-    connection.close()
 
 
 def row_counts(url: str, org_id: int) -> dict:
@@ -964,8 +925,8 @@ def ensure(scale: Scale, *, fresh: bool = False, phases: Phases | None = None) -
     org, community_ids, users = phases.run("team and groups (services)", create_team, slug, scale)
     generated = generate(url, org, community_ids, users, scale, phases)
     print("  " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
-    days = rebuild(url, org, phases, helpers=REBUILD_HELPERS)
-    print(f"  {days:,} group-days of rollups (by this process)")
+    days = rebuild(url, org, phases)
+    print(f"  {days:,} group-days of rollups")
     org.name = COMPLETE
     org.save(update_fields=["name"])
     return describe(org, scale, reused=False)
@@ -976,13 +937,7 @@ def main():
     parser.add_argument("--scale", choices=SCALES, default="small")
     parser.add_argument("--fresh", action="store_true", help="generate again even if present")
     parser.add_argument("--json-out", type=Path, help="write the summary as JSON here")
-    parser.add_argument("--refresh-org", type=int, help=argparse.SUPPRESS)  # rebuild helper
-    parser.add_argument("--until", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.refresh_org:
-        setup_django(migrate=False)
-        refresh_helper(args.refresh_org, args.until)
-        return
     scale = SCALES[args.scale]
     started = time.perf_counter()
     url = setup_django()

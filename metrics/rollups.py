@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import ExtractHour
 from pyroaring import BitMap64
 
 from campaigns.models import BOUGHT, Order
@@ -107,34 +107,15 @@ def refresh(org, *, limit: int | None = None) -> int:
 
 
 def rebuild(org) -> int:
-    """Throw the rollups away and recompute every day that has any source record."""
-    sources = [
-        (
-            RawEvent.objects.for_org(org).filter(type__in=COUNTED_EVENTS),
-            "community_id",
-            "occurred_at",
-        ),
-        (Order.objects.for_org(org).filter(status__in=BOUGHT), "community_id", "placed_at"),
-        (MembershipChange.objects.for_org(org), "membership__community_id", "created_at"),
-    ]
-    with transaction.atomic():
-        MemberDay.objects.for_org(org).delete()
-        CommunityDay.objects.for_org(org).delete()
-        pairs: set = set()
-        for queryset, community, instant in sources:
-            pairs.update(
-                queryset.filter(**{f"{community}__isnull": False})
-                .annotate(d=TruncDate(instant, tzinfo=org.tzinfo))
-                .values_list(community, "d")
-                .distinct()
-            )
-        mark_days(org, pairs)
-    return refresh(org)
+    """Throw the rollups away and recompute every group from its source records."""
+    from .rebuild import rebuild_org
+
+    return rebuild_org(org)
 
 
 def recompute_day(org, community_id: int, day: date) -> CommunityDay | None:
     start, end = day_bounds(org, day)
-    members: dict[int, dict] = defaultdict(_blank_member_day)
+    members: dict[int, dict] = defaultdict(blank_member_day)
     _count_events(org, community_id, start, end, members)
     _count_orders(org, community_id, start, end, members)
     flips = _membership_flips(org, community_id, start, end)
@@ -150,7 +131,7 @@ def recompute_day(org, community_id: int, day: date) -> CommunityDay | None:
     return _write_community_day(org, community_id, day, members, flips, start, end)
 
 
-def _blank_member_day() -> dict:
+def blank_member_day() -> dict:
     return {
         "messages": 0,
         "checkins": 0,
@@ -162,7 +143,7 @@ def _blank_member_day() -> dict:
     }
 
 
-def _seen(row: dict, first: datetime, last: datetime) -> None:
+def seen(row: dict, first: datetime, last: datetime) -> None:
     row["first_at"] = min(filter(None, [row["first_at"], first]))
     row["last_at"] = max(filter(None, [row["last_at"], last]))
 
@@ -184,7 +165,7 @@ def _count_events(org, community_id, start, end, members) -> None:
     for r in rows:
         row = members[r["member_id"]]
         row[COUNTED_EVENTS[r["type"]]] += r["n"]
-        _seen(row, r["first"], r["last"])
+        seen(row, r["first"], r["last"])
 
 
 def _count_orders(org, community_id, start, end, members) -> None:
@@ -204,7 +185,7 @@ def _count_orders(org, community_id, start, end, members) -> None:
         row = members[r["member_id"]]
         row["orders"] += r["n"]
         row["spend"] += r["spend"] or Decimal("0")
-        _seen(row, r["first"], r["last"])
+        seen(row, r["first"], r["last"])
 
 
 def _membership_flips(org, community_id, start, end) -> dict:
@@ -275,20 +256,15 @@ def _hours(org, community_id, start, end) -> list[int]:
     return hours
 
 
-def _write_community_day(org, community_id, day, members, flips, start, end):
+def day_values(members: dict, flips: dict, hours: list[int]) -> dict:
+    """A group-day's figures (all but the running headcount) from its member-days and the
+    membership changes that moved people in or out."""
+
     def ids(predicate) -> bytes:
         return BitMap64(m for m, row in members.items() if predicate(row)).serialize()
 
-    net = flips["joins"] - flips["leaves"] - flips["removals"]
-    rows = CommunityDay.objects.for_org(org).filter(community_id=community_id)
-    existing = rows.filter(day=day).first()
-    old_net = existing.net if existing else 0
-    base = (
-        rows.filter(day__lt=day).order_by("-day").values_list("members_end", flat=True).first() or 0
-    )
-    values = {
-        "members_end": base + net,
-        "net": net,
+    return {
+        "net": flips["joins"] - flips["leaves"] - flips["removals"],
         "joins": flips["joins"],
         "leaves": flips["leaves"],
         "removals": flips["removals"],
@@ -305,8 +281,20 @@ def _write_community_day(org, community_id, day, members, flips, start, end):
         "active_ids": ids(lambda r: True),
         "buyer_ids": ids(lambda r: r["orders"]),
         "repeat_ids": ids(lambda r: r["orders"] >= 2),
-        "hours": _hours(org, community_id, start, end),
+        "hours": hours,
     }
+
+
+def _write_community_day(org, community_id, day, members, flips, start, end):
+    values = day_values(members, flips, _hours(org, community_id, start, end))
+    net = values["net"]
+    rows = CommunityDay.objects.for_org(org).filter(community_id=community_id)
+    existing = rows.filter(day=day).first()
+    old_net = existing.net if existing else 0
+    base = (
+        rows.filter(day__lt=day).order_by("-day").values_list("members_end", flat=True).first() or 0
+    )
+    values["members_end"] = base + net
     if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
         # nothing happened that day (any more): no row, as a rebuild would leave it
         result = None

@@ -53,6 +53,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return super().get_queryset().create(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)  # a generator would be spent by the check below
         if any(obj.organization_id is None for obj in objs):
             raise TenantScopeError(f"{self.model.__name__} bulk-created without an organization")
         return super().get_queryset().bulk_create(objs, *args, **kwargs)

@@ -87,3 +87,47 @@ def test_kept_ready_window_sets_equal_the_merged_day_sets(org_a, busy_group, sen
         window = last_days(org, days)
         merged = window_rates(org, [busy_group.pk], window, window.previous())
         assert [r[busy_group.pk] for r in ready] == [r[busy_group.pk] for r in merged], days
+
+
+def _member_days(org):
+    return sorted(
+        MemberDay.objects.for_org(org).values_list(
+            "community_id", "day", "member_id", "messages", "orders", "spend", "first_at"
+        )
+    )
+
+
+def test_rebuild_answers_pending_marks_and_keeps_member_days(org_a, busy_group):
+    from metrics import rollups
+
+    org = org_a.org
+    figures, member_days = _figures(org), _member_days(org)
+    assert member_days
+    rollups.mark_days(org, [(busy_group.pk, day) for _c, day, *_rest in figures])
+    assert rollups.rebuild(org) == len(figures)
+    assert _figures(org) == figures and _member_days(org) == member_days
+    assert not DirtyDay.objects.for_org(org).exists()
+
+
+def test_rebuild_after_a_time_zone_change_moves_the_days(org_a, send):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from metrics import rollups
+    from metrics.days import local_day
+
+    # 06:00 UTC yesterday: 14:00 in Shanghai, 20:00 the day before in Honolulu
+    at = timezone.now().replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    hours_ago = (timezone.now() - at).total_seconds() / 3600
+    group = send(ev("member.joined", "z1", hours_ago + 1), ev("message.posted", "z1", hours_ago))
+    org = org_a.org
+    shanghai_day = local_day(org, at)
+    org.time_zone = "Pacific/Honolulu"
+    org.save(update_fields=["time_zone"])
+    rollups.rebuild(org)
+    days = set(
+        CommunityDay.objects.for_org(org).filter(community=group).values_list("day", flat=True)
+    )
+    assert days == {local_day(org, at)} == {shanghai_day - timedelta(days=1)}
+    assert MemberDay.objects.for_org(org).get(community=group).day == local_day(org, at)
