@@ -28,6 +28,7 @@ from .models import (
     MembershipChange,
     MembershipStatus,
     PointsEntry,
+    RawEvent,
     Warning,
 )
 
@@ -270,7 +271,15 @@ def _move_identity(actor, identity, to_member, action) -> Member:
             actor_label=str(actor.label)[:200],
         )
         MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
-        Membership.objects.for_org(org).filter(identity=identity).update(member=to_member)
+        memberships = Membership.objects.for_org(org).filter(identity=identity)
+        # the rollups keep who joined each day: those days now count another member
+        rollups.mark_instants(
+            org,
+            MembershipChange.objects.for_org(org)
+            .filter(membership__in=memberships)
+            .values_list("membership__community_id", "created_at"),
+        )
+        memberships.update(member=to_member)
         identity.member = to_member
         if not MemberIdentity.objects.for_org(org).filter(member=from_member).exists():
             _merge(actor, from_member, to_member)
@@ -292,6 +301,10 @@ def _merge(actor, from_member, to_member) -> None:
     orders = Order.objects.for_org(org).filter(member=from_member)
     rollups.mark_orders(org, orders.only("community_id", "placed_at"))
     orders.update(member=to_member)
+    # their messages, check-ins and shares count for the same person from now on: every day
+    # the old member was counted on is recomputed, so a day both posted counts one speaker
+    rollups.mark_member(org, from_member)
+    RawEvent.objects.for_org(org).filter(member=from_member).update(member=to_member)
     locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=from_member.pk)
     if locked.points_balance:
         balance = locked.points_balance

@@ -66,6 +66,13 @@ def mark_memberships(org, memberships, at: datetime) -> None:
     mark_instants(org, ((m.community_id, at) for m in memberships))
 
 
+def mark_member(org, member) -> None:
+    """Every day this member counted on (their member-days), e.g. before they are merged."""
+    mark_days(
+        org, MemberDay.objects.for_org(org).filter(member=member).values_list("community_id", "day")
+    )
+
+
 # --- refreshing --------------------------------------------------------------------------------
 
 

@@ -131,3 +131,31 @@ def test_rebuild_after_a_time_zone_change_moves_the_days(org_a, send):
     )
     assert days == {local_day(org, at)} == {shanghai_day - timedelta(days=1)}
     assert MemberDay.objects.for_org(org).get(community=group).day == local_day(org, at)
+
+
+def test_merging_two_members_counts_their_activity_once(org_a, busy_group):
+    """u1 and u2 both posted this week; linking u2's only identity to u1 merges them."""
+    from members.models import Member, MemberIdentity
+    from members.services import identity_link
+    from metrics import rollups
+    from metrics.rates import window_rates
+    from metrics.windows import last_days
+
+    org = org_a.org
+    u1, u2 = (
+        Member.objects.for_org(org).get(identities__external_user_id=user) for user in ("u1", "u2")
+    )
+    (before,) = window_rates(org, [busy_group.pk], last_days(org, 7))
+    assert before[busy_group.pk].speakers == 2
+    identity_link(
+        actor=org_a.actor(),
+        identity=MemberIdentity.objects.for_org(org).get(external_user_id="u2"),
+        to_member=u1,
+    )
+    rollups.refresh(org)
+    (after,) = window_rates(org, [busy_group.pk], last_days(org, 7))
+    assert after[busy_group.pk].speakers == 1
+    assert not MemberDay.objects.for_org(org).filter(member=u2).exists()
+    incremental = _figures(org), _member_days(org)
+    rollups.rebuild(org)
+    assert (_figures(org), _member_days(org)) == incremental
