@@ -96,6 +96,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "resolution",
             "followed_up_at",
             "closed_at",
+            "reopen_count",
+            "reopened_at",
             "updated_at",
         ]
         read_only_fields = fields
@@ -149,6 +151,10 @@ class CommentSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=2000)
 
 
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the case is reopened.")
+
+
 class AssignSerializer(serializers.Serializer):
     assignee = UserField(allow_null=True, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -166,6 +172,7 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
         "step": HANDLE,
         "comment": HANDLE,
         "assign": HANDLE,
+        "reopen": HANDLE,
     }
     serializer_classes = {
         "retrieve": CaseDetailSerializer,
@@ -173,6 +180,7 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
         "step": StepSerializer,
         "comment": CommentSerializer,
         "assign": AssignSerializer,
+        "reopen": ReopenSerializer,
     }
 
     def refine_queryset(self, queryset):
@@ -251,6 +259,17 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
         return self._act(services.case_comment)
+
+    @extend_schema(
+        request=ReopenSerializer,
+        responses=CaseDetailSerializer,
+        description="The member came back: a resolved, followed-up or closed case returns to "
+        "`acknowledged` and waits for a new resolution (the earlier steps stay in the timeline; "
+        "a refund already made is not undone).",
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._act(services.case_reopen)
 
     @extend_schema(
         request=AssignSerializer,

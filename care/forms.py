@@ -40,6 +40,10 @@ class CommentForm(forms.Form):
     text = forms.CharField(label=_("Comment"), max_length=2000)
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why reopen"), max_length=2000)
+
+
 class AssignForm(forms.Form):
     assignee = forms.TypedChoiceField(
         label=_("Assignee"), required=False, coerce=int, empty_value=None

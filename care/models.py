@@ -160,6 +160,9 @@ class Case(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    # The member came back after a resolution: how often, and the last time.
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    reopened_at = models.DateTimeField(_("last reopened"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -230,6 +233,7 @@ class CaseEventKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     REFUND = "refund", _("Refund")
     REPLY = "reply", _("Reply sent by the bot")
+    REOPENED = "reopened", _("Reopened")
 
 
 class CaseEvent(TenantModel):

@@ -324,6 +324,54 @@ def case_step(*, actor, case, step, note="", resolution="", reply="") -> Case:
     return case
 
 
+REOPENABLE = (CaseStatus.RESOLVED, CaseStatus.FOLLOWED_UP, CaseStatus.CLOSED)
+
+
+def case_reopen(*, actor, case, reason) -> Case:
+    """The member comes back: the problem is not solved after all. The case returns to
+    "feelings acknowledged" and waits for a new resolution; the earlier resolution, follow-up
+    and closing stay in its timeline. A refund already made is not undone."""
+    _require_case(actor, case)
+    reason = _text(reason, "reason", required=True)
+    try:
+        with transaction.atomic():
+            case = _locked(actor, case)
+            if case.status not in REOPENABLE:
+                raise ValidationError(
+                    _("Only a resolved, followed-up or closed case can be reopened.")
+                )
+            now = timezone.now()
+            case.status = CaseStatus.ACKNOWLEDGED
+            case.resolution = ""
+            case.resolved_at = case.resolved_by = None
+            case.followed_up_at = case.closed_at = None
+            case.reopen_count += 1
+            case.reopened_at = now
+            case.updated_at = now
+            case.save(
+                update_fields=[
+                    "status",
+                    "resolution",
+                    "resolved_at",
+                    "resolved_by",
+                    "followed_up_at",
+                    "closed_at",
+                    "reopen_count",
+                    "reopened_at",
+                    "updated_at",
+                ]
+            )
+            _event(actor, case, CaseEventKind.REOPENED, text=reason, at=now)
+            audit.record(actor=actor, action="care.case_reopen", obj=case, summary=reason)
+    except IntegrityError:  # a newer complaint of the member in this group is still open
+        existing = open_complaint(actor.organization, case.member, case.community)
+        raise ValidationError(
+            _("This member already has an open complaint in this group (case #%(n)s).")
+            % {"n": existing.pk if existing else "?"}
+        ) from None
+    return case
+
+
 def _refund(actor, case) -> None:
     from campaigns.services import order_refund
 

@@ -26,6 +26,6 @@ org_urlpatterns = [
             {"action": action},
             name=f"care-case-{action}",
         )
-        for action in ("step", "comment", "assign")
+        for action in ("step", "comment", "assign", "reopen")
     ],
 ]

@@ -27,6 +27,7 @@ from .forms import (
     CommentForm,
     FinishForm,
     GroupKeywordsForm,
+    ReopenForm,
     RuleForm,
     StepForm,
 )
@@ -122,13 +123,14 @@ class CaseDetailView(OrgViewMixin, View):
             if may_handle
             else None,
             "resolutions": Resolution.choices,
+            "may_reopen": may_handle and case.status in services.REOPENABLE,
             "now": timezone.now(),
         }
         return render(request, "care/case_detail.html", context)
 
 
 class CaseActionView(OrgViewMixin, View):
-    """step / comment / assign (POST), checked in the case's group."""
+    """step / comment / assign / reopen (POST), checked in the case's group."""
 
     visibility_capability = "care.view"
 
@@ -165,6 +167,12 @@ class CaseActionView(OrgViewMixin, View):
         if not form.is_valid():
             raise ValidationError(_("Write a comment of at most 2000 characters."))
         services.case_comment(actor=self.actor, case=case, text=form.cleaned_data["text"])
+
+    def _reopen(self, request, case):
+        form = ReopenForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Say why the case is reopened (at most 2000 characters)."))
+        services.case_reopen(actor=self.actor, case=case, reason=form.cleaned_data["reason"])
 
     def _assign(self, request, case):
         people = _people(self.organization, case.community)

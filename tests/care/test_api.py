@@ -100,3 +100,20 @@ def test_follow_ups_list_and_finish(org_a, group, api):
         content_type="application/json",
     )
     assert done.status_code == 200 and done.json()["status"] == "done"
+
+
+def test_reopen_through_the_api(org_a, group, api):
+    case = CaseFactory(organization=org_a.org, community=group, assignee=org_a.deputy)
+    url = f"/api/v1/care/cases/{case.pk}/"
+    early = api.post(url + "reopen/", {"reason": "又坏了"}, content_type="application/json")
+    assert early.status_code == 400
+    for step in ["responded", "acknowledged", "resolved"]:
+        data = {"step": step, "resolution": "replacement"}
+        assert api.post(url + "step/", data, content_type="application/json").status_code == 200
+    missing = api.post(url + "reopen/", {}, content_type="application/json")
+    assert missing.status_code == 400 and "reason" in missing.json()["error"]["fields"]
+    reopened = api.post(url + "reopen/", {"reason": "又坏了"}, content_type="application/json")
+    assert reopened.status_code == 200, reopened.content
+    body = reopened.json()
+    assert body["status"] == "acknowledged" and body["reopen_count"] == 1
+    assert body["timeline"][-1]["kind"] == "reopened"

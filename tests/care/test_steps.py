@@ -185,3 +185,57 @@ def test_comments_are_validated(case, deputy):
     with pytest.raises(ValidationError):
         services.case_comment(actor=deputy, case=case, text="x" * 2001)
     assert services.case_comment(actor=deputy, case=case, text="已电话联系").text == "已电话联系"
+
+
+def test_reopening_returns_the_case_for_a_new_resolution_and_keeps_history(org_a, case, deputy):
+    case = _walk(deputy, case, "closed")
+    with pytest.raises(ValidationError):
+        services.case_reopen(actor=deputy, case=case, reason="  ")
+    case = services.case_reopen(actor=deputy, case=case, reason="补发的也是坏的")
+    assert case.status == "acknowledged" and case.next_step == "resolved"
+    assert case.resolution == "" and case.closed_at is None and case.resolved_at is None
+    assert case.responded_at is not None  # the first response still counts
+    assert case.reopen_count == 1 and case.reopened_at is not None
+    kinds = list(CaseEvent.objects.for_org(org_a.org).filter(case=case).values_list("kind", "step"))
+    assert ("step", "resolved") in kinds and ("step", "closed") in kinds
+    assert kinds[-1] == ("reopened", "")
+    assert AuditLogEntry.objects.for_org(org_a.org).filter(action="care.case_reopen").exists()
+    case = _walk_from(deputy, case, "closed", resolution="explanation")
+    assert case.status == "closed"
+    case = services.case_reopen(actor=deputy, case=case, reason="又坏了")
+    assert case.reopen_count == 2
+
+
+def _walk_from(actor, case, upto, resolution):
+    while case.status != upto:
+        step = case.next_step
+        case = services.case_step(
+            actor=actor, case=case, step=step, resolution=resolution if step == "resolved" else ""
+        )
+    return case
+
+
+@pytest.mark.parametrize("upto", [None, "responded", "acknowledged"])
+def test_only_a_resolved_or_later_case_can_be_reopened(case, deputy, upto):
+    if upto:
+        case = _walk(deputy, case, upto)
+    with pytest.raises(ValidationError):
+        services.case_reopen(actor=deputy, case=case, reason="再看看")
+
+
+def test_reopening_a_complaint_while_a_newer_one_is_open_is_refused(org_a, group, case, deputy):
+    case = _walk(deputy, case, "closed")
+    newer = services.case_open(
+        actor=deputy, member=case.member, community=group, kind="complaint", subject="又来了"
+    )
+    with pytest.raises(ValidationError) as info:
+        services.case_reopen(actor=deputy, case=case, reason="同一个问题")
+    assert f"#{newer.pk}" in str(info.value)
+    case.refresh_from_db()
+    assert case.status == "closed" and case.reopen_count == 0
+
+
+def test_analysts_may_not_reopen(org_a, case, deputy):
+    case = _walk(deputy, case, "resolved")
+    with pytest.raises(PermissionDenied):
+        services.case_reopen(actor=org_a.actor(org_a.analyst), case=case, reason="x")

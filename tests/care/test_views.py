@@ -139,3 +139,20 @@ def test_overview_shows_the_counts(org_a, group):
     assert page.status_code == 200
     assert 'data-testid="care-open">2<' in page.text
     assert 'data-testid="care-overdue">1<' in page.text
+
+
+def test_deputy_reopens_a_closed_case_from_its_page(org_a, group, deputy_client):
+    case = CaseFactory(organization=org_a.org, community=group, assignee=org_a.deputy)
+    url = f"/o/{org_a.org.slug}/care/{case.pk}/"
+    assert 'data-testid="reopen-form"' not in deputy_client.get(url).text
+    for step in ["responded", "acknowledged", "resolved", "followed_up", "closed"]:
+        deputy_client.post(url + "step/", {"step": step, "resolution": "replacement"})
+    assert 'data-testid="reopen-form"' in deputy_client.get(url).text
+    assert deputy_client.post(url + "reopen/", {"reason": ""}).status_code == 302
+    assert Case.objects.for_org(org_a.org).get(pk=case.pk).status == "closed"
+    assert deputy_client.post(url + "reopen/", {"reason": "补发的也坏了"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "acknowledged" and case.reopen_count == 1
+    page = deputy_client.get(url)
+    assert 'data-testid="reopened"' in page.text and "补发的也坏了" in page.text
+    assert 'data-testid="step-form"' in page.text
