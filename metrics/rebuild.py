@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum, Window
 from django.db.models.functions import ExtractHour, Lag, TruncDate
 from pyroaring import BitMap64
@@ -73,14 +73,7 @@ def rebuild_community(org, community_id: int) -> int:
 
         MemberDay.objects.for_org(org).filter(community_id=community_id).delete()
         CommunityDay.objects.for_org(org).filter(community_id=community_id).delete()
-        MemberDay.objects.bulk_create(
-            [
-                MemberDay(organization=org, community_id=community_id, day=day, member_id=m, **row)
-                for day, members in members_by_day.items()
-                for m, row in members.items()
-            ],
-            batch_size=INSERT_BATCH,
-        )
+        _insert_member_days(org, community_id, members_by_day)
         group_days = []
         headcount = 0
         for day in sorted(set(members_by_day) | set(flips_by_day)):
@@ -104,6 +97,49 @@ def rebuild_community(org, community_id: int) -> int:
     return len(group_days)
 
 
+MEMBER_DAY_COLUMNS = {
+    "organization_id": "bigint",
+    "community_id": "bigint",
+    "day": "date",
+    "member_id": "bigint",
+    "messages": "integer",
+    "checkins": "integer",
+    "shares": "integer",
+    "orders": "integer",
+    "spend": "numeric",
+    "first_at": "timestamptz",
+    "last_at": "timestamptz",
+}
+UNNEST_CHUNK = 50_000
+
+
+def _insert_member_days(org, community_id, members_by_day) -> None:
+    rows = [
+        (org.pk, community_id, day, m, r["messages"], r["checkins"], r["shares"], r["orders"])
+        + (r["spend"], r["first_at"], r["last_at"])
+        for day, members in members_by_day.items()
+        for m, r in members.items()
+    ]
+    if connection.vendor != "postgresql":
+        fields = list(MEMBER_DAY_COLUMNS)
+        MemberDay.objects.bulk_create(
+            [MemberDay(**dict(zip(fields, row, strict=True))) for row in rows],
+            batch_size=INSERT_BATCH,
+        )
+        return
+    # One INSERT … SELECT FROM unnest(arrays) per chunk: a large group has hundreds of
+    # thousands of member-days, and preparing them as model instances costs far more than
+    # writing them. (Not COPY: it is refused on tables under row-level security.)
+    table = MemberDay._meta.db_table
+    columns = ", ".join(MEMBER_DAY_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in MEMBER_DAY_COLUMNS.values())
+    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UNNEST_CHUNK):
+            chunk = rows[start : start + UNNEST_CHUNK]
+            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+
+
 def _local_day(org, field):
     return TruncDate(field, tzinfo=org.tzinfo)
 
@@ -117,7 +153,7 @@ def _events(org, community_id):
         .annotate(n=Count("pk"), first=Min("occurred_at"), last=Max("occurred_at"))
         .order_by()
     )
-    for r in rows.iterator(chunk_size=10_000):
+    for r in rows:
         yield r["d"], r["member_id"], COUNTED_EVENTS[r["type"]], r["n"], r["first"], r["last"]
 
 
@@ -130,7 +166,7 @@ def _orders(org, community_id):
         .annotate(n=Count("pk"), spend=Sum("amount"), first=Min("placed_at"), last=Max("placed_at"))
         .order_by()
     )
-    for r in rows.iterator(chunk_size=10_000):
+    for r in rows:
         yield r["d"], r["member_id"], r["n"], r["spend"], r["first"], r["last"]
 
 
