@@ -14,7 +14,10 @@ rebuilt stay queued and are refreshed at the end.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum, Window
@@ -58,43 +61,90 @@ def rebuild_community(org, community_id: int) -> int:
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)
         )
-        members_by_day: dict = defaultdict(lambda: defaultdict(blank_member_day))
-        for day, member_id, kind, n, first, last in _events(org, community_id):
-            row = members_by_day[day][member_id]
+        orders_by_day = defaultdict(list)
+        for day, *order in _orders(org, community_id):
+            orders_by_day[day].append(order)
+        writer = _GroupWriter(
+            org, community_id, orders_by_day, _flips(org, community_id), _hours(org, community_id)
+        )
+        MemberDay.objects.for_org(org).filter(community_id=community_id).delete()
+        CommunityDay.objects.for_org(org).filter(community_id=community_id).delete()
+        # events stream in day order: a group with millions of them never sits in memory
+        for day, rows in groupby(_events(org, community_id), key=itemgetter(0)):
+            writer.day(day, rows)
+        writer.finish()
+        DirtyDay.objects.for_org(org).filter(pk__in=answered).delete()
+    return writer.group_days_written
+
+
+class _GroupWriter:
+    """Writes one group's days in order: member-days in large INSERTs, group-days with the
+    running headcount. Days with orders or membership changes but no events come in between."""
+
+    def __init__(self, org, community_id, orders_by_day, flips_by_day, hours_by_day):
+        self.org, self.community_id = org, community_id
+        self.orders_by_day, self.flips_by_day = orders_by_day, flips_by_day
+        self.hours_by_day = hours_by_day
+        self.quiet_days = sorted(set(orders_by_day) | set(flips_by_day))
+        self.next_quiet = 0
+        self.headcount = 0
+        self.member_rows: list[tuple] = []
+        self.group_days: list[CommunityDay] = []
+        self.group_days_written = 0
+
+    def day(self, day, event_rows) -> None:
+        self._days_up_to(day)
+        members = defaultdict(blank_member_day)
+        for _day, member_id, kind, n, first, last in event_rows:
+            row = members[member_id]
             row[kind] += n
             seen(row, first, last)
-        for day, member_id, n, spend, first, last in _orders(org, community_id):
-            row = members_by_day[day][member_id]
+        self._write(day, members)
+
+    def finish(self) -> None:
+        self._days_up_to(date.max)
+        self._flush()
+
+    def _days_up_to(self, day) -> None:
+        """The days before `day` that had no events (`day` itself is written by the caller)."""
+        while self.next_quiet < len(self.quiet_days) and self.quiet_days[self.next_quiet] <= day:
+            if self.quiet_days[self.next_quiet] < day:
+                self._write(self.quiet_days[self.next_quiet], defaultdict(blank_member_day))
+            self.next_quiet += 1
+
+    def _write(self, day, members) -> None:
+        for member_id, n, spend, first, last in self.orders_by_day.get(day, ()):
+            row = members[member_id]
             row["orders"] += n
             row["spend"] += spend or Decimal("0")
             seen(row, first, last)
-        flips_by_day = _flips(org, community_id)
-        hours_by_day = _hours(org, community_id)
-
-        MemberDay.objects.for_org(org).filter(community_id=community_id).delete()
-        CommunityDay.objects.for_org(org).filter(community_id=community_id).delete()
-        _insert_member_days(org, community_id, members_by_day)
-        group_days = []
-        headcount = 0
-        for day in sorted(set(members_by_day) | set(flips_by_day)):
-            members = members_by_day.get(day, {})
-            flips = flips_by_day.get(day) or _no_flips()
-            if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
-                continue  # only changes that kept the member in (or out of) the group
-            values = day_values(members, flips, hours_by_day.get(day, [0] * 24))
-            headcount += values["net"]
-            group_days.append(
-                CommunityDay(
-                    organization=org,
-                    community_id=community_id,
-                    day=day,
-                    members_end=headcount,
-                    **values,
-                )
+        flips = self.flips_by_day.get(day) or _no_flips()
+        if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
+            return  # only changes that kept the member in (or out of) the group
+        values = day_values(members, flips, self.hours_by_day.get(day, [0] * 24))
+        self.headcount += values["net"]
+        self.group_days.append(
+            CommunityDay(
+                organization=self.org,
+                community_id=self.community_id,
+                day=day,
+                members_end=self.headcount,
+                **values,
             )
-        CommunityDay.objects.bulk_create(group_days, batch_size=INSERT_BATCH)
-        DirtyDay.objects.for_org(org).filter(pk__in=answered).delete()
-    return len(group_days)
+        )
+        self.member_rows += [
+            (self.org.pk, self.community_id, day, m, r["messages"], r["checkins"], r["shares"])
+            + (r["orders"], r["spend"], r["first_at"], r["last_at"])
+            for m, r in members.items()
+        ]
+        if len(self.member_rows) >= UNNEST_CHUNK or len(self.group_days) >= INSERT_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        _insert_member_days(self.member_rows)
+        CommunityDay.objects.bulk_create(self.group_days)
+        self.group_days_written += len(self.group_days)
+        self.member_rows, self.group_days = [], []
 
 
 MEMBER_DAY_COLUMNS = {
@@ -113,13 +163,10 @@ MEMBER_DAY_COLUMNS = {
 UNNEST_CHUNK = 50_000
 
 
-def _insert_member_days(org, community_id, members_by_day) -> None:
-    rows = [
-        (org.pk, community_id, day, m, r["messages"], r["checkins"], r["shares"], r["orders"])
-        + (r["spend"], r["first_at"], r["last_at"])
-        for day, members in members_by_day.items()
-        for m, r in members.items()
-    ]
+def _insert_member_days(rows: list[tuple]) -> None:
+    """Rows in the order of MEMBER_DAY_COLUMNS."""
+    if not rows:
+        return
     if connection.vendor != "postgresql":
         fields = list(MEMBER_DAY_COLUMNS)
         MemberDay.objects.bulk_create(
@@ -127,17 +174,15 @@ def _insert_member_days(org, community_id, members_by_day) -> None:
             batch_size=INSERT_BATCH,
         )
         return
-    # One INSERT … SELECT FROM unnest(arrays) per chunk: a large group has hundreds of
-    # thousands of member-days, and preparing them as model instances costs far more than
-    # writing them. (Not COPY: it is refused on tables under row-level security.)
+    # One INSERT … SELECT FROM unnest(arrays): a large group has hundreds of thousands of
+    # member-days, and preparing them as model instances costs far more than writing them.
+    # (Not COPY: it is refused on tables under row-level security.)
     table = MemberDay._meta.db_table
     columns = ", ".join(MEMBER_DAY_COLUMNS)
     arrays = ", ".join(f"%s::{kind}[]" for kind in MEMBER_DAY_COLUMNS.values())
     sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), UNNEST_CHUNK):
-            chunk = rows[start : start + UNNEST_CHUNK]
-            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _local_day(org, field):
@@ -151,9 +196,9 @@ def _events(org, community_id):
         .annotate(d=_local_day(org, "occurred_at"))
         .values("d", "member_id", "type")
         .annotate(n=Count("pk"), first=Min("occurred_at"), last=Max("occurred_at"))
-        .order_by()
+        .order_by("d")
     )
-    for r in rows:
+    for r in rows.iterator(chunk_size=20_000):
         yield r["d"], r["member_id"], COUNTED_EVENTS[r["type"]], r["n"], r["first"], r["last"]
 
 

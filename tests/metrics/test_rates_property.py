@@ -3,6 +3,7 @@ records, on random histories: several time zones (one with a DST switch inside t
 near local midnight, batches arriving out of order (late events), refunds of orders placed on
 other days, members leaving and coming back."""
 
+import os
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
@@ -85,7 +86,7 @@ class Rollback(Exception):
 
 
 @settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
