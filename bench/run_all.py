@@ -509,18 +509,55 @@ def table(result: dict) -> str:
 
 
 def write_doc(result: dict) -> None:
+    """Replace this scale's block. After a partial run (`--only … --doc`) the rows of the
+    benchmarks it did not run are kept from the block it replaces, under a note naming the
+    run they came from, so one table holds the latest figure of every benchmark."""
     scale = result["scale"]
     block_start, block_end = f"<!-- bench:{scale}:start -->", f"<!-- bench:{scale}:end -->"
-    block = f"{block_start}\n{table(result)}\n{block_end}"
     text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
     if START not in text or END not in text:
         text = text.rstrip() + f"\n\n## Results\n\n{START}\n{END}\n"
-    pattern = re.compile(re.escape(block_start) + r".*?" + re.escape(block_end), re.S)
-    if pattern.search(text):
+    pattern = re.compile(re.escape(block_start) + r"\n(.*?)\n?" + re.escape(block_end), re.S)
+    previous = pattern.search(text)
+    body = table(result)
+    if previous and any(name not in result["steps"] for name in PLAN):
+        body = keep_earlier_rows(
+            body, previous.group(1), {f["benchmark"] for f in result["figures"]}
+        )
+    block = f"{block_start}\n{body}\n{block_end}"
+    if previous:
         text = pattern.sub(lambda _m: block, text)
     else:
         text = text.replace(END, f"{block}\n\n{END}")
     DOC.write_text(text)
+
+
+KEPT_NOTE = "Rows kept from an earlier run"
+
+
+def keep_earlier_rows(body: str, earlier: str, measured: set[str]) -> str:
+    """`body` (this run's table) plus the earlier block's rows of benchmarks this run did not
+    measure, and a note naming the run they came from (each row also carries its date)."""
+    lines = earlier.splitlines()
+    rows = [
+        line
+        for line in lines
+        if line.startswith("| ")
+        and not line.startswith(("| benchmark |", "| --- |"))
+        and line.split("|")[1].strip() not in measured
+    ]
+    if not rows:
+        return body
+    run = next((line for line in lines if line.startswith("`")), "").rstrip(".")
+    notes = [f"{KEPT_NOTE} ({run})." if run else f"{KEPT_NOTE}."]
+    notes += [line for line in lines if line.startswith(KEPT_NOTE) and line not in notes]
+    out = [line for line in body.splitlines() if not line.startswith("Not run at this scale")]
+    while out and not out[-1].strip():
+        out.pop()
+    table_end = max(i for i, line in enumerate(out) if line.startswith("| ")) + 1
+    out[table_end:table_end] = rows
+    kept = ", ".join(dict.fromkeys(row.split("|")[1].strip() for row in rows))
+    return "\n".join([*out, "", f"Not measured in this run, rows kept: {kept}.", *notes])
 
 
 # --- main ------------------------------------------------------------------------------------------
