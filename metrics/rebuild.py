@@ -13,16 +13,14 @@ rebuilt stay queued and are refreshed at the end.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum, Window
 from django.db.models.functions import ExtractHour, Lag, TruncDate
-from pyroaring import BitMap64
 
 from campaigns.models import BOUGHT, Order
 from communities.models import Community
@@ -30,7 +28,18 @@ from members.models import MembershipChange, RawEvent
 
 from . import leaderboards
 from .models import CommunityDay, DirtyDay, MemberDay
-from .rollups import COUNTED_EVENTS, PRESENT, blank_member_day, day_values, refresh, seen
+from .rollups import (
+    COUNTED_EVENTS,
+    add_events,
+    add_orders,
+    blank_member_day,
+    count_flip,
+    day_is_empty,
+    day_values,
+    lock_communities,
+    no_flips,
+    refresh,
+)
 
 INSERT_BATCH = 2000
 
@@ -46,12 +55,7 @@ def rebuild_org(org) -> int:
 
 def rebuild_community(org, community_id: int) -> int:
     with transaction.atomic():
-        list(
-            Community.objects.for_org(org)
-            .filter(pk=community_id)
-            .select_for_update(no_key=True)
-            .values_list("pk", flat=True)
-        )
+        lock_communities(org, [community_id])
         # Marks committed before the sources are read below are answered by this rebuild. A
         # mark another refresher has claimed is left to it (waiting for it here could deadlock:
         # it claims marks before it locks the group).
@@ -96,9 +100,7 @@ class _GroupWriter:
         self._days_up_to(day)
         members = defaultdict(blank_member_day)
         for _day, member_id, kind, n, first, last in event_rows:
-            row = members[member_id]
-            row[kind] += n
-            seen(row, first, last)
+            add_events(members[member_id], kind, n, first, last)
         self._write(day, members)
 
     def finish(self) -> None:
@@ -114,13 +116,10 @@ class _GroupWriter:
 
     def _write(self, day, members) -> None:
         for member_id, n, spend, first, last in self.orders_by_day.get(day, ()):
-            row = members[member_id]
-            row["orders"] += n
-            row["spend"] += spend or Decimal("0")
-            seen(row, first, last)
-        flips = self.flips_by_day.get(day) or _no_flips()
-        if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
-            return  # only changes that kept the member in (or out of) the group
+            add_orders(members[member_id], n, spend, first, last)
+        flips = self.flips_by_day.get(day) or no_flips()
+        if day_is_empty(members, flips):
+            return
         values = day_values(members, flips, self.hours_by_day.get(day, [0] * 24))
         self.headcount += values["net"]
         self.group_days.append(
@@ -230,10 +229,6 @@ def _hours(org, community_id) -> dict:
     return hours
 
 
-def _no_flips() -> dict:
-    return {"joins": 0, "leaves": 0, "removals": 0, "joined": BitMap64(), "reasons": Counter()}
-
-
 def _flips(org, community_id) -> dict:
     """Per local day, the changes that moved a membership in or out of the group, each judged
     against the change just before it in time (as `rollups._membership_flips`)."""
@@ -250,18 +245,7 @@ def _flips(org, community_id) -> dict:
         )
         .values_list("d", "membership__member_id", "to_status", "reason", "prev")
     )
-    by_day: dict = defaultdict(_no_flips)
+    by_day: dict = defaultdict(no_flips)
     for day, member_id, to_status, reason, prev in rows:
-        was, now = prev in PRESENT, to_status in PRESENT
-        if now == was:
-            continue
-        flips = by_day[day]
-        if now:
-            flips["joins"] += 1
-            flips["joined"].add(member_id)
-        elif to_status == "removed":
-            flips["removals"] += 1
-        else:
-            flips["leaves"] += 1
-            flips["reasons"][reason or "unknown"] += 1
+        count_flip(by_day[day], member_id, to_status, reason, prev)
     return by_day

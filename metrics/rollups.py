@@ -92,16 +92,7 @@ def refresh(org, *, limit: int | None = None) -> int:
             by_community = defaultdict(set)
             for _pk, community_id, day in claimed:
                 by_community[community_id].add(day)
-            # one refresher per community at a time: headcount is a running total across days.
-            # FOR NO KEY UPDATE: it excludes another refresher but not the key-share locks of
-            # foreign-key checks, so ingestion into the group never waits for a refresh.
-            list(
-                Community.objects.for_org(org)
-                .filter(pk__in=by_community)
-                .select_for_update(no_key=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            lock_communities(org, by_community)
             for community_id, days in by_community.items():
                 for day in sorted(days):
                     recompute_day(org, community_id, day)
@@ -111,6 +102,19 @@ def refresh(org, *, limit: int | None = None) -> int:
             DirtyDay.objects.for_org(org).filter(pk__in=[pk for pk, _c, _d in claimed]).delete()
         leaderboards.keep_ready(org, by_community)
     return done
+
+
+def lock_communities(org, community_ids) -> None:
+    """One refresher or rebuild per group at a time: headcount is a running total across days.
+    FOR NO KEY UPDATE: it excludes another refresher but not the key-share locks of foreign-key
+    checks, so ingestion into the group never waits for a refresh."""
+    list(
+        Community.objects.for_org(org)
+        .filter(pk__in=community_ids)
+        .select_for_update(no_key=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def rebuild(org) -> int:
@@ -150,7 +154,19 @@ def blank_member_day() -> dict:
     }
 
 
-def seen(row: dict, first: datetime, last: datetime) -> None:
+def add_events(row: dict, kind: str, n: int, first: datetime, last: datetime) -> None:
+    """Count `n` events of a kind ("messages", "checkins", "shares") on a member-day."""
+    row[kind] += n
+    _seen(row, first, last)
+
+
+def add_orders(row: dict, n: int, spend, first: datetime, last: datetime) -> None:
+    row["orders"] += n
+    row["spend"] += spend or Decimal("0")
+    _seen(row, first, last)
+
+
+def _seen(row: dict, first: datetime, last: datetime) -> None:
     row["first_at"] = min(filter(None, [row["first_at"], first]))
     row["last_at"] = max(filter(None, [row["last_at"], last]))
 
@@ -170,9 +186,9 @@ def _count_events(org, community_id, start, end, members) -> None:
         .order_by()
     )
     for r in rows:
-        row = members[r["member_id"]]
-        row[COUNTED_EVENTS[r["type"]]] += r["n"]
-        seen(row, r["first"], r["last"])
+        add_events(
+            members[r["member_id"]], COUNTED_EVENTS[r["type"]], r["n"], r["first"], r["last"]
+        )
 
 
 def _count_orders(org, community_id, start, end, members) -> None:
@@ -189,10 +205,7 @@ def _count_orders(org, community_id, start, end, members) -> None:
         .order_by()
     )
     for r in rows:
-        row = members[r["member_id"]]
-        row["orders"] += r["n"]
-        row["spend"] += r["spend"] or Decimal("0")
-        seen(row, r["first"], r["last"])
+        add_orders(members[r["member_id"]], r["n"], r["spend"], r["first"], r["last"])
 
 
 def _membership_flips(org, community_id, start, end) -> dict:
@@ -216,20 +229,11 @@ def _membership_flips(org, community_id, start, end) -> dict:
         .annotate(prev=Subquery(before))
         .values_list("membership_id", "membership__member_id", "to_status", "reason", "prev")
     )
-    flips = {"joins": 0, "leaves": 0, "removals": 0, "joined": BitMap64(), "reasons": Counter()}
+    flips = no_flips()
     touched = set()
     for membership_id, member_id, to_status, reason, prev in rows:
         touched.add(membership_id)
-        was, now = prev in PRESENT, to_status in PRESENT
-        if now and not was:
-            flips["joins"] += 1
-            flips["joined"].add(member_id)
-        elif was and not now:
-            if to_status == "removed":
-                flips["removals"] += 1
-            else:
-                flips["leaves"] += 1
-                flips["reasons"][reason or "unknown"] += 1
+        count_flip(flips, member_id, to_status, reason, prev)
     if touched:
         # the next change of each of these memberships was judged against what came before
         # it; if a late record landed in between, that day's count changes too
@@ -241,6 +245,30 @@ def _membership_flips(org, community_id, start, end) -> dict:
         )
         mark_instants(org, ((r["membership__community_id"], r["first"]) for r in later))
     return flips
+
+
+def no_flips() -> dict:
+    return {"joins": 0, "leaves": 0, "removals": 0, "joined": BitMap64(), "reasons": Counter()}
+
+
+def count_flip(flips: dict, member_id, to_status, reason, prev) -> None:
+    """Count one membership change on its day if it moved the member in or out of the group
+    (`prev`: the status the change before it left)."""
+    was, now = prev in PRESENT, to_status in PRESENT
+    if now and not was:
+        flips["joins"] += 1
+        flips["joined"].add(member_id)
+    elif was and not now:
+        if to_status == "removed":
+            flips["removals"] += 1
+        else:
+            flips["leaves"] += 1
+            flips["reasons"][reason or "unknown"] += 1
+
+
+def day_is_empty(members: dict, flips: dict) -> bool:
+    """Nothing counted that day: no group-day row (only changes that kept members in or out)."""
+    return not members and not (flips["joins"] or flips["leaves"] or flips["removals"])
 
 
 def _hours(org, community_id, start, end) -> list[int]:
@@ -302,7 +330,7 @@ def _write_community_day(org, community_id, day, members, flips, start, end):
         rows.filter(day__lt=day).order_by("-day").values_list("members_end", flat=True).first() or 0
     )
     values["members_end"] = base + net
-    if not members and not (flips["joins"] or flips["leaves"] or flips["removals"]):
+    if day_is_empty(members, flips):
         # nothing happened that day (any more): no row, as a rebuild would leave it
         result = None
         if existing:
