@@ -11,13 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from communities.models import Community, VipTier
+from core.api_fields import ListFiltersOnly, object_for_bodiless_action
 from members.models import Member
 from tenancy.api_base import TenantAPIView, TenantViewSet
-from tenancy.api_fields import (
-    ListFiltersOnly,
-    OrgPrimaryKeyRelatedField,
-    object_for_bodiless_action,
-)
+from tenancy.api_fields import OrgPrimaryKeyRelatedField
 
 from . import group_buys, lottery, services
 from .models import Campaign, CampaignTarget, Order, Team, TeamMember

@@ -9,7 +9,7 @@ from django.views import View
 
 from communities.models import VipTier
 from communities.selectors import communities_where
-from tenancy.forms import add_service_errors, flash_errors
+from core.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 

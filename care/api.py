@@ -19,9 +19,10 @@ from rest_framework.response import Response
 
 from campaigns.models import Order
 from communities.models import Community
+from core.api_fields import ListFiltersOnly
 from members.models import Member
 from tenancy.api_base import TenantViewSet
-from tenancy.api_fields import ListFiltersOnly, OrgPrimaryKeyRelatedField
+from tenancy.api_fields import OrgPrimaryKeyRelatedField
 from tenancy.models import User
 
 from . import followups, services

@@ -13,8 +13,8 @@ from django.views import View
 from campaigns.models import Order
 from communities.models import StaffAssignment
 from communities.selectors import communities_where
+from core.forms import add_service_errors, flash_errors
 from members.selectors import member_for
-from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.models import OrgMembership
 from tenancy.permissions import can

@@ -22,13 +22,9 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api_fields import FlatListField, ListFiltersOnly, object_for_bodiless_action
 from tenancy.api_base import ServiceSaveMixin, TenantAPIView, TenantViewSet
-from tenancy.api_fields import (
-    FlatListField,
-    ListFiltersOnly,
-    OrgPrimaryKeyRelatedField,
-    object_for_bodiless_action,
-)
+from tenancy.api_fields import OrgPrimaryKeyRelatedField
 from tenancy.models import OrgMembership, User
 from tenancy.permissions import require
 from tenancy.roles import CommunityRole

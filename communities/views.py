@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core.forms import add_service_errors, flash_errors
 from members.selectors import weekly_leaderboard
-from tenancy.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 

@@ -7,12 +7,12 @@ from campaigns import views as campaign_views
 from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from care.urls import org_urlpatterns as care_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
+from core.health import healthz
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
-from tenancy.health import healthz
 from tenancy.urls import org_urlpatterns
 
 handler404 = "config.views.handler404"

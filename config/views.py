@@ -2,7 +2,7 @@
 
 from django.views import defaults
 
-from tenancy.api_errors import api_not_found, api_server_error
+from core.api_errors import api_not_found, api_server_error
 
 
 def _is_api(request) -> bool:

@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api_fields import ListFiltersOnly, object_for_bodiless_action
 from members.ingestion import ingest_events
 from tenancy.api_base import TenantAPIView, TenantViewSet
-from tenancy.api_fields import ListFiltersOnly, object_for_bodiless_action
 
 from . import delivery
 from .event_schema import EVENT_TYPES, MAX_BATCH

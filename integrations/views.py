@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from tenancy.forms import add_service_errors, flash_errors
+from core.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
 
 from . import delivery

@@ -36,13 +36,9 @@ from rest_framework.response import Response
 
 from communities.models import RedemptionItem
 from communities.services import MAX_TAGS
+from core.api_fields import FlatListField, ListFiltersOnly, object_for_bodiless_action
 from tenancy.api_base import TenantViewSet
-from tenancy.api_fields import (
-    FlatListField,
-    ListFiltersOnly,
-    OrgPrimaryKeyRelatedField,
-    object_for_bodiless_action,
-)
+from tenancy.api_fields import OrgPrimaryKeyRelatedField
 from tenancy.permissions import can, require
 
 from . import privacy, services

@@ -15,10 +15,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api_fields import ListFiltersOnly
 from tenancy.api_base import TenantAPIView, TenantViewSet
-from tenancy.api_fields import (
-    ListFiltersOnly,
-)
 
 from . import csv_io
 from .filters import (

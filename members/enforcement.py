@@ -15,10 +15,10 @@ from django.utils.translation import override
 
 from campaigns.models import Order
 from communities.rules import compile_name_card, render_text
+from core.bulk import bulk_update_rows
 from integrations import outbox
 from integrations.models import Action, ActionKind
 from metrics import rollups
-from tenancy.bulk import bulk_update_rows
 
 from .models import (
     Block,

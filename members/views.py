@@ -8,8 +8,8 @@ from django.views import View
 
 from communities.models import Platform
 from communities.selectors import visible_communities
+from core.forms import flash_errors
 from integrations.models import Action, ActionKind, ActionStatus
-from tenancy.forms import flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
 

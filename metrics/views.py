@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from communities.models import Community
-from tenancy.forms import flash_errors
+from core.forms import flash_errors
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, can_anywhere
 

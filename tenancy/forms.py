@@ -3,29 +3,11 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .roles import API_KEY_ROLES, OrgRole
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: per field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def flash_errors(request, exc: ValidationError) -> None:
-    """Show a service's ValidationError as error messages on the next page."""
-    from django.contrib import messages
-
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 class LoginForm(AuthenticationForm):

@@ -10,6 +10,7 @@ from django.views import View
 from care.selectors import overview_counts
 from communities.models import CommunityKind
 from communities.selectors import dashboard_summary
+from core.forms import add_service_errors, flash_errors
 
 from . import services
 from .filters import AuditLogFilter
@@ -19,8 +20,6 @@ from .forms import (
     InvitationForm,
     OrganizationSettingsForm,
     RoleForm,
-    add_service_errors,
-    flash_errors,
 )
 from .mixins import OrgViewMixin
 from .models import ApiKey, AuditLogEntry, Invitation, OrgMembership

@@ -1,5 +1,6 @@
 from django import template
 
+from core.templatetags.ui import bs, widget_kind
 from tenancy.permissions import can as can_do
 from tenancy.permissions import can_anywhere
 from tenancy.roles import CommunityRole, OrgRole
@@ -27,34 +28,6 @@ def role_label(value):
     return _ROLE_LABELS.get(value, value)
 
 
-def _widget_kind(bound_field) -> str:
-    widget = bound_field.field.widget
-    if widget.__class__.__name__ in ("CheckboxSelectMultiple", "RadioSelect"):
-        return "choices"
-    if getattr(widget, "input_type", None) == "checkbox":
-        return "checkbox"
-    if getattr(widget, "input_type", None) == "select" or widget.__class__.__name__.endswith(
-        "Select"
-    ):
-        return "select"
-    return "input"
-
-
-@register.filter
-def widget_kind(bound_field) -> str:
-    return _widget_kind(bound_field)
-
-
-@register.filter
-def bs(bound_field):
-    """Render a form field's widget with Bootstrap's classes (and is-invalid on errors)."""
-    kind = _widget_kind(bound_field)
-    css = {"checkbox": "form-check-input", "select": "form-select", "choices": ""}.get(
-        kind, "form-control"
-    )
-    if bound_field.errors and css:
-        css += " is-invalid"
-    attrs = {"class": css} if css else {}
-    if bound_field.help_text:
-        attrs["aria-describedby"] = f"{bound_field.auto_id}_help"
-    return bound_field.as_widget(attrs=attrs)
+# The generic form filters live in core; templates that load qunyun get them too.
+register.filter("widget_kind", widget_kind)
+register.filter("bs", bs)

@@ -1,0 +1,38 @@
+"""Generic form rendering filters: `{% load ui %}` (also available through `{% load qunyun %}`)."""
+
+from django import template
+
+register = template.Library()
+
+
+def _widget_kind(bound_field) -> str:
+    widget = bound_field.field.widget
+    if widget.__class__.__name__ in ("CheckboxSelectMultiple", "RadioSelect"):
+        return "choices"
+    if getattr(widget, "input_type", None) == "checkbox":
+        return "checkbox"
+    if getattr(widget, "input_type", None) == "select" or widget.__class__.__name__.endswith(
+        "Select"
+    ):
+        return "select"
+    return "input"
+
+
+@register.filter
+def widget_kind(bound_field) -> str:
+    return _widget_kind(bound_field)
+
+
+@register.filter
+def bs(bound_field):
+    """Render a form field's widget with Bootstrap's classes (and is-invalid on errors)."""
+    kind = _widget_kind(bound_field)
+    css = {"checkbox": "form-check-input", "select": "form-select", "choices": ""}.get(
+        kind, "form-control"
+    )
+    if bound_field.errors and css:
+        css += " is-invalid"
+    attrs = {"class": css} if css else {}
+    if bound_field.help_text:
+        attrs["aria-describedby"] = f"{bound_field.auto_id}_help"
+    return bound_field.as_widget(attrs=attrs)
