@@ -11,18 +11,19 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities import content
 from communities.models import ContentType, VipTier
+from members.hooks import PrivacySection
 from members.models import PRESENT_STATUSES, Member, Membership
-from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import can, require
 
 from .models import (
+    BOUGHT,
     HOLDING,
     Campaign,
     CampaignKind,
@@ -326,7 +327,6 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
             setattr(locked, field, now)
             fields.append(field)
         locked.save(update_fields=fields)
-        rollups.mark_orders(org, [locked])
         campaign = locked.campaign
         if release and campaign is not None and campaign.phase(now) == "live":
             Campaign.objects.for_org(org).filter(pk=campaign.pk).update(
@@ -390,3 +390,40 @@ def expire_unpaid(org, now=None) -> int:
 
 def can_manage_campaign(actor, campaign) -> bool:
     return all(can(actor, "campaign.manage", c) for c in _targets(campaign))
+
+
+def orders_move_to(*, org, from_member, to_member) -> int:
+    """A merged member's orders belong to the surviving member (registered on
+    `members.hooks.member_merged`)."""
+    return Order.objects.for_org(org).filter(member=from_member).update(member=to_member)
+
+
+def privacy_sections(*, org, member) -> list:
+    """A member's orders, for their data export (registered on `members.hooks`)."""
+    fields = [
+        "id",
+        "external_order_id",
+        "community_id",
+        "campaign_id",
+        "amount",
+        "quantity",
+        "items",
+        "status",
+        "placed_at",
+        "paid_at",
+        "cancelled_at",
+        "refunded_at",
+        "points_awarded",
+    ]
+    orders = Order.objects.for_org(org).filter(member=member)
+    return [PrivacySection("orders", orders, fields)]
+
+
+def tier_stats() -> dict:
+    """What VIP tier conditions read from orders: paid orders and spend per member (registered
+    on `members.hooks.tier_stats`)."""
+    bought = Q(orders__status__in=BOUGHT)
+    return {
+        "paid_orders": Count("orders", filter=bought, distinct=True),
+        "spend": Sum("orders__amount", filter=bought),
+    }

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from communities.selectors import communities_where
-from tenancy.permissions import can
+from tenancy.permissions import can, can_anywhere
 
 from .models import NOT_CLOSED, Case, CaseStatus, FollowUpStatus, FollowUpTask
 
@@ -201,3 +201,8 @@ def follow_up_for(actor, pk) -> FollowUpTask:
 
 def timeline(case):
     return case.events.select_related("actor_user").order_by("created_at", "pk")
+
+
+def home_panel(*, actor) -> dict:
+    """Member care's counts on the organization's home (registered on `tenancy.hooks`)."""
+    return {"care_counts": overview_counts(actor) if can_anywhere(actor, "care.view") else None}

@@ -12,6 +12,7 @@ from campaigns.models import OrderStatus
 from communities.models import StaffAssignment
 from integrations import outbox
 from integrations.models import ActionKind
+from members.hooks import PrivacySection
 from tenancy import audit
 from tenancy.actors import Actor
 from tenancy.models import OrgMembership
@@ -30,6 +31,7 @@ from .models import (
     CaseSource,
     CaseStatus,
     CommunityKeywords,
+    FollowUpTask,
     Priority,
     Resolution,
 )
@@ -550,3 +552,23 @@ def community_keywords_set(*, actor, community, keywords, inherit=False):
 
 def may_open_cases(actor) -> bool:
     return can_anywhere(actor, "care.manage")
+
+
+def privacy_sections(*, org, member) -> list:
+    """Member care's rows about a member, for their data export and erasure (registered on
+    `members.hooks`): cases, their timelines, follow-ups, with the text that may quote them."""
+    return [
+        PrivacySection(
+            "care_cases", Case.objects.for_org(org).filter(member=member), text_fields=("subject",)
+        ),
+        PrivacySection(
+            "care_case_events",
+            CaseEvent.objects.for_org(org).filter(case__member=member),
+            text_fields=("text",),
+        ),
+        PrivacySection(
+            "follow_ups",
+            FollowUpTask.objects.for_org(org).filter(member=member),
+            text_fields=("text", "note"),
+        ),
+    ]

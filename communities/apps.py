@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class CommunitiesConfig(AppConfig):
     name = "communities"
+
+    def ready(self):
+        from integrations import outbox
+        from tenancy import hooks
+
+        from . import content, selectors
+
+        hooks.dashboard_panels.register(selectors.home_panel)
+        outbox.action_finished.register(content.post_action_finished)

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations import outbox
-from integrations.models import Action, ActionKind
+from integrations.models import Action, ActionKind, ActionStatus
 from tenancy import audit
 from tenancy.permissions import can, require
 
+from . import hooks
 from .models import (
     Community,
     CommunityRules,
@@ -322,11 +323,10 @@ def daily_overload(org, community_ids=None, days=HORIZON_DAYS) -> list[dict]:
 
 def activity_heatmap(org, community, weeks=4) -> list[list[int]]:
     """Messages per hour of the week (7 × 24, Monday first) in the org's time zone, over the
-    last `weeks` weeks: when members are around. Read from the metric rollups."""
-    from metrics.selectors import heatmap
-    from metrics.windows import last_days
-
-    return heatmap(org, community, last_days(org, weeks * 7))["grid"]
+    last `weeks` weeks: when members are around (from the metric rollups, through
+    `hooks.activity_heatmap`); None when no app provides it."""
+    grids = hooks.activity_heatmap(org=org, community=community, weeks=weeks)
+    return grids[0] if grids else None
 
 
 def suggested_slot(grid) -> tuple[int, int] | None:
@@ -340,3 +340,12 @@ def suggested_slot(grid) -> tuple[int, int] | None:
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def post_action_finished(*, action) -> None:
+    """A bot's answer to a `post.publish` action: a failure shows on the post it came from
+    (registered on `integrations.outbox.action_finished`)."""
+    if action.kind == ActionKind.PUBLISH and action.status == ActionStatus.FAILED:
+        ScheduledPost.objects.for_org(action.organization).filter(action=action).update(
+            status=PostStatus.FAILED
+        )

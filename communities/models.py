@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations.platforms import Platform
 from tenancy.models import TenantModel
 from tenancy.roles import CommunityRole
 
@@ -17,15 +18,6 @@ class CommunityKind(models.TextChoices):
     CATEGORY = "category", _("Category group")
     VIP = "vip", _("VIP group")
     ADS = "ads", _("Ads group")
-
-
-class Platform(models.TextChoices):
-    WECHAT = "wechat", _("WeChat")
-    WECOM = "wecom", _("WeCom")
-    TELEGRAM = "telegram", _("Telegram")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    DISCORD = "discord", _("Discord")
-    OTHER = "other", _("Other")
 
 
 class CommunityStatus(models.TextChoices):

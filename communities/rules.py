@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from integrations.composer import MessageKind, compose
 
 RULE_KINDS = {
     "no_ads": gettext_lazy("No ads"),
@@ -177,54 +178,27 @@ def clean_rules(rules) -> list[dict]:
     return cleaned
 
 
-def describe_rule(rule: dict, warnings_before_removal: int) -> str:
-    """One line of the posted rules, in the active language."""
-    kind, params = rule["kind"], rule.get("params", {})
-    if kind == "no_ads":
-        line = _("No ads unrelated to this group.")
-        if params.get("allowed_domains"):
-            line += " " + _("Links allowed only from: %(domains)s.") % {
-                "domains": ", ".join(params["allowed_domains"])
-            }
-        return line
-    if kind == "no_flood":
-        return _("No flooding: at most %(n)s messages in a row.") % {"n": params["max_consecutive"]}
-    if kind == "name_card":
-        compiled = compile_name_card(params["format"])
-        return _("Set your name card as %(format)s, e.g. %(example)s.") % {
-            "format": compiled.pattern,
-            "example": compiled.example,
-        }
-    if kind == "no_personal_attacks":
-        return _("No personal attacks or insults.")
-    return params.get("text", "")
+def rules_context(rules_obj) -> dict:
+    """What the composer needs to write out the intro and rules (a name-card rule carries an
+    example that passes it)."""
+    rules = []
+    for rule in rules_obj.rules:
+        if rule["kind"] == "name_card":
+            compiled = compile_name_card(rule["params"]["format"])
+            params = {**rule["params"], "format": compiled.pattern, "example": compiled.example}
+            rule = {**rule, "params": params}
+        rules.append(rule)
+    return {
+        "community": rules_obj.community.name,
+        "intro": [rules_obj.intro_who, rules_obj.intro_why, rules_obj.intro_runs],
+        "rules": rules,
+        "warnings_before_removal": rules_obj.warnings_before_removal,
+    }
 
 
 def render_text(rules_obj, language: str) -> str:
     """The intro and rules as plain text, ready for a bot to post."""
-    with translation.override(language):
-        parts = []
-        intro = [rules_obj.intro_who, rules_obj.intro_why, rules_obj.intro_runs]
-        if any(intro):
-            parts.append(_("Welcome to %(name)s!") % {"name": rules_obj.community.name})
-            parts += [text.strip() for text in intro if text.strip()]
-        if rules_obj.rules:
-            parts.append(_("Group rules:"))
-            for index, rule in enumerate(rules_obj.rules, start=1):
-                parts.append(f"{index}. {describe_rule(rule, rules_obj.warnings_before_removal)}")
-            n = rules_obj.warnings_before_removal
-            if n == 0:
-                parts.append(_("Breaking a rule means removal from the group."))
-            else:
-                parts.append(
-                    translation.ngettext(
-                        "Breaking a rule earns a warning; after %(n)s warning you are removed.",
-                        "Breaking a rule earns a warning; after %(n)s warnings you are removed.",
-                        n,
-                    )
-                    % {"n": n}
-                )
-        return "\n".join(parts)
+    return compose(MessageKind.RULES, rules_context(rules_obj), language=language)
 
 
 def clean_auto_replies(replies) -> list[dict]:

@@ -7,7 +7,7 @@ from tenancy.models import OrgMembership
 from tenancy.permissions import can
 from tenancy.roles import CommunityRole
 
-from .models import Community, StaffAssignment
+from .models import Community, CommunityKind, StaffAssignment
 
 
 def visible_communities(actor):
@@ -113,3 +113,8 @@ def dashboard_summary(actor) -> dict:
             1 for n in sub_owner_counts(actor.organization).values() if n > limit
         )
     return summary
+
+
+def home_panel(*, actor) -> dict:
+    """The groups summary on the organization's home (registered on `tenancy.hooks`)."""
+    return {"groups": dashboard_summary(actor), "kinds": dict(CommunityKind.choices)}

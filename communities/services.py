@@ -510,3 +510,43 @@ def redemption_item_save(*, actor, item: RedemptionItem | None = None, **data) -
             summary=f"{item.points_cost}",
         )
     return item
+
+
+def communities_seen(org, keys) -> dict:
+    """{(platform, external id): Community} for the groups events name, creating (with empty
+    rules) those seen for the first time. Set-based: a handful of queries for any number."""
+    found = _communities_by_key(org, keys)
+    missing = keys - found.keys()
+    if missing:
+        Community.objects.bulk_create(
+            [
+                Community(organization=org, platform=platform, external_id=ext, name=ext[:120])
+                for platform, ext in sorted(missing)
+            ],
+            ignore_conflicts=True,
+        )
+        found = _communities_by_key(org, keys)
+        with_rules = set(
+            CommunityRules.objects.for_org(org)
+            .filter(community__in=found.values())
+            .values_list("community_id", flat=True)
+        )
+        CommunityRules.objects.bulk_create(
+            [
+                CommunityRules(organization=org, community=c)
+                for c in found.values()
+                if c.pk not in with_rules
+            ],
+            ignore_conflicts=True,
+        )
+    return found
+
+
+def _communities_by_key(org, keys) -> dict:
+    externals = {ext for _platform, ext in keys}
+    rows = (
+        Community.objects.for_org(org)
+        .filter(external_id__in=externals)
+        .select_related("required_tier")
+    )
+    return {(c.platform, c.external_id): c for c in rows if (c.platform, c.external_id) in keys}

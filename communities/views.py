@@ -7,11 +7,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from core.forms import add_service_errors, flash_errors
-from members.selectors import weekly_leaderboard
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
-from . import services
+from . import hooks, services
 from .forms import (
     BulkActionForm,
     CommunityForm,
@@ -190,9 +189,10 @@ class CommunityDetailView(CommunityMixin, View):
             "can_manage": can(self.actor, "community.manage", community),
             "can_staff": may_staff,
             "staff_form": StaffAssignForm(organization=self.organization) if may_staff else None,
-            "leaderboard": weekly_leaderboard(self.organization, community),
             "template_form": TemplateForm(),
         }
+        for panel in hooks.community_page_panels(org=self.organization, community=community):
+            context.update(panel)
         return render(request, "communities/community_detail.html", context)
 
 

@@ -49,12 +49,14 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "tenancy",
+    "integrations",
     "communities",
     "members",
     "campaigns",
     "care",
     "metrics",
-    "integrations",
+    "ingestion",
+    "demo",
 ]
 
 MIDDLEWARE = [

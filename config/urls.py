@@ -54,6 +54,7 @@ account_urlpatterns = [
 api_urlpatterns = [
     path("", include("tenancy.api_urls")),
     path("", include("communities.api_urls")),
+    path("", include("ingestion.api_urls")),
     path("", include("integrations.api_urls")),
     path("", include("members.api_urls")),
     path("", include("campaigns.api_urls")),

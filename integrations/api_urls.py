@@ -1,4 +1,3 @@
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api
@@ -10,4 +9,4 @@ router.register("actions", api.ActionViewSet, basename="action")
 router.register("webhooks", api.WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", api.WebhookDeliveryViewSet, basename="webhook-delivery")
 
-urlpatterns = [path("events/", api.EventsView.as_view(), name="events"), *router.urls]
+urlpatterns = router.urls

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from tenancy import audit
 from tenancy.permissions import require
 
+from . import outbox
 from .models import (
     Action,
     ActionKind,
@@ -98,13 +99,7 @@ def acknowledge(*, actor, action, status, detail="") -> Action:
         action.finished_at = action.updated_at = timezone.now()
         action.lease_until = None
         action.save(update_fields=["status", "outcome", "finished_at", "updated_at", "lease_until"])
-        if status == ActionStatus.FAILED and action.kind == ActionKind.PUBLISH:
-            # the outcome shows on the post it came from
-            from communities.models import PostStatus, ScheduledPost
-
-            ScheduledPost.objects.for_org(actor.organization).filter(action=action).update(
-                status=PostStatus.FAILED
-            )
+        outbox.action_finished(action=action)
     return action
 
 

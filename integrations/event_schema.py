@@ -4,14 +4,15 @@ ingestion path). `parse_batch` keeps the valid events and explains each rejected
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from django.utils.translation import gettext as _
 
-from communities.models import Platform
+from .platforms import Platform
 
 MAX_BATCH = 1000
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
@@ -201,3 +202,26 @@ def parse_batch(raw) -> tuple[list, list[dict]]:
         seen.add(event.id)
         valid.append((index, event))
     return valid, rejected
+
+
+def event_type(event) -> str:
+    """The event's `type` ("member.joined", …), from its parsed struct."""
+    return type(event).__struct_config__.tag
+
+
+@dataclass
+class EventBatch:
+    """A batch's new events (in time order) with the groups and people they name, as the
+    ingestion edge hands them to each app's event handlers inside one transaction."""
+
+    organization: Any
+    actor: Any
+    events: list
+    communities: dict  # {(platform, external id): Community}
+    identities: dict  # {(platform, external user id): MemberIdentity with .member}
+
+    def community(self, event):
+        return self.communities[(event.platform, event.community)]
+
+    def identity(self, event, user: str | None = None):
+        return self.identities[(event.platform, user or event.user)]

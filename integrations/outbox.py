@@ -1,6 +1,12 @@
 """Writing to the outbox. Call inside the transaction of the change that causes the action."""
 
+from core.hooks import Hook
+
 from .models import Action
+
+# action_finished(action): a bot answered "done" or "failed" for an action; the app the action
+# came from records the outcome (a failed post shows on the post), in the same transaction.
+action_finished = Hook("action_finished")
 
 
 def build(*, organization, kind, community=None, member=None, **payload) -> Action:

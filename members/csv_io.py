@@ -44,8 +44,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Platform
 from communities.services import clean_tags
+from integrations.platforms import Platform
 from tenancy import audit
 from tenancy.actors import Actor
 from tenancy.models import AuditLogEntry, OrgMembership

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from communities.filters import json_string_variants
-from communities.models import Platform
+from integrations.platforms import Platform
 from tenancy.permissions import can
 
 from .models import (

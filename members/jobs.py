@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from campaigns.models import BOUGHT
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
 from integrations.models import Action, ActionKind
 
-from .enforcement import post_points
-from .models import Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
+from . import hooks
+from .models import CheckIn, Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
+from .points import post_points
+from .status import status_change_bulk
 
 S = MembershipStatus
 AWAKE = [S.JOINED, S.ONBOARDING, S.ACTIVE, S.WARNED]
@@ -44,24 +45,15 @@ def mark_dormant(org, now=None) -> int:
             .filter(Q(last_active_at__lt=cutoff) | Q(last_active_at=None, joined_at__lt=cutoff))
         )
         with transaction.atomic():
-            _record_history(due, S.DORMANT, now)
-            marked += due.update(status=S.DORMANT, dormant_since=now)
+            marked += status_change_bulk(
+                due,
+                S.DORMANT,
+                reason="silent",
+                actor_label="dormant scan",
+                at=now,
+                dormant_since=now,
+            )
     return marked
-
-
-def _record_history(queryset, to_status, now) -> None:
-    """INSERT … SELECT: one MembershipChange row per membership in `queryset`, no Python loop."""
-    from .models import MembershipChange
-
-    ids_sql, ids_params = queryset.values("pk").query.sql_with_params()
-    changes, memberships = MembershipChange._meta.db_table, Membership._meta.db_table
-    sql = (
-        f"INSERT INTO {changes} (organization_id, membership_id, from_status, to_status, "  # noqa: S608
-        f"reason, actor_label, created_at) SELECT organization_id, id, status, %s, %s, %s, %s "
-        f"FROM {memberships} WHERE id IN ({ids_sql})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [to_status, "silent", "dormant scan", now, *ids_params])
 
 
 def send_reminders(org, now=None) -> int:
@@ -208,15 +200,8 @@ def evaluate_tiers(org, now=None) -> int:
         return 0
     since = now - timedelta(days=30)
     changed = 0
-    members = (
-        Member.objects.for_org(org)
-        .annotate(
-            paid_orders=Count("orders", filter=Q(orders__status__in=BOUGHT), distinct=True),
-            spend=Sum("orders__amount", filter=Q(orders__status__in=BOUGHT)),
-        )
-        .select_related("tier")
-        .order_by("pk")
-    )
+    stats = {name: expr for extra in hooks.tier_stats() for name, expr in extra.items()}
+    members = Member.objects.for_org(org).annotate(**stats).select_related("tier").order_by("pk")
     active_days = _active_days(org, since)
     for start in range(0, 10**9, CHUNK):
         batch = list(members[start : start + CHUNK])
@@ -234,8 +219,8 @@ def evaluate_tiers(org, now=None) -> int:
             )
             best = evaluate_tier(
                 tiers,
-                paid_orders=member.paid_orders,
-                spend=member.spend or 0,
+                paid_orders=getattr(member, "paid_orders", 0),
+                spend=getattr(member, "spend", None) or 0,
                 points=member.points_balance,
                 active_days_30=active_days.get(member.pk, 0),
             )
@@ -261,8 +246,6 @@ def evaluate_tiers(org, now=None) -> int:
 
 
 def _active_days(org, since) -> dict:
-    from .models import CheckIn
-
     return dict(
         CheckIn.objects.for_org(org)
         .filter(created_at__gte=since)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Platform
+from integrations.platforms import Platform
 from tenancy.models import TenantModel
 
 

@@ -12,18 +12,17 @@ without the erased data.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Order
 from integrations.models import Action
 from tenancy import audit
 from tenancy.models import AuditLogEntry
 from tenancy.permissions import require
 
+from . import hooks
 from .models import (
     Block,
     CheckIn,
@@ -140,24 +139,6 @@ def member_export(*, actor, member) -> dict:
             TierChange.objects.for_org(org).filter(member=member),
             ["from_tier__name", "to_tier__name", "reason", "created_at"],
         ),
-        "orders": _rows(
-            Order.objects.for_org(org).filter(member=member),
-            [
-                "id",
-                "external_order_id",
-                "community_id",
-                "campaign_id",
-                "amount",
-                "quantity",
-                "items",
-                "status",
-                "placed_at",
-                "paid_at",
-                "cancelled_at",
-                "refunded_at",
-                "points_awarded",
-            ],
-        ),
         "check_ins": _rows(
             CheckIn.objects.for_org(org).filter(member=member),
             ["id", "membership_id", "day", "streak", "created_at"],
@@ -170,7 +151,7 @@ def member_export(*, actor, member) -> dict:
             RawEvent.objects.for_org(org).filter(member=member),
             ["id", "client_event_id", "type", "occurred_at", "received_at", "payload"],
         ),
-        **{key: _all_fields(org, model, **lookup) for key, model, lookup in _care(member)},
+        **{section.key: _section_rows(org, section) for section in _sections(org, member)},
     }
     audit.record(
         actor=actor,
@@ -181,29 +162,21 @@ def member_export(*, actor, member) -> dict:
     return data
 
 
-def _care(member) -> list:
-    """Member care's rows about the member (cases, their timelines, follow-ups), when installed:
-    (export key, model, lookup)."""
-    if not apps.is_installed("care"):
-        return []
+def _sections(org, member) -> list:
+    """What the apps above members keep about the member (orders, care cases, …)."""
     return [
-        ("care_cases", apps.get_model("care", "Case"), {"member": member}),
-        ("care_case_events", apps.get_model("care", "CaseEvent"), {"case__member": member}),
-        ("follow_ups", apps.get_model("care", "FollowUpTask"), {"member": member}),
+        section
+        for sections in hooks.privacy_sections(org=org, member=member)
+        for section in sections
     ]
 
 
-def _all_fields(org, model, **lookup) -> list[dict]:
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname != "organization_id"]
-    return _rows(model.objects.for_org(org).filter(**lookup), fields)
-
-
-# Text fields of member care that may quote the member (their complaint, a follow-up message).
-CARE_TEXT_FIELDS = {
-    "care_cases": ["subject"],
-    "care_case_events": ["text"],
-    "follow_ups": ["text", "note"],
-}
+def _section_rows(org, section) -> list[dict]:
+    model = section.queryset.model
+    fields = section.fields or [
+        f.attname for f in model._meta.concrete_fields if f.attname != "organization_id"
+    ]
+    return _rows(section.queryset, fields)
 
 
 # --- erasure ----------------------------------------------------------------------------------
@@ -301,10 +274,9 @@ def member_erase(*, actor, member) -> Member:
                 object_type="members.membership",
                 object_id__in=[str(pk) for pk in membership_ids],
             )
-            for key, model, lookup in _care(member):
-                rows = model.objects.for_org(org).filter(**lookup)
-                for field in CARE_TEXT_FIELDS[key]:
-                    _rewrite(rows, field, scrub_text)
+            for section in _sections(org, member):
+                for field in section.text_fields:
+                    _rewrite(section.queryset, field, scrub_text)
             _rewrite(about_member, "object_repr", scrub_text)
             _rewrite(about_member, "summary", scrub_text)
             _rewrite(about_member, "changes", scrub)

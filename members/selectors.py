@@ -275,3 +275,8 @@ def weekly_leaderboard(org, community, now=None, limit=10) -> list[dict]:
     for row in rows:
         row["name"] = names.get(row["member_id"], "")
     return rows
+
+
+def community_page_panel(*, org, community) -> dict:
+    """This week's leaderboard on a group's page (registered on `communities.hooks`)."""
+    return {"leaderboard": weekly_leaderboard(org, community)}

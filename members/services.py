@@ -14,23 +14,24 @@ from django.utils.translation import gettext as _
 from communities.models import CommunityRules, RedemptionItem
 from integrations import outbox
 from integrations.models import Action, ActionKind
-from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import require
 
-from .enforcement import BatchProcessor, post_points
+from . import hooks
 from .models import (
     Block,
     IdentityLink,
     Member,
     MemberIdentity,
     Membership,
-    MembershipChange,
     MembershipStatus,
     PointsEntry,
     RawEvent,
     Warning,
 )
+from .moderation import Moderation
+from .points import post_points
+from .status import status_change_now
 
 S = MembershipStatus
 PHONE_RE = re.compile(r"[0-9+\-() ]*")
@@ -43,36 +44,6 @@ def _reason(text) -> str:
     if len(text) > 300 or "\x00" in text:
         raise ValidationError({"reason": [_("Use at most 300 characters.")]})
     return text
-
-
-def _processor(actor, membership) -> BatchProcessor:
-    """The ingestion path's enforcement, for one membership (so the policy lives in one place)."""
-    org = actor.organization
-    community, identity = membership.community, membership.identity
-    return BatchProcessor(
-        organization=org,
-        actor=actor,
-        communities={(community.platform, community.external_id): community},
-        identities={(identity.platform, identity.external_user_id): identity},
-        memberships={(community.pk, identity.pk): membership},
-        newly_created=set(),
-        rules={
-            r.community_id: r
-            for r in CommunityRules.objects.for_org(org).filter(community=community)
-        },
-        points_rules=None,
-        active_warnings={membership.pk: _active_warnings(membership).count()},
-        blocked=set(
-            Block.objects.for_org(org)
-            .filter(member=membership.member, lifted_at=None)
-            .values_list("member_id", flat=True)
-        ),
-        groups_by_kind={},
-        last_checkins={},
-        orders={},
-        order_counts={},
-        points_today={},
-    )
 
 
 def _active_warnings(membership):
@@ -99,11 +70,11 @@ def member_warn(*, actor, membership, reason) -> Membership:
         membership = _locked(actor, membership)
         if membership.status in (S.REMOVED, S.LEFT):
             raise ValidationError(_("This member is no longer in the group."))
-        processor = _processor(actor, membership)
-        processor._warn(
+        moderation = Moderation.for_membership(actor, membership)
+        moderation.warn(
             membership, membership.community, membership.identity, "manual", reason, timezone.now()
         )
-        processor.flush()
+        moderation.writes.flush()
         audit.record(actor=actor, action="member.warn", obj=membership, summary=reason)
     return membership
 
@@ -115,8 +86,8 @@ def member_remove(*, actor, membership, reason, block=False) -> Membership:
         membership = _locked(actor, membership)
         if membership.status in (S.REMOVED, S.LEFT):
             raise ValidationError(_("This member is no longer in the group."))
-        processor = _processor(actor, membership)
-        processor._remove(
+        moderation = Moderation.for_membership(actor, membership)
+        moderation.remove(
             membership,
             membership.community,
             membership.identity,
@@ -124,7 +95,7 @@ def member_remove(*, actor, membership, reason, block=False) -> Membership:
             reason,
             timezone.now(),
         )
-        processor.flush()
+        moderation.writes.flush()
         audit.record(actor=actor, action="member.remove", obj=membership, summary=reason)
     return membership
 
@@ -181,17 +152,7 @@ def block_lift(*, actor, block) -> Block:
 
 
 def _change(actor, membership, status, reason) -> None:
-    MembershipChange.objects.create(
-        organization=actor.organization,
-        membership=membership,
-        from_status=membership.status,
-        to_status=status,
-        reason=reason[:300],
-        actor_label=str(actor.label)[:200],
-    )
-    membership.status = status
-    membership.save(update_fields=["status"])
-    rollups.mark_memberships(actor.organization, [membership], timezone.now())
+    status_change_now(membership, status, reason=reason, actor_label=actor.label)
 
 
 def onboarding_mark(*, actor, membership, step) -> Membership:
@@ -272,13 +233,6 @@ def _move_identity(actor, identity, to_member, action) -> Member:
         )
         MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
         memberships = Membership.objects.for_org(org).filter(identity=identity)
-        # the rollups keep who joined each day: those days now count another member
-        rollups.mark_instants(
-            org,
-            MembershipChange.objects.for_org(org)
-            .filter(membership__in=memberships)
-            .values_list("membership__community_id", "created_at"),
-        )
         memberships.update(member=to_member)
         identity.member = to_member
         if not MemberIdentity.objects.for_org(org).filter(member=from_member).exists():
@@ -293,17 +247,11 @@ def _move_identity(actor, identity, to_member, action) -> Member:
 
 
 def _merge(actor, from_member, to_member) -> None:
-    """`from_member` has no identity left: it is the same person as `to_member`. Orders and
-    points move over (the ledger records the transfer); the old member is kept, merged."""
-    from campaigns.models import Order
-
+    """`from_member` has no identity left: it is the same person as `to_member`. Orders (and
+    whatever else other apps own, through `hooks.member_merged`) and points move over (the
+    ledger records the transfer); the old member is kept, merged."""
     org = actor.organization
-    orders = Order.objects.for_org(org).filter(member=from_member)
-    rollups.mark_orders(org, orders.only("community_id", "placed_at"))
-    orders.update(member=to_member)
-    # their messages, check-ins and shares count for the same person from now on: every day
-    # the old member was counted on is recomputed, so a day both posted counts one speaker
-    rollups.mark_member(org, from_member)
+    hooks.member_merged(org=org, from_member=from_member, to_member=to_member)
     RawEvent.objects.for_org(org).filter(member=from_member).update(member=to_member)
     locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=from_member.pk)
     if locked.points_balance:
@@ -406,3 +354,43 @@ def remind_now(*, actor, memberships) -> int:
         )
         audit.record(actor=actor, action="member.remind", summary=str(len(due)))
     return len(due)
+
+
+def identities_seen(org, names: dict) -> dict:
+    """{(platform, external user id): MemberIdentity with .member} for everyone events name
+    (`names`: that key → display name), creating a member for each person seen the first time."""
+    found = _identities_by_key(org, names.keys())
+    missing = sorted(names.keys() - found.keys())
+    if missing:
+        members = Member.objects.bulk_create(
+            [Member(organization=org, display_name=names[key][:120]) for key in missing]
+        )
+        MemberIdentity.objects.bulk_create(
+            [
+                MemberIdentity(
+                    organization=org,
+                    member=member,
+                    platform=platform,
+                    external_user_id=ext,
+                    display_name=names[(platform, ext)][:120],
+                )
+                for member, (platform, ext) in zip(members, missing, strict=True)
+            ],
+            ignore_conflicts=True,  # a concurrent batch created it first: its member wins
+        )
+        found = _identities_by_key(org, names.keys())
+    return found
+
+
+def _identities_by_key(org, keys) -> dict:
+    externals = {ext for _platform, ext in keys}
+    rows = (
+        MemberIdentity.objects.for_org(org)
+        .filter(external_user_id__in=externals)
+        .select_related("member", "member__tier")
+    )
+    return {
+        (i.platform, i.external_user_id): i
+        for i in rows
+        if (i.platform, i.external_user_id) in keys
+    }

@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from communities.models import Platform
 from communities.selectors import visible_communities
 from core.forms import flash_errors
 from integrations.models import Action, ActionKind, ActionStatus
+from integrations.platforms import Platform
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
 

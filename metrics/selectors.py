@@ -15,7 +15,7 @@ from tenancy.permissions import can
 from .days import day_bounds, days_between
 from .models import CommunityDay
 from .rates import compare, members_at, total, window_rates
-from .windows import Window
+from .windows import Window, last_days
 
 SORT_KEYS = ("name", "members", "activity", "conversion", "repurchase")
 COHORT_WEEKS = 8
@@ -280,3 +280,9 @@ def campaign_reviews(org, community, window: Window, limit=5) -> list[dict]:
         .distinct()[:limit]
     )
     return [campaign_review(c) for c in campaigns]
+
+
+def activity_heatmap(*, org, community, weeks) -> list[list[int]]:
+    """Messages per hour of the week over the last `weeks` weeks (registered on
+    `communities.hooks.activity_heatmap` for the content calendar)."""
+    return heatmap(org, community, last_days(org, weeks * 7))["grid"]

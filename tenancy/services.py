@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, tokens
+from . import audit, hooks, tokens
 from .actors import Actor
 from .emails import send_invitation_email
 from .models import ApiKey, Invitation, Organization, OrgMembership, User, validate_time_zone
@@ -127,10 +127,7 @@ def organization_update(
             actor=actor, action="org.update", obj=org, summary=", ".join(changes), changes=changes
         )
         if "time_zone" in changes:
-            # metrics count the org's local days: every rollup moves to the new days
-            from metrics.tasks import rebuild_rollups
-
-            transaction.on_commit(lambda: rebuild_rollups.delay(org.pk), robust=True)
+            hooks.time_zone_changed(org=org)
     return org
 
 

@@ -7,12 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from care.selectors import overview_counts
-from communities.models import CommunityKind
-from communities.selectors import dashboard_summary
 from core.forms import add_service_errors, flash_errors
 
-from . import services
+from . import hooks, services
 from .filters import AuditLogFilter
 from .forms import (
     AcceptInvitationForm,
@@ -23,7 +20,7 @@ from .forms import (
 )
 from .mixins import OrgViewMixin
 from .models import ApiKey, AuditLogEntry, Invitation, OrgMembership
-from .permissions import can, can_anywhere
+from .permissions import can
 
 
 @login_required
@@ -49,14 +46,9 @@ class DashboardView(OrgViewMixin, View):
         recent = None
         if can(self.actor, "audit.view"):
             recent = AuditLogEntry.objects.for_org(self.organization)[:8]
-        context = {
-            "recent_audit": recent,
-            "groups": dashboard_summary(self.actor),
-            "kinds": dict(CommunityKind.choices),
-            "care_counts": overview_counts(self.actor)
-            if can_anywhere(self.actor, "care.view")
-            else None,
-        }
+        context = {"recent_audit": recent}
+        for panel in hooks.dashboard_panels(actor=self.actor):
+            context.update(panel)
         return render(request, "tenancy/dashboard.html", context)
 
 

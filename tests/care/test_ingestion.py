@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from care import services
-from care.ingestion import keyword_in
+from care.batch import keyword_in
 from care.models import Case, CaseEvent, CommunityKeywords, OrderMilestone
 from tests.factories import CaseFactory, MemberFactory
 
@@ -120,7 +120,7 @@ def test_shipping_and_delivery_are_recorded_once(org_a, group, post):
 def test_two_racing_batches_open_one_case():
     """Ingestion locks the batch's memberships, so the second batch sees the first's case and
     joins it; either way there is one open complaint."""
-    from members.ingestion import ingest_events
+    from ingestion.pipeline import ingest_events
     from tenancy.actors import Actor
     from tenancy.services import organization_create
     from tests.concurrency import run_concurrently

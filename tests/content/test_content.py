@@ -160,7 +160,7 @@ def test_daily_limit_warning_and_heatmap(org_a, two_groups, client):
         e["occurred_at"] = datetime(
             2026, 11, 16, 12, 30, tzinfo=UTC
         ).isoformat()  # Mon 20:30 Shanghai
-    from members.ingestion import ingest_events
+    from ingestion.pipeline import ingest_events
 
     ingest_events(actor=actor, raw_events=events)
     from metrics import rollups

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from communities import content
 from communities.models import Community, ScheduledPost
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization
 
 pytestmark = pytest.mark.e2e

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from care.models import Case
 from communities.models import Community
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.actors import Actor
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization
 from tenancy.services import api_key_create
 

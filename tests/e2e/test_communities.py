@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from communities.models import Community, CommunityRules
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization
 
 pytestmark = pytest.mark.e2e

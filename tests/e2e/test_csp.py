@@ -5,7 +5,7 @@ violation reported by Chromium (an inline script or style, eval, a foreign sourc
 import pytest
 from django.urls import reverse
 
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tests.test_cross_tenant import ORG_LIST_ROUTES
 
 pytestmark = pytest.mark.e2e

@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 from campaigns import services
 from campaigns.models import Campaign
 from communities.models import Community
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from members.models import Membership
 from tenancy.actors import Actor
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization
 
 pytestmark = pytest.mark.e2e

@@ -4,10 +4,10 @@ import pytest
 from playwright.sync_api import expect
 
 from communities.models import Community
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from members import services
 from members.models import Membership
 from tenancy.actors import Actor
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization
 
 pytestmark = pytest.mark.e2e

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ The browser asks for zh-CN, so the dashboard starts in Simplified Chinese (`zh-h
 import pytest
 from playwright.sync_api import expect
 
-from tenancy.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 
 from .conftest import PHONE
 

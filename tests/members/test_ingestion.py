@@ -278,7 +278,7 @@ def test_other_orgs_events_are_separate(org_a, org_b, post):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_count_every_message_once():
     """Two bots post at once, overlapping: every event is applied exactly once."""
-    from members.ingestion import ingest_events
+    from ingestion.pipeline import ingest_events
     from tenancy.actors import Actor
     from tenancy.services import organization_create
 

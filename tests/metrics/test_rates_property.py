@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from communities.models import Community
-from members.ingestion import ingest_events
+from ingestion.pipeline import ingest_events
 from metrics import rollups
 from metrics.rates import window_rates
 from metrics.windows import Window

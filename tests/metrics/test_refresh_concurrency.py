@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from communities.models import Community
-from members.ingestion import ingest_events
+from ingestion.pipeline import ingest_events
 from metrics import rollups
 from metrics.models import DirtyDay
 from metrics.rates import window_rates

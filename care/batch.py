@@ -1,5 +1,5 @@
-"""Called by event ingestion (members.ingestion) with a batch's new events, after they were
-applied, in the same transaction:
+"""The event types member care applies, called by the ingestion edge after the members and
+campaigns apps applied the same batch, in the same transaction:
 
 - `message.posted` whose text holds one of the group's complaint keywords opens a complaint
   (or, when the member already has an open complaint in that group, joins its timeline);
@@ -13,8 +13,12 @@ The memberships of the batch are locked by ingestion, so the open-complaint look
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext as _
 
+from campaigns.models import Order
+from integrations.event_schema import EventBatch
 from tenancy import audit
 
 from .models import (
@@ -38,13 +42,39 @@ def _tag(event) -> str:
     return type(event).__struct_config__.tag
 
 
-def open_cases_from_events(*, org, actor, events, communities, identities) -> int:
-    """Open complaint cases for keyword messages and record shipping; returns cases opened."""
-    _record_milestones(org, [e for e in events if _tag(e) in MILESTONES])
-    messages = [e for e in events if _tag(e) == "message.posted" and e.text]
-    if not messages:
-        return 0
-    return _open_complaints(org, actor, messages, communities, identities)
+class CareEvents:
+    """Collects the batch's keyword messages and shipping events; `flush` opens the complaint
+    cases and records the milestones, set-based."""
+
+    def __init__(self, batch: EventBatch):
+        self.batch = batch
+        self.messages: list = []
+        self.milestones: list = []
+
+    @classmethod
+    def load(cls, batch: EventBatch) -> CareEvents:
+        return cls(batch)
+
+    def handlers(self) -> dict[str, Callable]:
+        return {
+            "message.posted": self.on_message_posted,
+            "order.shipped": self.milestones.append,
+            "order.delivered": self.milestones.append,
+        }
+
+    def on_message_posted(self, event) -> None:
+        if event.text:
+            self.messages.append(event)
+
+    def flush(self) -> int:
+        """Record shipping and open complaint cases; returns the cases opened."""
+        batch = self.batch
+        _record_milestones(batch.organization, self.milestones)
+        if not self.messages:
+            return 0
+        return _open_complaints(
+            batch.organization, batch.actor, self.messages, batch.communities, batch.identities
+        )
 
 
 def keyword_in(text: str, keywords) -> str | None:
@@ -169,8 +199,6 @@ def _row(org, case, kind, text, actor, at) -> CaseEvent:
 def _record_milestones(org, events) -> None:
     if not events:
         return
-    from campaigns.models import Order
-
     orders = dict(
         Order.objects.for_org(org)
         .filter(external_order_id__in={e.order_id for e in events})

@@ -1,0 +1,240 @@
+"""Everything a member reads from the bot is composed here, and nowhere else.
+
+`compose(kind, context, language=...)` turns a message kind and its context (plain values:
+names, numbers, dates, the operator's own texts) into the text the bot posts. Writers (members,
+campaigns, care, content) collect the context and call this; they never build a sentence a
+member reads. The operator's own words (a custom welcome, a keyword reply, a post, a care reply,
+a follow-up or wake-up template) pass through here too, so that one place decides what goes out.
+
+Operator-facing text (audit lines, ledger details, errors) is not composed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+class MessageKind:
+    """What the bot is saying. A kind names a sentence, not a transport (see ActionKind)."""
+
+    WELCOME = "welcome"
+    RULES = "rules"
+    WARN = "warn"
+    REMOVE_ANNOUNCE = "remove_announce"
+    BREACH = "breach"
+    KEYWORD_REPLY = "keyword_reply"
+    WAKE_UP = "wake_up"
+    POST = "post"
+    CAMPAIGN_PREVIEW = "campaign_preview"
+    CAMPAIGN_START = "campaign_start"
+    LOTTERY_WON = "lottery_won"
+    GROUP_BUY_FILLED = "group_buy_filled"
+    GROUP_BUY_FAILED = "group_buy_failed"
+    CARE_REPLY = "care_reply"
+    FOLLOW_UP = "follow_up"
+
+
+def compose(kind: str, context: dict, *, language: str) -> str:
+    """The text for `kind` in `language`. Raises KeyError for an unknown kind."""
+    with translation.override(language):
+        return _COMPOSERS[kind](context)
+
+
+def fill(template: str, values: dict) -> str:
+    """An operator's template with `{name}`-style placeholders filled in; unknown ones stay."""
+    text = template or ""
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
+
+
+# --- joining and the rules ---------------------------------------------------------------------
+
+
+def _welcome(c: dict) -> str:
+    return c.get("custom") or _("Welcome to %(name)s!") % {"name": c["community"]}
+
+
+def _describe_rule(rule: dict) -> str:
+    kind, params = rule["kind"], rule.get("params", {})
+    if kind == "no_ads":
+        line = _("No ads unrelated to this group.")
+        if params.get("allowed_domains"):
+            line += " " + _("Links allowed only from: %(domains)s.") % {
+                "domains": ", ".join(params["allowed_domains"])
+            }
+        return line
+    if kind == "no_flood":
+        return _("No flooding: at most %(n)s messages in a row.") % {"n": params["max_consecutive"]}
+    if kind == "name_card":
+        return _("Set your name card as %(format)s, e.g. %(example)s.") % {
+            "format": params["format"],
+            "example": params["example"],
+        }
+    if kind == "no_personal_attacks":
+        return _("No personal attacks or insults.")
+    return params.get("text", "")
+
+
+def _rules(c: dict) -> str:
+    """context: community, intro (list of the operator's paragraphs), rules (rule dicts; a
+    name_card rule's params carry an `example`), warnings_before_removal."""
+    parts = []
+    intro = [text.strip() for text in c.get("intro", []) if text and text.strip()]
+    if intro:
+        parts.append(_("Welcome to %(name)s!") % {"name": c["community"]})
+        parts += intro
+    if c.get("rules"):
+        parts.append(_("Group rules:"))
+        for index, rule in enumerate(c["rules"], start=1):
+            parts.append(f"{index}. {_describe_rule(rule)}")
+        n = c["warnings_before_removal"]
+        if n == 0:
+            parts.append(_("Breaking a rule means removal from the group."))
+        else:
+            parts.append(
+                ngettext(
+                    "Breaking a rule earns a warning; after %(n)s warning you are removed.",
+                    "Breaking a rule earns a warning; after %(n)s warnings you are removed.",
+                    n,
+                )
+                % {"n": n}
+            )
+    return "\n".join(parts)
+
+
+# --- enforcement --------------------------------------------------------------------------------
+
+
+def _breach(c: dict) -> str:
+    """Why a member is warned or removed; context: rule (blocked, ads_link, ads_keyword, flood,
+    name_card) and its values."""
+    rule = c["rule"]
+    if rule == "blocked":
+        return _("on the block list")
+    if rule == "ads_link":
+        return _("link not on the allow-list: %(domains)s") % {
+            "domains": ", ".join(c["domains"]) or _("unknown")
+        }
+    if rule == "ads_keyword":
+        return _("ad keyword “%(keyword)s”") % {"keyword": c["keyword"]}
+    if rule == "flood":
+        return _("more than %(n)s messages within %(s)s seconds") % {
+            "n": c["max_consecutive"],
+            "s": c["window_seconds"],
+        }
+    if rule == "name_card":
+        return _("name card “%(card)s” does not follow %(format)s") % {
+            "card": c["card"],
+            "format": c["format"],
+        }
+    raise KeyError(rule)
+
+
+def _warn(c: dict) -> str:
+    return _("@%(name)s, please follow the group rules: %(detail)s. Warning %(n)s of %(max)s.") % {
+        "name": c["name"],
+        "detail": c["detail"],
+        "n": c["warning"],
+        "max": c["threshold"],
+    }
+
+
+def _remove_announce(c: dict) -> str:
+    return _("%(name)s was removed for breaking the group rules (%(detail)s).") % {
+        "name": c["name"],
+        "detail": c["detail"],
+    }
+
+
+# --- the operator's own words -------------------------------------------------------------------
+
+
+def _verbatim(c: dict) -> str:
+    return c["text"]
+
+
+def _wake_up(c: dict) -> str:
+    """The group's wake-up template with {name} and {offer} filled in."""
+    return fill(c["template"], {"name": c["name"], "offer": c.get("offer", "")})
+
+
+def _follow_up(c: dict) -> str:
+    """An after-sales follow-up template: {name} (the member), {order}, {items}."""
+    items = c.get("items") or c["order"]
+    return fill(c["template"], {"name": c.get("name", ""), "order": c["order"], "items": items})
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+def _campaign_preview(c: dict) -> str:
+    """context: campaign_kind, when (local time text), name, stock, price, original_price,
+    team_size (group buys), prizes (lotteries)."""
+    kind = c["campaign_kind"]
+    if kind == "lottery":
+        return _("Lottery %(when)s: %(name)s. Join in the group for a chance to win.") % {
+            "when": c["when"],
+            "name": c["name"],
+        }
+    if kind == "group_buy":
+        return _(
+            "Group buy %(when)s: %(name)s at ¥%(price)s (was ¥%(was)s), teams of %(size)s."
+        ) % {
+            "when": c["when"],
+            "name": c["name"],
+            "price": c["price"],
+            "was": c["original_price"],
+            "size": c["team_size"],
+        }
+    return _("Flash sale %(when)s: %(name)s, only %(n)s units at ¥%(price)s (was ¥%(was)s).") % {
+        "when": c["when"],
+        "name": c["name"],
+        "n": c["stock"],
+        "price": c["price"],
+        "was": c["original_price"],
+    }
+
+
+def _campaign_start(c: dict) -> str:
+    return _("Starting now! ") + _campaign_preview(c)
+
+
+def _lottery_won(c: dict) -> str:
+    return _("Congratulations! You won %(prize)s in %(name)s.") % {
+        "prize": c["prize"],
+        "name": c["name"],
+    }
+
+
+def _group_buy_filled(c: dict) -> str:
+    return _("Your group buy of %(name)s is complete: it ships soon.") % {"name": c["name"]}
+
+
+def _group_buy_failed(c: dict) -> str:
+    return _("Your group buy of %(name)s did not fill in time; your payment is refunded.") % {
+        "name": c["name"]
+    }
+
+
+_COMPOSERS: dict[str, Callable[[dict], str]] = {
+    MessageKind.WELCOME: _welcome,
+    MessageKind.RULES: _rules,
+    MessageKind.BREACH: _breach,
+    MessageKind.WARN: _warn,
+    MessageKind.REMOVE_ANNOUNCE: _remove_announce,
+    MessageKind.KEYWORD_REPLY: _verbatim,
+    MessageKind.WAKE_UP: _wake_up,
+    MessageKind.POST: _verbatim,
+    MessageKind.CARE_REPLY: _verbatim,
+    MessageKind.FOLLOW_UP: _follow_up,
+    MessageKind.CAMPAIGN_PREVIEW: _campaign_preview,
+    MessageKind.CAMPAIGN_START: _campaign_start,
+    MessageKind.LOTTERY_WON: _lottery_won,
+    MessageKind.GROUP_BUY_FILLED: _group_buy_filled,
+    MessageKind.GROUP_BUY_FAILED: _group_buy_failed,
+}

@@ -1,0 +1,32 @@
+"""Posting to the points ledger: the one write path for points, on the event path, in staff
+actions and in scheduled jobs."""
+
+from __future__ import annotations
+
+from .models import Member, PointsEntry
+
+
+def post_points(org, entries) -> None:
+    """Write ledger entries and move the cached balances, one locking query for all members.
+    A debit never takes a balance below zero: it is cut to what the member has."""
+    if not entries:
+        return
+    member_ids = {e.member_id for e in entries}
+    members = {
+        m.pk: m
+        for m in Member.objects.for_org(org)
+        .select_for_update(no_key=True)
+        .filter(pk__in=member_ids)
+        .order_by("pk")
+    }
+    kept = []
+    for entry in entries:
+        member = members[entry.member_id]
+        if entry.delta < 0:
+            entry.delta = -min(-entry.delta, member.points_balance)
+            if entry.delta == 0:
+                continue
+        member.points_balance += entry.delta
+        kept.append(entry)
+    PointsEntry.objects.bulk_create(kept, batch_size=500)
+    Member.objects.bulk_update(members.values(), ["points_balance"])

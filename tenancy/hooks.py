@@ -1,0 +1,12 @@
+"""Points where apps above tenancy take part (see core.hooks); each app registers in its
+AppConfig.ready."""
+
+from core.hooks import Hook
+
+# dashboard_panels(actor) -> {template context key: value}: what each app shows on the
+# organization's home page.
+dashboard_panels = Hook("dashboard_panels")
+
+# time_zone_changed(org): the organization's local days moved (metrics rebuilds its rollups);
+# called inside the settings change's transaction.
+time_zone_changed = Hook("time_zone_changed")
