@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from integrations import outbox
+from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
 from members.models import Member
 from tenancy import audit
@@ -126,7 +126,7 @@ def team_join(*, actor, team, member) -> Team:
                 team.status, team.closed_at = TeamStatus.SUCCEEDED, now
                 team.save(update_fields=["status", "closed_at"])
                 TeamMember.objects.for_org(org).filter(team=team).update(is_open=False)
-                _tell(team, _("Your group buy of %(name)s is complete: it ships soon."))
+                _tell(team, MessageKind.GROUP_BUY_FILLED)
             audit.record(actor=actor, action="groupbuy.join", obj=team, summary=str(member))
     except IntegrityError:
         raise OrderRefused(
@@ -158,19 +158,15 @@ def expire_teams(org, now=None) -> int:
                 )
                 refunded.update(status=OrderStatus.REFUNDED, refunded_at=now)
                 rows.update(is_open=False)
-                _tell(
-                    team,
-                    _("Your group buy of %(name)s did not fill in time; your payment is refunded."),
-                )
+                _tell(team, MessageKind.GROUP_BUY_FAILED)
             failed += len(teams)
 
 
-def _tell(team, template) -> None:
+def _tell(team, message_kind) -> None:
     campaign = team.campaign
     org = campaign.organization
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
-    with override(org.default_language):
-        text = str(template) % {"name": campaign.name}
+    text = compose(message_kind, {"name": campaign.name}, language=org.default_language)
     community = next(iter(_targets(campaign)), None)
     for row in members:
         outbox.enqueue(

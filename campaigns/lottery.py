@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from integrations import outbox
+from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind
 from members.models import CheckIn, Member, RawEvent
 from tenancy import audit
@@ -170,19 +170,21 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         draw.save(update_fields=["public_value", "drawn_at"])
         community = next(iter(_targets(campaign)), None)
         members = Member.objects.for_org(org).in_bulk([row.member_id for row in rows])
-        with override(org.default_language):
-            notices = [
-                outbox.build(
-                    organization=org,
-                    kind=ActionKind.NOTIFY,
-                    community=community,
-                    member=members[row.member_id],
-                    text=_("Congratulations! You won %(prize)s in %(name)s.")
-                    % {"prize": row.prize.name, "name": campaign.name},
-                    campaign_id=campaign.pk,
-                )
-                for row in rows
-            ]
+        notices = [
+            outbox.build(
+                organization=org,
+                kind=ActionKind.NOTIFY,
+                community=community,
+                member=members[row.member_id],
+                text=compose(
+                    MessageKind.LOTTERY_WON,
+                    {"prize": row.prize.name, "name": campaign.name},
+                    language=org.default_language,
+                ),
+                campaign_id=campaign.pk,
+            )
+            for row in rows
+        ]
         Action.objects.bulk_create(notices)
         audit.record(
             actor=actor, action="lottery.draw", obj=campaign, summary=f"{len(rows)} winners"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from communities import content
 from communities.models import ContentType, VipTier
+from integrations.composer import MessageKind, compose
 from members.hooks import PrivacySection
 from members.models import PRESENT_STATUSES, Member, Membership
 from tenancy import audit
@@ -130,25 +131,29 @@ def campaign_publish(*, actor, campaign) -> Campaign:
     with transaction.atomic():
         campaign.status = CampaignStatus.SCHEDULED
         campaign.save(update_fields=["status"])
-        start_local = campaign.starts_at.astimezone(campaign.organization.tzinfo)
+        org = campaign.organization
+        context = {
+            "campaign_kind": campaign.kind,
+            "when": campaign.starts_at.astimezone(org.tzinfo).strftime("%m-%d %H:%M"),
+            "name": campaign.name,
+            "stock": campaign.stock_total,
+            "price": campaign.price,
+            "original_price": campaign.original_price,
+            "team_size": campaign.team_size,
+        }
+        language = org.default_language
+        posts = (
+            (campaign.starts_at - timedelta(days=1), MessageKind.CAMPAIGN_PREVIEW),
+            (campaign.starts_at, MessageKind.CAMPAIGN_START),
+        )
         for community in targets:
-            preview_at = campaign.starts_at - timedelta(days=1)
-            text = _(
-                "Flash sale %(when)s: %(name)s, only %(n)s units at ¥%(price)s (was ¥%(was)s)."
-            ) % {
-                "when": start_local.strftime("%m-%d %H:%M"),
-                "name": campaign.name,
-                "n": campaign.stock_total,
-                "price": campaign.price,
-                "was": campaign.original_price,
-            }
-            for at, body in ((preview_at, text), (campaign.starts_at, _("Starting now! ") + text)):
+            for at, message_kind in posts:
                 if at > now:
                     content.post_create(
                         actor=actor,
                         community=community,
                         scheduled_at=at,
-                        text=body,
+                        text=compose(message_kind, context, language=language),
                         content_type=ContentType.DEAL_PREVIEW,
                     )
         audit.record(actor=actor, action="campaign.publish", obj=campaign)

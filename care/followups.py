@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import BOUGHT, Order
 from integrations import outbox
+from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
 from members.models import MemberIdentity
 from tenancy import audit
@@ -37,17 +38,16 @@ from .services import _choice, _text, case_open, default_assignees
 PER_RULE_PER_RUN = 200
 
 
-def render_message(template: str, order) -> str:
+def render_message(template: str, order, language: str) -> str:
+    """The rule's follow-up text for one order, through the composer."""
     items = "、".join(i.get("name", "") for i in (order.items or []) if i.get("name"))
-    values = {
+    context = {
+        "template": template,
         "name": order.member.display_name or "",
         "order": order.external_order_id,
-        "items": items or order.external_order_id,
+        "items": items,
     }
-    text = template
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+    return compose(MessageKind.FOLLOW_UP, context, language=language)
 
 
 def _due_orders(org, rule, now):
@@ -105,7 +105,7 @@ def _make_for_rule(org, rule, now) -> int:
     identities = _identities(org, orders) if rule.channel == FollowUpChannel.BOT else {}
     assignees = default_assignees(org, {o.community_id for o in orders if o.community_id})
     for order in orders:
-        text = render_message(rule.message, order)
+        text = render_message(rule.message, order, org.default_language)
         task = FollowUpTask(
             organization=org,
             rule=rule,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import OrderStatus
 from communities.models import StaffAssignment
 from integrations import outbox
+from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
 from members.hooks import PrivacySection
 from tenancy import audit
@@ -406,7 +407,10 @@ def _reply(actor, case, text) -> None:
     )
     if identity is None:
         raise ValidationError({"reply": [_("The member has no identity on this platform.")]})
-    payload = {"user_external_id": identity.external_user_id, "text": text, "case": case.pk}
+    message = compose(
+        MessageKind.CARE_REPLY, {"text": text}, language=case.organization.default_language
+    )
+    payload = {"user_external_id": identity.external_user_id, "text": message, "case": case.pk}
     if case.source_event_id:
         payload["reply_to_event_id"] = case.source_event_id
     outbox.enqueue(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations import outbox
+from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind, ActionStatus
 from tenancy import audit
 from tenancy.permissions import can, require
@@ -262,6 +263,7 @@ def dispatch_due(org, now=None) -> int:
     with FOR UPDATE SKIP LOCKED and moved to `sent` in the transaction that writes its actions,
     so two dispatchers (or a restarted beat) never publish a post twice."""
     now = now or timezone.now()
+    language = org.default_language
     dispatched = 0
     while True:
         with transaction.atomic():
@@ -280,7 +282,7 @@ def dispatch_due(org, now=None) -> int:
                         organization=org,
                         kind=ActionKind.PUBLISH,
                         community=post.community,
-                        text=post.text,
+                        text=compose(MessageKind.POST, {"text": post.text}, language=language),
                         post_id=post.pk,
                         content_type=post.content_type,
                         scheduled_at=post.scheduled_at.isoformat(),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
+from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind
 
 from . import hooks
@@ -91,11 +92,8 @@ def send_reminders(org, now=None) -> int:
 
 def _reminder(org, rule, membership) -> Action:
     name = membership.identity.display_name or membership.member.display_name
-    text = (
-        (rule.reminder_template or "")
-        .replace("{name}", name)
-        .replace("{offer}", rule.reminder_offer)
-    )
+    context = {"template": rule.reminder_template or "", "name": name, "offer": rule.reminder_offer}
+    text = compose(MessageKind.WAKE_UP, context, language=org.default_language)
     community = membership.community
     return Action(
         organization=org,

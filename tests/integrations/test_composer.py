@@ -1,0 +1,95 @@
+"""Every message kind, in both languages: no blanks, no unresolved placeholder."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from integrations.composer import _COMPOSERS, MessageKind, compose
+
+CONTEXTS = {
+    MessageKind.WELCOME: {"community": "健康优选1群", "custom": ""},
+    MessageKind.RULES: {
+        "community": "健康优选1群",
+        "intro": ["我们是健康优选", "", "群主：小李"],
+        "rules": [
+            {"kind": "no_ads", "params": {"allowed_domains": ["jd.com"]}},
+            {"kind": "no_flood", "params": {"max_consecutive": 5}},
+            {
+                "kind": "name_card",
+                "params": {"format": "{city}-{name}", "example": "西安-小王"},
+            },
+            {"kind": "no_personal_attacks", "params": {}},
+            {"kind": "custom", "params": {"text": "请勿私加好友"}},
+        ],
+        "warnings_before_removal": 2,
+    },
+    MessageKind.BREACH: {"rule": "flood", "max_consecutive": 5, "window_seconds": 60},
+    MessageKind.WARN: {"name": "小王", "detail": "广告", "warning": 1, "threshold": 2},
+    MessageKind.REMOVE_ANNOUNCE: {"name": "小王", "detail": "广告"},
+    MessageKind.KEYWORD_REPLY: {"text": "群规见公告"},
+    MessageKind.WAKE_UP: {
+        "template": "{name}，好久不见！{offer}",
+        "name": "小王",
+        "offer": "9折券",
+    },
+    MessageKind.POST: {"text": "周一养生小知识"},
+    MessageKind.CARE_REPLY: {"text": "已为您登记，请稍候"},
+    MessageKind.FOLLOW_UP: {
+        "template": "{name}，您的{items}已发货",
+        "name": "小王",
+        "order": "JD-1",
+        "items": "白藜芦醇",
+    },
+    MessageKind.CAMPAIGN_PREVIEW: {
+        "campaign_kind": "flash_sale",
+        "when": "12-08 20:00",
+        "name": "周末秒杀",
+        "stock": 10,
+        "price": Decimal("9.90"),
+        "original_price": Decimal("19.90"),
+        "team_size": None,
+    },
+    MessageKind.CAMPAIGN_START: {
+        "campaign_kind": "group_buy",
+        "when": "12-08 20:00",
+        "name": "两人拼团",
+        "stock": 10,
+        "price": Decimal("9.90"),
+        "original_price": Decimal("19.90"),
+        "team_size": 2,
+    },
+    MessageKind.LOTTERY_WON: {"prize": "保温杯", "name": "周末抽奖"},
+    MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
+    MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
+}
+
+
+def test_every_kind_has_a_context_here():
+    assert set(CONTEXTS) == set(_COMPOSERS)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+def test_kind_composes_without_blanks(kind, language):
+    text = compose(kind, CONTEXTS[kind], language=language)
+    assert text.strip()
+    if kind == MessageKind.RULES:  # the name-card rule shows its format on purpose
+        text = text.replace("{city}-{name}", "")
+    assert not re.search(r"%\(|\{\w+\}|None", text), text
+    assert not text.rstrip().endswith(("：", ":")), text
+
+
+def test_campaign_preview_names_the_campaign_kind():
+    lottery = {**CONTEXTS[MessageKind.CAMPAIGN_PREVIEW], "campaign_kind": "lottery"}
+    text = compose(MessageKind.CAMPAIGN_PREVIEW, lottery, language="zh-hans")
+    assert text == "12-08 20:00 抽奖：周末秒杀。在群里参与，就有机会中奖。"
+    flash = compose(
+        MessageKind.CAMPAIGN_PREVIEW, CONTEXTS[MessageKind.CAMPAIGN_PREVIEW], language="zh-hans"
+    )
+    assert flash == "12-08 20:00 秒杀：周末秒杀，仅 10 件，秒杀价 ¥9.90（原价 ¥19.90）。"
+
+
+def test_rules_text_gives_a_name_card_example():
+    text = compose(MessageKind.RULES, CONTEXTS[MessageKind.RULES], language="en")
+    assert "Set your name card as {city}-{name}, e.g. 西安-小王." in text
