@@ -4,6 +4,7 @@ Idempotency-Key, and orders (pay, cancel, refund)."""
 from decimal import Decimal
 
 from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
@@ -17,6 +18,7 @@ from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import OrgPrimaryKeyRelatedField
 
 from . import group_buys, lottery, services
+from .exports import order_rows
 from .models import Campaign, CampaignTarget, Order, Team, TeamMember
 from .selectors import campaign_review
 
@@ -398,10 +400,6 @@ class OrdersExportView(TenantAPIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request):
-        from django.http import StreamingHttpResponse
-
-        from .exports import order_rows
-
         response = StreamingHttpResponse(
             order_rows(self.organization, self.organization.tzinfo),
             content_type="text/csv; charset=utf-8",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from integrations import outbox
 from integrations.composer import MessageKind, compose
-from integrations.models import Action, ActionKind
+from integrations.models import ActionKind
 from members.models import CheckIn, Member, RawEvent
 from tenancy import audit
 from tenancy.permissions import require
@@ -185,7 +185,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
             )
             for row in rows
         ]
-        Action.objects.bulk_create(notices)
+        outbox.enqueue_all(notices)
         audit.record(
             actor=actor, action="lottery.draw", obj=campaign, summary=f"{len(rows)} winners"
         )

@@ -1,6 +1,9 @@
+from tenancy.actors import Actor
 from tenancy.tasks import tenant_task
 
 from . import services
+from .group_buys import expire_teams
+from .lottery import run_due
 
 
 @tenant_task
@@ -10,15 +13,9 @@ def expire_unpaid_orders(org):
 
 @tenant_task
 def expire_group_buy_teams(org):
-    from .group_buys import expire_teams
-
     return expire_teams(org)
 
 
 @tenant_task
 def run_due_lotteries(org):
-    from tenancy.actors import Actor
-
-    from .lottery import run_due
-
     return run_due(org, Actor.system(org, "lottery schedule"))

@@ -1,8 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -11,11 +11,14 @@ from communities.models import VipTier
 from communities.selectors import communities_where
 from core.forms import add_service_errors, flash_errors
 from tenancy.mixins import OrgViewMixin
+from tenancy.models import Organization
 from tenancy.permissions import can
 
 from . import group_buys, lottery, services
+from .exports import order_rows
 from .forms import FlashSaleForm, parse_prizes
-from .models import Campaign, CampaignTarget, LotteryEntry, Order, OrderStatus
+from .lottery import verification
+from .models import Campaign, CampaignKind, CampaignTarget, LotteryEntry, Order, OrderStatus
 from .selectors import budget_warning, campaign_review, month_spend
 
 
@@ -200,10 +203,6 @@ class OrdersExportView(OrgViewMixin, View):
     capability = "metrics.export"
 
     def get(self, request, org_slug):
-        from django.http import StreamingHttpResponse
-
-        from .exports import order_rows
-
         response = StreamingHttpResponse(
             order_rows(self.organization, self.organization.tzinfo),
             content_type="text/csv; charset=utf-8",
@@ -214,12 +213,6 @@ class OrdersExportView(OrgViewMixin, View):
 
 def lottery_verification(request, org, pk):
     """Public: anyone can check a lottery's draw (pseudonymous entrant ids only)."""
-    from django.shortcuts import get_object_or_404
-
-    from tenancy.models import Organization
-
-    from .lottery import verification
-    from .models import CampaignKind
 
     organization = get_object_or_404(Organization, slug=org)
     campaign = get_object_or_404(

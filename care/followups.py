@@ -141,7 +141,7 @@ def _make_for_rule(org, rule, now) -> int:
             task.assignee_id = assignees.get(order.community_id)
         tasks.append(task)
     if actions:
-        type(actions[0]).objects.bulk_create(actions)
+        outbox.enqueue_all(actions)
         for task in tasks:
             if task.action is not None:
                 task.action_id = task.action.pk

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,8 +67,6 @@ def queue(actor, name: str, community_id=None):
 
 def queue_counts(actor) -> dict:
     """{queue: count} for the tabs, in one query."""
-    from django.db.models import Count
-
     qs = visible_cases(actor)
     user = actor.user
     counts = qs.aggregate(

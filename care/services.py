@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import OrderStatus
+from campaigns.services import order_refund
 from communities.models import StaffAssignment
 from integrations import outbox
 from integrations.composer import MessageKind, compose
@@ -17,7 +18,7 @@ from members.hooks import PrivacySection
 from tenancy import audit
 from tenancy.actors import Actor
 from tenancy.models import OrgMembership
-from tenancy.permissions import can, can_anywhere, require
+from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, can_anywhere, require
 from tenancy.roles import CommunityRole
 
 from . import sla
@@ -113,8 +114,6 @@ def default_assignees(org, community_ids) -> dict:
 
 
 def _role_handles(role) -> bool:
-    from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES
-
     return "care.manage" in COMMUNITY_ROLE_CAPABILITIES.get(role, ())
 
 
@@ -376,8 +375,6 @@ def case_reopen(*, actor, case, reason) -> Case:
 
 
 def _refund(actor, case) -> None:
-    from campaigns.services import order_refund
-
     order = case.order
     if order is None:
         _event(actor, case, CaseEventKind.REFUND, text=_("Refund with no order on the case."))

@@ -11,4 +11,5 @@ class CommunitiesConfig(AppConfig):
         from . import content, selectors
 
         hooks.dashboard_panels.register(selectors.home_panel)
+        hooks.community_roles.register(selectors.staff_roles_of)
         outbox.action_finished.register(content.post_action_finished)

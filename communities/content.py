@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from integrations import outbox
 from integrations.composer import MessageKind, compose
-from integrations.models import Action, ActionKind, ActionStatus
+from integrations.models import ActionKind, ActionStatus
 from tenancy import audit
 from tenancy.permissions import can, require
 
@@ -276,7 +276,7 @@ def dispatch_due(org, now=None) -> int:
             )
             if not due:
                 return dispatched
-            actions = Action.objects.bulk_create(
+            actions = outbox.enqueue_all(
                 [
                     outbox.build(
                         organization=org,

@@ -1,11 +1,12 @@
 """Demo groups, rules, staff, tiers and points for `manage.py seed_demo`."""
 
+from datetime import time
 from decimal import Decimal
 
 from tenancy.models import User
 
-from . import services
-from .models import Community
+from . import content, services
+from .models import Community, ContentPlan
 
 HEALTH_GROUPS = [
     # name, kind, region, category, tags, template
@@ -123,10 +124,6 @@ WEEKLY_PLAN = [
 
 def seed_calendar(org, actor) -> None:
     """A weekly plan for the first two general groups (seed 002's content calendar)."""
-    from datetime import time
-
-    from . import content
-    from .models import ContentPlan
 
     if ContentPlan.objects.for_org(org).exists():
         return

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.models import OrgMembership
+from tenancy.models import OrgMembership, User
 from tenancy.roles import CommunityRole
 
 from .models import Community, CommunityKind, Platform, VipTier
@@ -267,7 +267,6 @@ class StaffAssignForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        from tenancy.models import User
 
         member_ids = (
             OrgMembership.objects.for_org(organization).filter(is_active=True).values("user_id")
@@ -291,7 +290,6 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, communities, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        from tenancy.models import User
 
         self.fields["ids"].queryset = communities
         member_ids = (

@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 
 from tenancy.models import OrgMembership
-from tenancy.permissions import can
+from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can
 from tenancy.roles import CommunityRole
 
 from .models import Community, CommunityKind, StaffAssignment
@@ -21,8 +21,6 @@ def visible_communities(actor):
 def communities_where(actor, capability):
     """The groups in which the actor holds `capability`: every group when it is org-wide,
     else the assigned groups whose roles grant it. A queryset; nothing is loaded."""
-    from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES
-
     qs = Community.objects.for_org(actor.organization)
     if can(actor, capability):
         return qs
@@ -118,3 +116,15 @@ def dashboard_summary(actor) -> dict:
 def home_panel(*, actor) -> dict:
     """The groups summary on the organization's home (registered on `tenancy.hooks`)."""
     return {"groups": dashboard_summary(actor), "kinds": dict(CommunityKind.choices)}
+
+
+def staff_roles_of(*, actor) -> dict:
+    """{community id: {role, …}} of the actor's current staff assignments, one query
+    (registered on `tenancy.hooks.community_roles`)."""
+    roles: dict = {}
+    rows = StaffAssignment.objects.for_org(actor.organization).filter(
+        user=actor.user, ended_at=None
+    )
+    for community_id, role in rows.values_list("community_id", "role"):
+        roles.setdefault(community_id, set()).add(role)
+    return roles

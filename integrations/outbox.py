@@ -29,3 +29,8 @@ def enqueue(*, organization, kind, community=None, member=None, **payload) -> Ac
     )
     action.save()
     return action
+
+
+def enqueue_all(actions) -> list[Action]:
+    """Save actions built with `build`, in bulk (the writers' set-based paths)."""
+    return Action.objects.bulk_create(actions, batch_size=500)

@@ -23,6 +23,7 @@ Lists use cursor pagination (newest first, by id); there is no `?ordering=` (see
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -287,8 +288,6 @@ class WarningSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_active(self, obj) -> bool:
-        from django.utils import timezone
-
         return obj.revoked_at is None and obj.expires_at > timezone.now()
 
 
@@ -313,8 +312,6 @@ class MembershipDetailSerializer(MembershipSerializer):
 
     @extend_schema_field(WarningSerializer(many=True))
     def get_active_warnings(self, obj):
-        from django.utils import timezone
-
         rows = list(
             Warning.objects.for_org(obj.organization_id)
             .filter(membership=obj, revoked_at=None, expires_at__gt=timezone.now())

@@ -445,7 +445,7 @@ def import_upload(*, actor, upload) -> ImportJob:
 
 
 def _enqueue(org_id, job_id) -> None:
-    from .import_tasks import run_import as task
+    from .import_tasks import run_import as task  # the task module runs this one's import
 
     task.delay(org_id, job_id)
 

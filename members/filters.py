@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from communities.filters import json_string_variants
+from communities.selectors import visible_communities
 from integrations.platforms import Platform
 from tenancy.permissions import can
 
@@ -53,7 +54,6 @@ def only_visible(queryset, actor, community_path: str):
     see every row: no join, no subquery."""
     if can(actor, "member.view"):
         return queryset
-    from communities.selectors import visible_communities
 
     return queryset.filter(**{f"{community_path}__in": visible_communities(actor)})
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
+from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind
 
@@ -81,8 +82,8 @@ def send_reminders(org, now=None) -> int:
                 batch = list(due.select_for_update(skip_locked=True).order_by("pk")[:CHUNK])
                 if not batch:
                     break
-                actions = [_reminder(org, rule, m) for m in batch]
-                Action.objects.bulk_create(actions)
+                actions = [reminder_action(org, rule, m) for m in batch]
+                outbox.enqueue_all(actions)
                 Membership.objects.for_org(org).filter(pk__in=[m.pk for m in batch]).update(
                     reminders_sent=F("reminders_sent") + 1, last_reminded_at=now
                 )
@@ -90,24 +91,21 @@ def send_reminders(org, now=None) -> int:
     return sent
 
 
-def _reminder(org, rule, membership) -> Action:
+def reminder_action(org, rule, membership) -> Action:
+    """The wake-up message for one dormant membership (unsaved), composed from the group's
+    wake-up template."""
     name = membership.identity.display_name or membership.member.display_name
     context = {"template": rule.reminder_template or "", "name": name, "offer": rule.reminder_offer}
     text = compose(MessageKind.WAKE_UP, context, language=org.default_language)
-    community = membership.community
-    return Action(
+    return outbox.build(
         organization=org,
         kind=ActionKind.REMIND,
-        community=community,
+        community=membership.community,
         member=membership.member,
-        payload={
-            "text": text,
-            "user_external_id": membership.identity.external_user_id,
-            "display_name": name,
-            "community_external_id": community.external_id,
-            "platform": community.platform,
-            "reminder": membership.reminders_sent + 1,
-        },
+        text=text,
+        user_external_id=membership.identity.external_user_id,
+        display_name=name,
+        reminder=membership.reminders_sent + 1,
     )
 
 

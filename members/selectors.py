@@ -1,17 +1,21 @@
 """What an actor may see of members, and a member's timeline."""
 
-from django.db.models import Q
+from datetime import timedelta
+
+from django.db.models import Count, IntegerField, Q, Value
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.selectors import visible_communities
-from integrations.models import Action
+from integrations.models import Action, ActionKind
 from tenancy.permissions import can
 
 from .models import (
     Member,
     Membership,
     MembershipChange,
+    MembershipStatus,
     PointsEntry,
     RawEvent,
     Warning,
@@ -115,10 +119,6 @@ TIER_LABELS = {"promoted": _("tier up"), "demoted": _("tier down")}
 
 
 def _label(kind: str, code: str) -> str:
-    from integrations.models import ActionKind
-
-    from .models import MembershipStatus
-
     tables = {
         "event": EVENT_LABELS,
         "points": POINTS_LABELS,
@@ -243,10 +243,6 @@ LEADERBOARD_WEIGHTS = {
 def weekly_leaderboard(org, community, now=None, limit=10) -> list[dict]:
     """This week's top contributors of a group: messages, check-ins, shares and invites,
     weighted (one aggregate query plus one for the names)."""
-    from datetime import timedelta
-
-    from django.db.models import Count, IntegerField, Value
-    from django.utils import timezone
 
     since = (now or timezone.now()) - timedelta(days=7)
     counts = {kind: Count("pk", filter=Q(type=kind)) for kind in LEADERBOARD_WEIGHTS}

@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import CommunityRules, RedemptionItem
+from communities.services import clean_tags
 from integrations import outbox
-from integrations.models import Action, ActionKind
+from integrations.models import ActionKind
 from tenancy import audit
 from tenancy.permissions import require
 
 from . import hooks
+from .jobs import reminder_action
 from .models import (
     Block,
     IdentityLink,
@@ -177,8 +179,6 @@ def member_update(*, actor, member, tags=None, notes=None, phone=None) -> Member
             raise ValidationError({"phone": [_("Enter a phone number: digits, spaces, + - ( ).")]})
         changes["phone"] = phone
     if tags is not None:
-        from communities.services import clean_tags
-
         changes["tags"] = clean_tags(tags)
     if notes is not None:
         if len(notes) > 5000 or "\x00" in notes:
@@ -328,8 +328,6 @@ def _ledger(actor, member, delta, reason, detail) -> PointsEntry:
 def remind_now(*, actor, memberships) -> int:
     """Send a reminder to chosen dormant members now (a staff decision: no cooldown), still
     within each group's maximum."""
-    from .jobs import _reminder
-
     org = actor.organization
     memberships = list(memberships)
     for membership in memberships:
@@ -348,7 +346,7 @@ def remind_now(*, actor, memberships) -> int:
         and m.reminders_sent < rules[m.community_id].max_reminders
     ]
     with transaction.atomic():
-        Action.objects.bulk_create([_reminder(org, rules[m.community_id], m) for m in due])
+        outbox.enqueue_all([reminder_action(org, rules[m.community_id], m) for m in due])
         Membership.objects.for_org(org).filter(pk__in=[m.pk for m in due]).update(
             reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
         )

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -13,7 +13,7 @@ from integrations.platforms import Platform
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
 
-from . import privacy, services
+from . import csv_io, privacy, services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
 from .models import Block, ImportJob, MemberIdentity, MembershipStatus, PointsEntry, Warning
 from .selectors import (
@@ -352,10 +352,6 @@ class MemberExportView(OrgViewMixin, View):
     capability_anywhere = "metrics.export"
 
     def get(self, request, org_slug):
-        from django.http import StreamingHttpResponse
-
-        from . import csv_io
-
         rows = csv_io.export_rows(
             organization=self.organization,
             members=search_members(self.actor, request.GET),
@@ -376,8 +372,6 @@ class MemberImportView(OrgViewMixin, View):
         return render(request, "members/import.html", {"jobs": jobs}, status=status)
 
     def post(self, request, org_slug):
-        from . import csv_io
-
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("Choose a CSV file."))

@@ -130,4 +130,4 @@ class MemberWrites:
                 model.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
         post_points(self.org, self.points)
         if self.actions:
-            type(self.actions[0]).objects.bulk_create(self.actions, batch_size=500)
+            outbox.enqueue_all(self.actions)

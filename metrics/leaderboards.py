@@ -11,6 +11,7 @@ from members.models import Member
 
 from .days import local_day
 from .models import Leaderboard, MemberDay
+from .rates import window_sets
 from .windows import PRESETS, Window, last_days
 
 KEEP = 20
@@ -45,8 +46,6 @@ def compute(org, community_id, window: Window, limit=KEEP) -> list[dict]:
 def keep_ready(org, community_ids) -> None:
     """Recompute the preset windows ending today for these groups (the refresh job's last
     step)."""
-    from .rates import window_sets
-
     now = timezone.now()
     today = local_day(org, now)
     for community_id in community_ids:

@@ -21,7 +21,7 @@ from pyroaring import BitMap64
 
 from communities.models import Community
 
-from .models import CommunityDay
+from .models import CommunityDay, Leaderboard
 from .windows import PRESETS, Window
 
 
@@ -138,8 +138,6 @@ def window_sets(org, community_ids, *windows: Window) -> list[dict[int, Sets]]:
 def _ready_sets(org, community_ids, windows) -> list[dict[int, Sets]]:
     """The sets the refresh job keeps ready (metrics.leaderboards) for preset windows: a
     window ending on a row's day, or the window just before it."""
-    from .models import Leaderboard
-
     ready = [{} for _ in windows]
     lengths = {w.days for w in windows if w.days in PRESETS}
     if not lengths:

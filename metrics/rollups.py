@@ -119,7 +119,7 @@ def lock_communities(org, community_ids) -> None:
 
 def rebuild(org) -> int:
     """Throw the rollups away and recompute every group from its source records."""
-    from .rebuild import rebuild_org
+    from .rebuild import rebuild_org  # rebuild builds on this module's counting helpers
 
     return rebuild_org(org)
 
@@ -370,7 +370,7 @@ def refresh_soon(org) -> None:
 def _enqueue_refresh(org_id) -> None:
     from django.core.cache import cache
 
-    from .tasks import refresh_rollups
+    from .tasks import refresh_rollups  # the tasks module imports this one
 
     if cache.add(f"metrics:refresh:{org_id}", 1, timeout=REFRESH_DEBOUNCE_SECONDS):
         refresh_rollups.apply_async((org_id,), countdown=5)

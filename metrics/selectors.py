@@ -9,10 +9,14 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from pyroaring import BitMap64
 
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.selectors import campaign_review
+from communities.selectors import communities_where
 from members.models import ChurnReason, Membership, MembershipStatus
 from tenancy.permissions import can
 
 from .days import day_bounds, days_between
+from .leaderboards import read_or_compute
 from .models import CommunityDay
 from .rates import compare, members_at, total, window_rates
 from .windows import Window, last_days
@@ -24,8 +28,6 @@ WEEKDAYS = (0, 1, 2, 3, 4, 5, 6)
 
 def metric_communities(actor):
     """The groups whose metrics the actor may see: all, or the ones they are staff of."""
-    from communities.selectors import communities_where
-
     return communities_where(actor, "metrics.view").filter(status="active")
 
 
@@ -257,8 +259,6 @@ def dormancy(org, community, window: Window) -> dict:
 def top_contributors(org, community, window: Window, limit=10, with_spend=True) -> list[dict]:
     """The window's top contributors: kept by the refresh job for the last 7, 30 and 90 days,
     summed from the member-days for any other window."""
-    from .leaderboards import read_or_compute
-
     rows = [dict(r) for r in read_or_compute(org, community, window)[:limit]]
     if not with_spend:
         for r in rows:
@@ -267,8 +267,6 @@ def top_contributors(org, community, window: Window, limit=10, with_spend=True) 
 
 
 def campaign_reviews(org, community, window: Window, limit=5) -> list[dict]:
-    from campaigns.models import Campaign, CampaignStatus
-    from campaigns.selectors import campaign_review
 
     start, end = day_bounds(org, window.start, window.end)
     campaigns = (

@@ -13,6 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from care.selectors import response_times
 from communities.models import StaffAssignment
 from members.models import Membership
 from tenancy import audit
@@ -172,8 +173,6 @@ def staff_performance(org, month: date) -> dict:
 
 
 def _care_times(org, start, end, community_ids) -> dict:
-    from care.selectors import response_times
-
     return response_times(org, start=start, end=end, community_ids=community_ids)
 
 

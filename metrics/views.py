@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from care.selectors import overview_counts
 from communities.models import Community
 from core.forms import flash_errors
 from tenancy.mixins import OrgViewMixin
@@ -73,8 +74,6 @@ class OverviewPage(WindowMixin, OrgViewMixin, View):
 
 def _care_counts(actor):
     """The member-care counts the org overview shows (care.selectors), for those who see care."""
-    from care.selectors import overview_counts
-
     return overview_counts(actor) if can_anywhere(actor, "care.view") else None
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from . import hooks
+
 
 @dataclass
 class Actor:
@@ -57,17 +59,12 @@ class Actor:
 
 
 def load_community_roles(actor: Actor) -> dict:
-    """{community_id: {role, ...}}: the actor's current staff assignments (one query)."""
+    """{community_id: {role, ...}}: the actor's current staff assignments (one query, by the
+    communities app through `hooks.community_roles`)."""
     if actor.user is None:
         return {}
-    from django.apps import apps
-
-    assignments = apps.get_model("communities", "StaffAssignment").objects.for_org(
-        actor.organization
-    )
     roles: dict = {}
-    for community_id, role in assignments.filter(user=actor.user, ended_at=None).values_list(
-        "community_id", "role"
-    ):
-        roles.setdefault(community_id, set()).add(role)
+    for found in hooks.community_roles(actor=actor):
+        for community_id, names in found.items():
+            roles.setdefault(community_id, set()).update(names)
     return roles

@@ -10,3 +10,7 @@ dashboard_panels = Hook("dashboard_panels")
 # time_zone_changed(org): the organization's local days moved (metrics rebuilds its rollups);
 # called inside the settings change's transaction.
 time_zone_changed = Hook("time_zone_changed")
+
+# community_roles(actor) -> {community id: {role, …}}: the actor's current staff assignments
+# (communities owns them); the permission checks read them through Actor.community_roles.
+community_roles = Hook("community_roles")

@@ -71,7 +71,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 def _organization_id_of(instance):
     """The organization a related manager's parent belongs to (None if it is not a tenant row:
     then the manager falls back to the scope, e.g. `user.org_memberships`)."""
-    from .models import Organization
+    from .models import Organization  # models import their managers from here
 
     if isinstance(instance, Organization):
         return instance.pk

@@ -114,7 +114,7 @@ def wanted_value() -> str:
 
 def _failed(connection) -> bool:
     """An aborted transaction accepts only its rollback; the setting is made after it."""
-    from psycopg.pq import TransactionStatus
+    from psycopg.pq import TransactionStatus  # only on PostgreSQL; SQLite has no psycopg
 
     return connection.connection.info.transaction_status == TransactionStatus.INERROR
 

@@ -11,7 +11,8 @@ for every other organization. Arguments travel as JSON (ids, never model instanc
 
 import functools
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.conf import settings
 
 from .models import Organization
 from .scope import org_scope
@@ -37,15 +38,8 @@ def tenant_task(*task_args, **task_options):
 def fan_out(task_name: str):
     """Beat calls this once per job; it queues the job for every organization. Only the jobs
     of settings.TENANT_JOBS may be named."""
-    import importlib
-
-    from django.conf import settings
-
-    from .models import Organization
-
     if task_name not in settings.TENANT_JOBS:
         raise ValueError(f"not a tenant job: {task_name}")
-    module_name, _, attr = task_name.rpartition(".")
-    task = getattr(importlib.import_module(module_name), attr)
+    task = current_app.tasks[task_name]  # registered by name when Celery autodiscovers tasks
     for org_id in Organization.objects.values_list("pk", flat=True):
         task.delay(org_id)

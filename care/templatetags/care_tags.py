@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from care.selectors import my_open_count
+
 register = template.Library()
 
 
@@ -21,6 +23,4 @@ def duration(seconds):
 @register.simple_tag(takes_context=True)
 def my_open_cases(context):
     """Open cases assigned to the signed-in person (one COUNT query; for the nav badge)."""
-    from care.selectors import my_open_count
-
     return my_open_count(context.get("actor"))
