@@ -11,7 +11,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django_htmx.middleware import HtmxDetails
 
+from communities import services as community_services
+from communities.models import VipTier
 from core.views import ServiceActionView
+from tenancy.models import AuditLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +168,34 @@ def test_success_url_is_reversed_with_the_named_url_kwargs(org_a):
     view = Named()
     view.setup(RequestFactory().post("/"), org_slug=org_a.org.slug, pk=7)
     assert view.get_success_url(None) == reverse("tiers", kwargs={"org_slug": org_a.org.slug})
+
+
+def test_a_dashboard_view_rolls_back_what_its_service_wrote(org_a, monkeypatch):
+    """The base under the tenancy mixin: a service that fails after writing leaves nothing."""
+    owner = org_a.actor()
+    tier = community_services.tier_save(actor=owner, name="金卡", rank=1)
+    real = community_services.tier_deactivate
+
+    def deactivate_then_fail(*, actor, tier):
+        real(actor=actor, tier=tier)  # saves the tier and writes an audit entry
+        raise ValidationError("Something later went wrong.")
+
+    monkeypatch.setattr(community_services, "tier_deactivate", deactivate_then_fail)
+    audit_before = AuditLogEntry.objects.for_org(org_a.org).count()
+    client = org_a.client_for(org_a.owner)
+    response = client.post(
+        reverse("tier-retire", kwargs={"org_slug": org_a.org.slug, "pk": tier.pk})
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("tiers", kwargs={"org_slug": org_a.org.slug})
+    assert VipTier.objects.for_org(org_a.org).get(pk=tier.pk).is_active
+    assert AuditLogEntry.objects.for_org(org_a.org).count() == audit_before
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Something later went wrong."]
+
+    monkeypatch.setattr(community_services, "tier_deactivate", real)
+    client = org_a.client_for(org_a.owner)  # a fresh session: only this request's messages
+    response = client.post(
+        reverse("tier-retire", kwargs={"org_slug": org_a.org.slug, "pk": tier.pk})
+    )
+    assert not VipTier.objects.for_org(org_a.org).get(pk=tier.pk).is_active
+    assert [m.level for m in get_messages(response.wsgi_request)] == [constants.SUCCESS]
