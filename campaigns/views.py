@@ -1,15 +1,16 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from communities.models import VipTier
 from communities.selectors import communities_where
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.models import Organization
 from tenancy.permissions import can
@@ -63,8 +64,9 @@ class CampaignListView(OrgViewMixin, View):
         return render(request, "campaigns/list.html", context)
 
 
-class FlashSaleCreateView(OrgViewMixin, View):
+class FlashSaleCreateView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "campaign.manage"
+    success_message = gettext_lazy("Flash sale saved.")
 
     def _form(self, data=None):
         groups = communities_where(self.actor, "campaign.manage").filter(status="active")
@@ -81,44 +83,40 @@ class FlashSaleCreateView(OrgViewMixin, View):
             request, "campaigns/create.html", {"form": form or self._form()}, status=status
         )
 
-    def post(self, request, org_slug):
-        form = self._form(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            publish = data.pop("publish")
-            kind = data.pop("kind")
-            team = {"team_size": data.pop("team_size"), "team_hours": data.pop("team_hours") or 24}
-            draw = {
-                "prizes": parse_prizes(data.pop("prizes")),
-                "draw_at": data.pop("draw_at"),
-                "require_checkin": data.pop("require_checkin"),
-            }
-            try:
-                if kind == "lottery":
-                    for field in ("price", "original_price", "stock"):
-                        data.pop(field)
-                    campaign = lottery.lottery_create(actor=self.actor, **draw, **data)
-                elif kind == "group_buy":
-                    campaign = group_buys.group_buy_create(actor=self.actor, **team, **data)
-                else:
-                    campaign = services.flash_sale_create(actor=self.actor, **data)
-                if publish:
-                    services.campaign_publish(actor=self.actor, campaign=campaign)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Flash sale saved."))
-                over = budget_warning(self.organization, campaign.starts_at)
-                if over:
-                    messages.warning(
-                        request,
-                        _(
-                            "This month's campaigns now cost ¥%(spent)s, over the budget of ¥%(budget)s."
-                        )
-                        % over,
-                    )
-                return redirect("campaign-live", org_slug=org_slug, pk=campaign.pk)
-        return self.get(request, org_slug, form=form, status=400)
+    def get_form(self):
+        return self._form(self.request.POST)
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        publish = data.pop("publish")
+        kind = data.pop("kind")
+        team = {"team_size": data.pop("team_size"), "team_hours": data.pop("team_hours") or 24}
+        draw = {
+            "prizes": parse_prizes(data.pop("prizes")),
+            "draw_at": data.pop("draw_at"),
+            "require_checkin": data.pop("require_checkin"),
+        }
+        if kind == "lottery":
+            for field in ("price", "original_price", "stock"):
+                data.pop(field)
+            campaign = lottery.lottery_create(actor=self.actor, **draw, **data)
+        elif kind == "group_buy":
+            campaign = group_buys.group_buy_create(actor=self.actor, **team, **data)
+        else:
+            campaign = services.flash_sale_create(actor=self.actor, **data)
+        if publish:
+            services.campaign_publish(actor=self.actor, campaign=campaign)
+        return campaign
+
+    def success_response(self, campaign):
+        over = budget_warning(self.organization, campaign.starts_at)
+        if over:
+            messages.warning(
+                self.request,
+                _("This month's campaigns now cost ¥%(spent)s, over the budget of ¥%(budget)s.")
+                % over,
+            )
+        return redirect("campaign-live", org_slug=self.kwargs["org_slug"], pk=campaign.pk)
 
 
 class CampaignLiveView(OrgViewMixin, View):
@@ -172,31 +170,31 @@ class CampaignLiveView(OrgViewMixin, View):
         return render(request, template, context)
 
 
-class CampaignActionView(OrgViewMixin, View):
+class CampaignActionView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "campaign.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "campaign-live"
+    success_url_kwargs = ("org_slug", "pk")
 
-    def post(self, request, org_slug, pk, action):
-        campaign = _campaign_for(self.actor, pk)
+    def get_object(self):
+        campaign = _campaign_for(self.actor, self.kwargs["pk"])
         if not services.can_manage_campaign(self.actor, campaign):
             raise PermissionDenied
-        try:
-            if action == "draw":
-                lottery.lottery_draw(
-                    actor=self.actor,
-                    campaign=campaign,
-                    public_value=request.POST.get("public_value", ""),
-                )
-            else:
-                service = {
-                    "publish": services.campaign_publish,
-                    "cancel": services.campaign_cancel,
-                }[action]
-                service(actor=self.actor, campaign=campaign)
-        except ValidationError as exc:
-            flash_errors(request, exc)
+        return campaign
+
+    def perform(self, form):
+        if self.kwargs["action"] == "draw":
+            lottery.lottery_draw(
+                actor=self.actor,
+                campaign=self.object,
+                public_value=self.request.POST.get("public_value", ""),
+            )
         else:
-            messages.success(request, _("Saved."))
-        return redirect("campaign-live", org_slug=org_slug, pk=pk)
+            service = {
+                "publish": services.campaign_publish,
+                "cancel": services.campaign_cancel,
+            }[self.kwargs["action"]]
+            service(actor=self.actor, campaign=self.object)
 
 
 class OrdersExportView(OrgViewMixin, View):

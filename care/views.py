@@ -1,19 +1,19 @@
 """Dashboard pages of member care: the queue (mine, unassigned, overdue, all open, closed),
 a case with its timeline and next step, opening a case by hand, follow-ups, settings."""
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from campaigns.models import Order
 from communities.models import StaffAssignment
 from communities.selectors import communities_where
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 from members.selectors import member_for
 from tenancy.mixins import OrgViewMixin
 from tenancy.models import OrgMembership
@@ -129,30 +129,31 @@ class CaseDetailView(OrgViewMixin, View):
         return render(request, "care/case_detail.html", context)
 
 
-class CaseActionView(OrgViewMixin, View):
+class CaseActionView(OrgViewMixin, ServiceActionView):
     """step / comment / assign / reopen (POST), checked in the case's group."""
 
     visibility_capability = "care.view"
+    success_message = gettext_lazy("Saved.")
 
     @classmethod
     def community_capability_for(cls, action=None):
         return "care.manage"
 
-    def post(self, request, org_slug, pk, action):
-        case = case_for(self.actor, pk)
+    def get_object(self):
+        case = case_for(self.actor, self.kwargs["pk"])
         if case.community is not None:
             allowed = can(self.actor, "care.manage", case.community)
         else:
             allowed = can(self.actor, "care.manage")
         if not allowed:
             raise PermissionDenied
-        try:
-            getattr(self, "_" + action)(request, case)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Saved."))
-        return redirect("care-case", org_slug=org_slug, pk=case.pk)
+        return case
+
+    def perform(self, form):
+        getattr(self, "_" + self.kwargs["action"])(self.request, self.object)
+
+    def get_success_url(self, result):
+        return resolve_url("care-case", org_slug=self.kwargs["org_slug"], pk=self.object.pk)
 
     def _step(self, request, case):
         form = StepForm(request.POST)
@@ -193,10 +194,12 @@ class CaseActionView(OrgViewMixin, View):
         )
 
 
-class CaseCreateView(OrgViewMixin, View):
+class CaseCreateView(OrgViewMixin, ServiceActionView):
     """Open a case by hand, from a member's page (?member=) or an order (?order=)."""
 
     capability_anywhere = "care.manage"
+    success_message = gettext_lazy("Case opened.")
+    permission_denied_message = gettext_lazy("You may not open cases for that group.")
 
     def _form(self, data=None, member=None, order=None):
         orders, groups = [], []
@@ -244,46 +247,40 @@ class CaseCreateView(OrgViewMixin, View):
         context = {"form": form or self._form(member=member, order=order), "member": member}
         return render(request, "care/case_create.html", context, status=status)
 
-    def post(self, request, org_slug):
-        member, _order = self._member_and_order(request.POST)
-        form = self._form(request.POST, member=member)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                if member is None:
-                    raise ValidationError({"member": [_("No such member.")]})
-                order = (
-                    Order.objects.for_org(self.organization)
-                    .filter(pk=data["order"], member=member)
-                    .first()
-                    if data["order"]
-                    else None
-                )
-                community = (
-                    communities_where(self.actor, "care.manage")
-                    .filter(pk=data["community"])
-                    .first()
-                    if data["community"]
-                    else None
-                )
-                case = services.case_open(
-                    actor=self.actor,
-                    member=member,
-                    kind=data["kind"],
-                    priority=data["priority"],
-                    subject=data["subject"],
-                    text=data["text"],
-                    order=order,
-                    community=community,
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                if isinstance(exc, PermissionDenied):
-                    exc = ValidationError(_("You may not open cases for that group."))
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Case opened."))
-                return redirect("care-case", org_slug=org_slug, pk=case.pk)
-        return self.get(request, org_slug, form=form, status=400)
+    def get_object(self):
+        member, _order = self._member_and_order(self.request.POST)
+        return member
+
+    def get_form(self):
+        return self._form(self.request.POST, member=self.object)
+
+    def perform(self, form):
+        data, member = form.cleaned_data, self.object
+        if member is None:
+            raise ValidationError({"member": [_("No such member.")]})
+        order = (
+            Order.objects.for_org(self.organization).filter(pk=data["order"], member=member).first()
+            if data["order"]
+            else None
+        )
+        community = (
+            communities_where(self.actor, "care.manage").filter(pk=data["community"]).first()
+            if data["community"]
+            else None
+        )
+        return services.case_open(
+            actor=self.actor,
+            member=member,
+            kind=data["kind"],
+            priority=data["priority"],
+            subject=data["subject"],
+            text=data["text"],
+            order=order,
+            community=community,
+        )
+
+    def success_response(self, case):
+        return redirect("care-case", org_slug=self.kwargs["org_slug"], pk=case.pk)
 
 
 class FollowUpListView(OrgViewMixin, View):
@@ -311,41 +308,47 @@ class FollowUpListView(OrgViewMixin, View):
         return render(request, "care/follow_ups.html", context)
 
 
-class FollowUpFinishView(OrgViewMixin, View):
+class FollowUpFinishView(OrgViewMixin, ServiceActionView):
     visibility_capability = "care.view"
+    success_message = gettext_lazy("Saved.")
 
     @classmethod
     def community_capability_for(cls, action=None):
         return "care.manage"
 
-    def post(self, request, org_slug, pk, outcome):
-        task = follow_up_for(self.actor, pk)
+    def get_object(self):
+        task = follow_up_for(self.actor, self.kwargs["pk"])
         if task.community is not None:
             allowed = can(self.actor, "care.manage", task.community)
         else:
             allowed = can(self.actor, "care.manage")
         if not allowed:
             raise PermissionDenied
-        form = FinishForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise ValidationError(_("Use at most 500 characters."))
-            task = followups.follow_up_finish(
-                actor=self.actor, task=task, outcome=outcome, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Saved."))
-            if task.case_id:
-                return redirect("care-case", org_slug=org_slug, pk=task.case_id)
-        return redirect("care-follow-ups", org_slug=org_slug)
+        return task
+
+    def perform(self, form):
+        form = FinishForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Use at most 500 characters."))
+        return followups.follow_up_finish(
+            actor=self.actor, task=self.object, outcome=self.kwargs["outcome"], **form.cleaned_data
+        )
+
+    def get_success_url(self, task):
+        """The case the follow-up belongs to, if any; else (and after an error) the list."""
+        org_slug = self.kwargs["org_slug"]
+        if task is not None and task.case_id:
+            return resolve_url("care-case", org_slug=org_slug, pk=task.case_id)
+        return resolve_url("care-follow-ups", org_slug=org_slug)
 
 
-class CareSettingsView(OrgViewMixin, View):
+class CareSettingsView(OrgViewMixin, ServiceActionView):
     """The SLA, service hours and keywords; group keywords; follow-up rules."""
 
     capability = "care.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "care-settings"
+    success_url_kwargs = ("org_slug",)
 
     def _groups(self):
         return [
@@ -380,24 +383,26 @@ class CareSettingsView(OrgViewMixin, View):
         }
         return render(request, "care/settings.html", context, status=status)
 
-    def post(self, request, org_slug):
-        which = request.POST.get("form")
-        groups = self._groups()
-        if which == "keywords":
-            form = GroupKeywordsForm(request.POST, communities=groups)
-        elif which == "rule":
-            form = RuleForm(request.POST, communities=groups)
-        else:
-            which, form = "settings", CareSettingsForm(request.POST)
-        if form.is_valid():
-            try:
-                self._save(which, form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("care-settings", org_slug=org_slug)
-        return self.get(request, org_slug, forms={which: form}, status=400)
+    @property
+    def which(self) -> str:
+        """The form the POST is for."""
+        which = self.request.POST.get("form")
+        return which if which in ("keywords", "rule") else "settings"
+
+    def get_form(self):
+        if self.which == "keywords":
+            return GroupKeywordsForm(self.request.POST, communities=self._groups())
+        if self.which == "rule":
+            return RuleForm(self.request.POST, communities=self._groups())
+        return CareSettingsForm(self.request.POST)
+
+    def form_invalid(self, form):
+        return self.get(
+            self.request, *self.args, forms={self.which: form}, status=400, **self.kwargs
+        )
+
+    def perform(self, form):
+        self._save(self.which, form.cleaned_data)
 
     def _save(self, which, data):
         groups = communities_where(self.actor, "care.manage")
@@ -421,11 +426,16 @@ class CareSettingsView(OrgViewMixin, View):
             followups.rule_create(actor=self.actor, community=community, **data)
 
 
-class RuleToggleView(OrgViewMixin, View):
+class RuleToggleView(OrgViewMixin, ServiceActionView):
     capability = "care.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "care-settings"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        rule = self.get_org_object(FollowUpRule, pk=pk)
-        followups.rule_set_active(actor=self.actor, rule=rule, active=not rule.is_active)
-        messages.success(request, _("Saved."))
-        return redirect("care-settings", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(FollowUpRule, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        followups.rule_set_active(
+            actor=self.actor, rule=self.object, active=not self.object.is_active
+        )

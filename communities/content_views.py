@@ -3,14 +3,14 @@
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
@@ -126,8 +126,10 @@ class PlanListView(OrgViewMixin, View):
         )
 
 
-class PlanEditView(OrgViewMixin, View):
+class PlanEditView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "content.draft"
+    success_message = gettext_lazy("Plan saved; its posts are on the calendar.")
+    permission_denied_message = gettext_lazy("You may not plan posts for every chosen group.")
 
     def _plan(self, pk):
         if pk is None:
@@ -160,43 +162,51 @@ class PlanEditView(OrgViewMixin, View):
         context = {"form": form, "formset": formset, "plan": plan}
         return render(request, "communities/plan_form.html", context, status=status)
 
-    def post(self, request, org_slug, pk=None):
-        plan = self._plan(pk)
-        form = PlanForm(request.POST, communities=self._communities())
-        formset = SlotFormSet(request.POST, prefix="slots")
-        if form.is_valid() and formset.is_valid():
-            slots = [f.cleaned_data for f in formset if f.cleaned_data.get("template")]
-            try:
-                saved = content.plan_save(
-                    actor=self.actor,
-                    name=form.cleaned_data["name"],
-                    communities=form.cleaned_data["communities"],
-                    slots=slots,
-                    plan=plan,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                form.add_error(None, _("You may not plan posts for every chosen group."))
-            else:
-                messages.success(request, _("Plan saved; its posts are on the calendar."))
-                for warning in content.daily_overload(self.organization):
-                    messages.warning(
-                        request,
-                        _("%(group)s has %(n)s posts on %(day)s (limit %(limit)s).")
-                        % {
-                            "group": warning["community"],
-                            "n": warning["count"],
-                            "day": warning["day"],
-                            "limit": warning["limit"],
-                        },
-                    )
-                return redirect(f"/o/{org_slug}/calendar/?plan={saved.pk}")
-        return self.get(request, org_slug, pk, form=form, formset=formset, status=400)
+    def get_object(self):
+        return self._plan(self.kwargs.get("pk"))
+
+    def get_form(self):
+        self.formset = SlotFormSet(self.request.POST, prefix="slots")
+        return PlanForm(self.request.POST, communities=self._communities())
+
+    def is_valid(self, form):
+        return form.is_valid() and self.formset.is_valid()
+
+    def form_invalid(self, form):
+        return self.get(
+            self.request, *self.args, form=form, formset=self.formset, status=400, **self.kwargs
+        )
+
+    def perform(self, form):
+        slots = [f.cleaned_data for f in self.formset if f.cleaned_data.get("template")]
+        return content.plan_save(
+            actor=self.actor,
+            name=form.cleaned_data["name"],
+            communities=form.cleaned_data["communities"],
+            slots=slots,
+            plan=self.object,
+        )
+
+    def success_response(self, saved):
+        for warning in content.daily_overload(self.organization):
+            messages.warning(
+                self.request,
+                _("%(group)s has %(n)s posts on %(day)s (limit %(limit)s).")
+                % {
+                    "group": warning["community"],
+                    "n": warning["count"],
+                    "day": warning["day"],
+                    "limit": warning["limit"],
+                },
+            )
+        return redirect(f"/o/{self.kwargs['org_slug']}/calendar/?plan={saved.pk}")
 
 
-class PostCreateView(OrgViewMixin, View):
+class PostCreateView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "content.draft"
+    success_message = gettext_lazy("Post scheduled.")
+    success_url = "calendar"
+    success_url_kwargs = ("org_slug",)
 
     def _communities(self):
         return _draftable(self.actor)
@@ -205,20 +215,14 @@ class PostCreateView(OrgViewMixin, View):
         form = form or PostForm(communities=self._communities())
         return render(request, "communities/post_form.html", {"form": form}, status=status)
 
-    def post(self, request, org_slug):
-        form = PostForm(request.POST, communities=self._communities())
-        if form.is_valid():
-            try:
-                content.post_create(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Post scheduled."))
-                return redirect("calendar", org_slug=org_slug)
-        return self.get(request, org_slug, form=form, status=400)
+    def get_form(self):
+        return PostForm(self.request.POST, communities=self._communities())
+
+    def perform(self, form):
+        content.post_create(actor=self.actor, **form.cleaned_data)
 
 
-class PostEditView(OrgViewMixin, View):
+class PostEditView(OrgViewMixin, ServiceActionView):
     """Edit, reschedule, skip or approve one occurrence."""
 
     capability_anywhere = "content.view"
@@ -242,25 +246,38 @@ class PostEditView(OrgViewMixin, View):
         }
         return render(request, "communities/post_edit.html", context, status=status)
 
-    def post(self, request, org_slug, pk):
-        post = _post_for(self.actor, pk)
-        action = request.POST.get("do", "save")
-        try:
-            if action == "skip":
-                content.post_skip(actor=self.actor, post=post)
-                messages.success(request, _("This occurrence is skipped."))
-            elif action == "approve":
-                content.post_approve(actor=self.actor, post=post)
-                messages.success(request, _("Approved."))
-            else:
-                form = PostEditForm(request.POST)
-                if not form.is_valid():
-                    return self.get(request, org_slug, pk, form=form, status=400)
-                content.post_update(actor=self.actor, post=post, **form.cleaned_data)
-                messages.success(request, _("Saved."))
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        next_url = request.POST.get("next", "")
-        if next_url.startswith(f"/o/{org_slug}/"):
-            return redirect(next_url)
-        return redirect("calendar", org_slug=org_slug)
+    @property
+    def action(self) -> str:
+        return self.request.POST.get("do", "save")
+
+    def get_object(self):
+        return _post_for(self.actor, self.kwargs["pk"])
+
+    def get_form(self):
+        if self.action in ("skip", "approve"):
+            return None
+        return PostEditForm(self.request.POST)
+
+    def perform(self, form):
+        if self.action == "skip":
+            content.post_skip(actor=self.actor, post=self.object)
+        elif self.action == "approve":
+            content.post_approve(actor=self.actor, post=self.object)
+        else:
+            content.post_update(actor=self.actor, post=self.object, **form.cleaned_data)
+
+    def service_failed(self, exc, form):
+        return super().service_failed(exc, None)  # flashed for every action, the edit too
+
+    def get_success_message(self, result):
+        if self.action == "skip":
+            return _("This occurrence is skipped.")
+        if self.action == "approve":
+            return _("Approved.")
+        return _("Saved.")
+
+    def get_success_url(self, result):
+        next_url = self.request.POST.get("next", "")
+        if next_url.startswith(f"/o/{self.kwargs['org_slug']}/"):
+            return next_url
+        return resolve_url("calendar", org_slug=self.kwargs["org_slug"])

@@ -1,12 +1,12 @@
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
@@ -59,8 +59,11 @@ class CommunityMixin(OrgViewMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class CommunityListView(OrgViewMixin, View):
+class CommunityListView(OrgViewMixin, ServiceActionView):
     page_size = 50
+    success_url = "communities"
+    success_url_kwargs = ("org_slug",)
+    htmx_partial = True  # an HTMX bulk action answers with the refreshed table
 
     def _queryset(self, params):
         qs = visible_communities(self.actor).select_related("parent")
@@ -109,59 +112,50 @@ class CommunityListView(OrgViewMixin, View):
         )
         return render(request, template, context, status=status)
 
-    def post(self, request, org_slug):
+    def perform(self, form):
         """Bulk actions on the selected groups."""
         form = BulkActionForm(
-            request.POST,
+            self.request.POST,
             communities=visible_communities(self.actor),
             organization=self.organization,
         )
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect("communities", org_slug=org_slug)
+            raise ValidationError([error for errors in form.errors.values() for error in errors])
         data, groups = form.cleaned_data, list(form.cleaned_data["ids"])
-        try:
-            if data["action"] == "archive":
-                count = services.communities_bulk_archive(actor=self.actor, communities=groups)
-            elif data["action"] == "tag":
-                count = services.communities_bulk_tag(
-                    actor=self.actor, communities=groups, add=services.clean_tags(data["tags"])
-                )
-            elif data["action"] == "untag":
-                count = services.communities_bulk_tag(
-                    actor=self.actor, communities=groups, remove=services.clean_tags(data["tags"])
-                )
-            else:
-                count = services.communities_bulk_assign_staff(
-                    actor=self.actor, communities=groups, user=data["user"], role=data["role"]
-                )
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("%(n)s groups updated.") % {"n": count})
-        return redirect("communities", org_slug=org_slug)
+        if data["action"] == "archive":
+            return services.communities_bulk_archive(actor=self.actor, communities=groups)
+        if data["action"] == "tag":
+            return services.communities_bulk_tag(
+                actor=self.actor, communities=groups, add=services.clean_tags(data["tags"])
+            )
+        if data["action"] == "untag":
+            return services.communities_bulk_tag(
+                actor=self.actor, communities=groups, remove=services.clean_tags(data["tags"])
+            )
+        return services.communities_bulk_assign_staff(
+            actor=self.actor, communities=groups, user=data["user"], role=data["role"]
+        )
+
+    def get_success_message(self, count):
+        return _("%(n)s groups updated.") % {"n": count}
 
 
-class CommunityCreateView(OrgViewMixin, View):
+class CommunityCreateView(OrgViewMixin, ServiceActionView):
     capability = "community.manage"
+    success_message = gettext_lazy("Group created.")
 
     def get(self, request, org_slug, form=None, status=200):
         form = form or CommunityForm(organization=self.organization)
         return render(request, "communities/community_form.html", {"form": form}, status=status)
 
-    def post(self, request, org_slug):
-        form = CommunityForm(request.POST, organization=self.organization)
-        if form.is_valid():
-            try:
-                community = services.community_create(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Group created."))
-                return redirect("community-detail", org_slug=org_slug, pk=community.pk)
-        return self.get(request, org_slug, form=form, status=400)
+    def get_form(self):
+        return CommunityForm(self.request.POST, organization=self.organization)
+
+    def perform(self, form):
+        return services.community_create(actor=self.actor, **form.cleaned_data)
+
+    def success_response(self, community):
+        return redirect("community-detail", org_slug=self.kwargs["org_slug"], pk=community.pk)
 
 
 class CommunityDetailView(CommunityMixin, View):
@@ -196,8 +190,11 @@ class CommunityDetailView(CommunityMixin, View):
         return render(request, "communities/community_detail.html", context)
 
 
-class CommunityEditView(CommunityMixin, View):
+class CommunityEditView(CommunityMixin, ServiceActionView):
     community_capability = "community.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
     def get(self, request, org_slug, pk, form=None, status=200):
         form = form or CommunityForm(
@@ -208,36 +205,35 @@ class CommunityEditView(CommunityMixin, View):
         context = {"form": form, "community": self.community}
         return render(request, "communities/community_form.html", context, status=status)
 
-    def post(self, request, org_slug, pk):
-        form = CommunityForm(
-            request.POST, organization=self.organization, exclude_pk=self.community.pk
+    def get_form(self):
+        return CommunityForm(
+            self.request.POST, organization=self.organization, exclude_pk=self.community.pk
         )
-        if form.is_valid():
-            try:
-                services.community_update(
-                    actor=self.actor, community=self.community, **form.cleaned_data
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("community-detail", org_slug=org_slug, pk=pk)
-        return self.get(request, org_slug, pk, form=form, status=400)
+
+    def perform(self, form):
+        services.community_update(actor=self.actor, community=self.community, **form.cleaned_data)
 
 
-class CommunityArchiveView(CommunityMixin, View):
+class CommunityArchiveView(CommunityMixin, ServiceActionView):
     community_capability = "community.manage"
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
-    def post(self, request, org_slug, pk, archived):
+    def perform(self, form):
         services.community_set_archived(
-            actor=self.actor, community=self.community, archived=archived
+            actor=self.actor, community=self.community, archived=self.kwargs["archived"]
         )
-        messages.success(request, _("Group archived.") if archived else _("Group restored."))
-        return redirect("community-detail", org_slug=org_slug, pk=pk)
+
+    def get_success_message(self, result):
+        return _("Group archived.") if self.kwargs["archived"] else _("Group restored.")
 
 
-class RulesEditView(CommunityMixin, View):
+class RulesEditView(CommunityMixin, ServiceActionView):
     community_capability = "community.manage"
+    form_class = RulesForm
+    success_message = gettext_lazy("Rules saved.")
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
     def _rules(self):
         return (
@@ -252,41 +248,34 @@ class RulesEditView(CommunityMixin, View):
         context = {"form": form, "community": self.community}
         return render(request, "communities/rules_form.html", context, status=status)
 
-    def post(self, request, org_slug, pk):
-        form = RulesForm(request.POST)
-        if form.is_valid():
-            try:
-                services.rules_update(
-                    actor=self.actor, community=self.community, **form.to_service_values()
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Rules saved."))
-                return redirect("community-detail", org_slug=org_slug, pk=pk)
-        return self.get(request, org_slug, pk, form=form, status=400)
+    def perform(self, form):
+        services.rules_update(
+            actor=self.actor, community=self.community, **form.to_service_values()
+        )
 
 
-class RulesTemplateView(CommunityMixin, View):
+class RulesTemplateView(CommunityMixin, ServiceActionView):
     community_capability = "community.manage"
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
-    def post(self, request, org_slug, pk):
-        form = TemplateForm(request.POST)
-        if form.is_valid():
-            template = form.cleaned_data["template"]
-            services.rules_apply_template(
-                actor=self.actor, community=self.community, template=template
-            )
-            messages.success(
-                request, _("Template “%(name)s” applied.") % {"name": TEMPLATES[template]["label"]}
-            )
-        else:
-            messages.error(request, _("Choose one of the templates."))
-        return redirect("community-detail", org_slug=org_slug, pk=pk)
+    def perform(self, form):
+        form = TemplateForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(_("Choose one of the templates."))
+        template = form.cleaned_data["template"]
+        services.rules_apply_template(actor=self.actor, community=self.community, template=template)
+        return template
+
+    def get_success_message(self, template):
+        return _("Template “%(name)s” applied.") % {"name": TEMPLATES[template]["label"]}
 
 
-class RulesCopyView(CommunityMixin, View):
+class RulesCopyView(CommunityMixin, ServiceActionView):
     community_capability = "community.view"
+    permission_denied_message = gettext_lazy("You may not change the rules of every chosen group.")
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
     def _targets(self):
         groups = visible_communities(self.actor).filter(status=CommunityStatus.ACTIVE)
@@ -297,52 +286,44 @@ class RulesCopyView(CommunityMixin, View):
         context = {"form": form, "community": self.community}
         return render(request, "communities/rules_copy.html", context, status=status)
 
-    def post(self, request, org_slug, pk):
-        form = RulesCopyForm(request.POST, communities=self._targets())
-        if form.is_valid():
-            try:
-                count = services.rules_copy(
-                    actor=self.actor, source=self.community, targets=form.cleaned_data["targets"]
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                if isinstance(exc, PermissionDenied):
-                    exc = ValidationError(_("You may not change the rules of every chosen group."))
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Rules copied to %(n)s groups.") % {"n": count})
-                return redirect("community-detail", org_slug=org_slug, pk=pk)
-        return self.get(request, org_slug, pk, form=form, status=400)
+    def get_form(self):
+        return RulesCopyForm(self.request.POST, communities=self._targets())
 
-
-class StaffAssignView(CommunityMixin, View):
-    community_capability = "community.staff.manage"
-
-    def post(self, request, org_slug, pk):
-        form = StaffAssignForm(request.POST, organization=self.organization)
-        if form.is_valid():
-            try:
-                services.staff_assign(
-                    actor=self.actor, community=self.community, **form.cleaned_data
-                )
-            except ValidationError as exc:
-                flash_errors(request, exc)
-            else:
-                messages.success(request, _("Staff assigned."))
-        else:
-            messages.error(request, _("Choose a person and a role."))
-        return redirect("community-detail", org_slug=org_slug, pk=pk)
-
-
-class StaffEndView(CommunityMixin, View):
-    community_capability = "community.staff.manage"
-
-    def post(self, request, org_slug, pk, assignment_pk):
-        assignment = self.get_org_object(
-            StaffAssignment, pk=assignment_pk, community=self.community
+    def perform(self, form):
+        return services.rules_copy(
+            actor=self.actor, source=self.community, targets=form.cleaned_data["targets"]
         )
-        services.staff_unassign(actor=self.actor, assignment=assignment)
-        messages.success(request, _("Assignment ended."))
-        return redirect("community-detail", org_slug=org_slug, pk=pk)
+
+    def get_success_message(self, count):
+        return _("Rules copied to %(n)s groups.") % {"n": count}
+
+
+class StaffAssignView(CommunityMixin, ServiceActionView):
+    community_capability = "community.staff.manage"
+    success_message = gettext_lazy("Staff assigned.")
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
+
+    def perform(self, form):
+        form = StaffAssignForm(self.request.POST, organization=self.organization)
+        if not form.is_valid():
+            raise ValidationError(_("Choose a person and a role."))
+        services.staff_assign(actor=self.actor, community=self.community, **form.cleaned_data)
+
+
+class StaffEndView(CommunityMixin, ServiceActionView):
+    community_capability = "community.staff.manage"
+    success_message = gettext_lazy("Assignment ended.")
+    success_url = "community-detail"
+    success_url_kwargs = ("org_slug", "pk")
+
+    def get_object(self):
+        return self.get_org_object(
+            StaffAssignment, pk=self.kwargs["assignment_pk"], community=self.community
+        )
+
+    def perform(self, form):
+        services.staff_unassign(actor=self.actor, assignment=self.object)
 
 
 class StaffDirectoryView(OrgViewMixin, View):
@@ -356,8 +337,12 @@ class StaffDirectoryView(OrgViewMixin, View):
         )
 
 
-class TierListView(OrgViewMixin, View):
+class TierListView(OrgViewMixin, ServiceActionView):
     capability = "community.view"
+    form_class = TierForm
+    success_message = gettext_lazy("Tier saved.")
+    success_url = "tiers"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug, form=None, status=200):
         tiers = VipTier.objects.for_org(self.organization).order_by("-is_active", "rank")
@@ -368,23 +353,21 @@ class TierListView(OrgViewMixin, View):
         }
         return render(request, "communities/tiers.html", context, status=status)
 
-    def post(self, request, org_slug):
+    def post(self, request, *args, **kwargs):
         if not can(self.actor, "community.manage"):
             raise PermissionDenied
-        form = TierForm(request.POST)
-        if form.is_valid():
-            try:
-                services.tier_save(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Tier saved."))
-                return redirect("tiers", org_slug=org_slug)
-        return self.get(request, org_slug, form=form, status=400)
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        services.tier_save(actor=self.actor, **form.cleaned_data)
 
 
-class TierEditView(OrgViewMixin, View):
+class TierEditView(OrgViewMixin, ServiceActionView):
     capability = "community.manage"
+    form_class = TierForm
+    success_message = gettext_lazy("Tier saved.")
+    success_url = "tiers"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug, pk, form=None, status=200):
         tier = self.get_org_object(VipTier, pk=pk)
@@ -394,36 +377,33 @@ class TierEditView(OrgViewMixin, View):
             request, "communities/tier_form.html", {"form": form, "tier": tier}, status=status
         )
 
-    def post(self, request, org_slug, pk):
-        tier = self.get_org_object(VipTier, pk=pk)
-        form = TierForm(request.POST)
-        if form.is_valid():
-            try:
-                services.tier_save(actor=self.actor, tier=tier, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Tier saved."))
-                return redirect("tiers", org_slug=org_slug)
-        return self.get(request, org_slug, pk, form=form, status=400)
+    def get_object(self):
+        return self.get_org_object(VipTier, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.tier_save(actor=self.actor, tier=self.object, **form.cleaned_data)
 
 
-class TierDeactivateView(OrgViewMixin, View):
+class TierDeactivateView(OrgViewMixin, ServiceActionView):
     capability = "community.manage"
+    success_message = gettext_lazy("Tier retired.")
+    success_url = "tiers"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        tier = self.get_org_object(VipTier, pk=pk, is_active=True)
-        try:
-            services.tier_deactivate(actor=self.actor, tier=tier)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Tier retired."))
-        return redirect("tiers", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(VipTier, pk=self.kwargs["pk"], is_active=True)
+
+    def perform(self, form):
+        services.tier_deactivate(actor=self.actor, tier=self.object)
 
 
-class PointsView(OrgViewMixin, View):
+class PointsView(OrgViewMixin, ServiceActionView):
+    """The points rules, and the rewards members redeem points for (a POST with
+    `points_cost` adds a reward)."""
+
     capability = "community.view"
+    success_url = "points"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug, form=None, item_form=None, status=200):
         rules = services.points_rules_of(self.organization)
@@ -438,33 +418,40 @@ class PointsView(OrgViewMixin, View):
         }
         return render(request, "communities/points.html", context, status=status)
 
-    def post(self, request, org_slug):
+    def post(self, request, *args, **kwargs):
         if not can(self.actor, "community.manage"):
             raise PermissionDenied
-        if "points_cost" in request.POST:
-            item_form = RedemptionItemForm(request.POST)
-            if item_form.is_valid():
-                services.redemption_item_save(actor=self.actor, **item_form.cleaned_data)
-                messages.success(request, _("Reward added."))
-                return redirect("points", org_slug=org_slug)
-            return self.get(request, org_slug, item_form=item_form, status=400)
-        form = PointsRulesForm(request.POST)
-        if form.is_valid():
-            try:
-                services.points_rules_update(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Points rules saved."))
-                return redirect("points", org_slug=org_slug)
-        return self.get(request, org_slug, form=form, status=400)
+        self.adds_item = "points_cost" in request.POST
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self):
+        form_class = RedemptionItemForm if self.adds_item else PointsRulesForm
+        return form_class(self.request.POST)
+
+    def form_invalid(self, form):
+        which = "item_form" if self.adds_item else "form"
+        return self.get(self.request, *self.args, status=400, **{which: form}, **self.kwargs)
+
+    def perform(self, form):
+        if self.adds_item:
+            services.redemption_item_save(actor=self.actor, **form.cleaned_data)
+        else:
+            services.points_rules_update(actor=self.actor, **form.cleaned_data)
+
+    def get_success_message(self, result):
+        return _("Reward added.") if self.adds_item else _("Points rules saved.")
 
 
-class RedemptionItemToggleView(OrgViewMixin, View):
+class RedemptionItemToggleView(OrgViewMixin, ServiceActionView):
     capability = "community.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "points"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        item = self.get_org_object(RedemptionItem, pk=pk)
-        services.redemption_item_save(actor=self.actor, item=item, is_active=not item.is_active)
-        messages.success(request, _("Saved."))
-        return redirect("points", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(RedemptionItem, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.redemption_item_save(
+            actor=self.actor, item=self.object, is_active=not self.object.is_active
+        )

@@ -1,11 +1,8 @@
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.views import View
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 
 from . import delivery
@@ -13,10 +10,11 @@ from .forms import WebhookForm
 from .models import WebhookDelivery, WebhookEndpoint
 
 
-class WebhooksView(OrgViewMixin, View):
+class WebhooksView(OrgViewMixin, ServiceActionView):
     """Endpoints (create: the secret is shown once) and the delivery log with retry."""
 
     capability = "webhook.manage"
+    form_class = WebhookForm
 
     def get(self, request, org_slug, form=None, created=None, status=200):
         deliveries = (
@@ -32,39 +30,38 @@ class WebhooksView(OrgViewMixin, View):
         }
         return render(request, "integrations/webhooks.html", context, status=status)
 
-    def post(self, request, org_slug):
-        form = WebhookForm(request.POST)
-        if form.is_valid():
-            try:
-                endpoint, secret = delivery.endpoint_create(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return self.get(request, org_slug, created={"endpoint": endpoint, "secret": secret})
-        return self.get(request, org_slug, form=form, status=400)
+    def perform(self, form):
+        return delivery.endpoint_create(actor=self.actor, **form.cleaned_data)
+
+    def success_response(self, result):
+        endpoint, secret = result  # the only time the secret is shown
+        created = {"endpoint": endpoint, "secret": secret}
+        return self.get(self.request, *self.args, created=created, **self.kwargs)
 
 
-class WebhookToggleView(OrgViewMixin, View):
+class WebhookToggleView(OrgViewMixin, ServiceActionView):
     capability = "webhook.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "webhooks"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        endpoint = self.get_org_object(WebhookEndpoint, pk=pk)
+    def get_object(self):
+        return self.get_org_object(WebhookEndpoint, pk=self.kwargs["pk"])
+
+    def perform(self, form):
         delivery.endpoint_set_active(
-            actor=self.actor, endpoint=endpoint, active=not endpoint.is_active
+            actor=self.actor, endpoint=self.object, active=not self.object.is_active
         )
-        messages.success(request, _("Saved."))
-        return redirect("webhooks", org_slug=org_slug)
 
 
-class DeliveryRetryView(OrgViewMixin, View):
+class DeliveryRetryView(OrgViewMixin, ServiceActionView):
     capability = "webhook.manage"
+    success_message = gettext_lazy("It will be sent again within a minute.")
+    success_url = "webhooks"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        target = self.get_org_object(WebhookDelivery, pk=pk)
-        try:
-            delivery.delivery_retry(actor=self.actor, delivery=target)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("It will be sent again within a minute."))
-        return redirect("webhooks", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(WebhookDelivery, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        delivery.delivery_retry(actor=self.actor, delivery=self.object)

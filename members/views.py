@@ -4,10 +4,11 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from communities.selectors import visible_communities
-from core.forms import flash_errors
+from core.views import ServiceActionView
 from integrations.models import Action, ActionKind, ActionStatus
 from integrations.platforms import Platform
 from tenancy.mixins import OrgViewMixin
@@ -27,9 +28,9 @@ from .selectors import (
 PAGE = 50
 
 
-def _back(request, fallback):
+def _back(request, fallback) -> str:
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/o/") else fallback)
+    return target if target.startswith("/o/") else fallback
 
 
 class MemberListView(OrgViewMixin, View):
@@ -50,8 +51,11 @@ class MemberListView(OrgViewMixin, View):
         return render(request, template, context)
 
 
-class MemberDetailView(OrgViewMixin, View):
+class MemberDetailView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "member.view"
+    success_message = gettext_lazy("Saved.")
+    success_url = "member-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
     def get(self, request, org_slug, pk):
         member = member_for(self.actor, pk)
@@ -96,29 +100,26 @@ class MemberDetailView(OrgViewMixin, View):
         }
         return render(request, "members/member_detail.html", context)
 
-    def post(self, request, org_slug, pk):
+    def get_object(self):
+        return member_for(self.actor, self.kwargs["pk"])
+
+    def perform(self, form):
         """Tags and notes, or a points adjustment."""
-        member = member_for(self.actor, pk)
-        try:
-            if "link_user" in request.POST or "unlink" in request.POST:
-                self._link(request, member)
-            elif "delta" in request.POST:
-                form = PointsAdjustForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Enter a whole number of points and a reason."))
-                services.points_adjust(actor=self.actor, member=member, **form.cleaned_data)
-            else:
-                if not can(self.actor, "member.edit"):
-                    raise PermissionDenied
-                form = MemberNotesForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Check the tags and notes."))
-                services.member_update(actor=self.actor, member=member, **form.cleaned_data)
-        except ValidationError as exc:
-            flash_errors(request, exc)
+        request, member = self.request, self.object
+        if "link_user" in request.POST or "unlink" in request.POST:
+            self._link(request, member)
+        elif "delta" in request.POST:
+            form = PointsAdjustForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Enter a whole number of points and a reason."))
+            services.points_adjust(actor=self.actor, member=member, **form.cleaned_data)
         else:
-            messages.success(request, _("Saved."))
-        return redirect("member-detail", org_slug=org_slug, pk=pk)
+            if not can(self.actor, "member.edit"):
+                raise PermissionDenied
+            form = MemberNotesForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Check the tags and notes."))
+            services.member_update(actor=self.actor, member=member, **form.cleaned_data)
 
     def _link(self, request, member) -> None:
         """Link another platform identity to this member (the same person), or unlink one."""
@@ -158,26 +159,24 @@ class MemberDataExportView(OrgViewMixin, View):
         return response
 
 
-class MemberEraseView(OrgViewMixin, View):
+class MemberEraseView(OrgViewMixin, ServiceActionView):
     """Erase a member's personal data on request (POST, with the confirmation ticked)."""
 
     capability = privacy.CAPABILITY
+    success_message = gettext_lazy("The member's personal data has been erased.")
+    success_url = "member-detail"
+    success_url_kwargs = ("org_slug", "pk")
 
-    def post(self, request, org_slug, pk):
-        member = member_for(self.actor, pk)
-        if request.POST.get("confirm") != "yes":
-            messages.error(request, _("Tick the box to confirm the erasure."))
-        else:
-            try:
-                privacy.member_erase(actor=self.actor, member=member)
-            except ValidationError as exc:
-                flash_errors(request, exc)
-            else:
-                messages.success(request, _("The member's personal data has been erased."))
-        return redirect("member-detail", org_slug=org_slug, pk=member.pk)
+    def get_object(self):
+        return member_for(self.actor, self.kwargs["pk"])
+
+    def perform(self, form):
+        if self.request.POST.get("confirm") != "yes":
+            raise ValidationError(_("Tick the box to confirm the erasure."))
+        privacy.member_erase(actor=self.actor, member=self.object)
 
 
-class MembershipActionView(OrgViewMixin, View):
+class MembershipActionView(OrgViewMixin, ServiceActionView):
     """warn / remove / reinstate / onboarding steps on one membership (POST). The capability
     is checked in the membership's group (a deputy may warn in their own groups only)."""
 
@@ -194,56 +193,59 @@ class MembershipActionView(OrgViewMixin, View):
     def community_capability_for(cls, action):
         return cls.ACTION_CAPABILITIES[action]
 
-    def post(self, request, org_slug, pk, action):
-        membership = membership_for(self.actor, pk)
-        require(self.actor, self.ACTION_CAPABILITIES[action], membership.community)
-        fallback = f"/o/{org_slug}/members/{membership.member_id}/"
-        try:
-            if action in ("warn", "remove"):
-                form = ReasonForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Give a reason."))
-                if action == "warn":
-                    services.member_warn(
-                        actor=self.actor, membership=membership, reason=form.cleaned_data["reason"]
-                    )
-                else:
-                    services.member_remove(
-                        actor=self.actor, membership=membership, **form.cleaned_data
-                    )
-            elif action == "reinstate":
-                services.member_reinstate(
-                    actor=self.actor, membership=membership, reason=request.POST.get("reason", "")
+    success_message = gettext_lazy("Done.")
+
+    def get_object(self):
+        membership = membership_for(self.actor, self.kwargs["pk"])
+        require(self.actor, self.ACTION_CAPABILITIES[self.kwargs["action"]], membership.community)
+        return membership
+
+    def perform(self, form):
+        action, membership, request = self.kwargs["action"], self.object, self.request
+        if action in ("warn", "remove"):
+            form = ReasonForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Give a reason."))
+            if action == "warn":
+                services.member_warn(
+                    actor=self.actor, membership=membership, reason=form.cleaned_data["reason"]
                 )
             else:
-                services.onboarding_mark(
-                    actor=self.actor, membership=membership, step=action.removeprefix("onboarding-")
-                )
-        except ValidationError as exc:
-            flash_errors(request, exc)
+                services.member_remove(actor=self.actor, membership=membership, **form.cleaned_data)
+        elif action == "reinstate":
+            services.member_reinstate(
+                actor=self.actor, membership=membership, reason=request.POST.get("reason", "")
+            )
         else:
-            messages.success(request, _("Done."))
-        return _back(request, fallback)
+            services.onboarding_mark(
+                actor=self.actor, membership=membership, step=action.removeprefix("onboarding-")
+            )
+
+    def get_success_url(self, result):
+        fallback = f"/o/{self.kwargs['org_slug']}/members/{self.object.member_id}/"
+        return _back(self.request, fallback)
 
 
-class WarningRevokeView(OrgViewMixin, View):
+class WarningRevokeView(OrgViewMixin, ServiceActionView):
     visibility_capability = "member.view"
+    success_message = gettext_lazy("Warning revoked.")
 
     @classmethod
     def community_capability_for(cls, action=None):
         return "member.warn"
 
-    def post(self, request, org_slug, pk):
-        warning = self.get_org_object(Warning, pk=pk)
-        membership = membership_for(self.actor, warning.membership_id)  # 404 if not visible
-        require(self.actor, "member.warn", membership.community)
-        try:
-            services.warning_revoke(actor=self.actor, warning=warning)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Warning revoked."))
-        return _back(request, f"/o/{org_slug}/members/{membership.member_id}/")
+    def get_object(self):
+        warning = self.get_org_object(Warning, pk=self.kwargs["pk"])
+        self.membership = membership_for(self.actor, warning.membership_id)  # 404 if not visible
+        require(self.actor, "member.warn", self.membership.community)
+        return warning
+
+    def perform(self, form):
+        services.warning_revoke(actor=self.actor, warning=self.object)
+
+    def get_success_url(self, result):
+        fallback = f"/o/{self.kwargs['org_slug']}/members/{self.membership.member_id}/"
+        return _back(self.request, fallback)
 
 
 class BlockListView(OrgViewMixin, View):
@@ -260,18 +262,18 @@ class BlockListView(OrgViewMixin, View):
         return render(request, "members/blocks.html", {"page": page})
 
 
-class BlockLiftView(OrgViewMixin, View):
+class BlockLiftView(OrgViewMixin, ServiceActionView):
     capability = "member.remove"
+    success_message = gettext_lazy("Block lifted.")
 
-    def post(self, request, org_slug, pk):
-        block = self.get_org_object(Block, pk=pk)
-        try:
-            services.block_lift(actor=self.actor, block=block)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Block lifted."))
-        return _back(request, f"/o/{org_slug}/blocks/")
+    def get_object(self):
+        return self.get_org_object(Block, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.block_lift(actor=self.actor, block=self.object)
+
+    def get_success_url(self, result):
+        return _back(self.request, f"/o/{self.kwargs['org_slug']}/blocks/")
 
 
 class NewcomersView(OrgViewMixin, View):
@@ -291,8 +293,11 @@ class NewcomersView(OrgViewMixin, View):
         )
 
 
-class DormantView(OrgViewMixin, View):
+class DormantView(OrgViewMixin, ServiceActionView):
     capability_anywhere = "member.view"
+    permission_denied_message = gettext_lazy("Not allowed.")
+    success_url = "dormant"
+    success_url_kwargs = ("org_slug",)
 
     def _memberships(self, params):
         qs = (
@@ -314,16 +319,16 @@ class DormantView(OrgViewMixin, View):
         context = {"page": page, "communities": visible_communities(self.actor).order_by("name")}
         return render(request, "members/dormant.html", context)
 
-    def post(self, request, org_slug):
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    def perform(self, form):
+        ids = [int(i) for i in self.request.POST.getlist("ids") if i.isdigit()][:500]
         chosen = list(self._memberships({}).filter(pk__in=ids))
-        try:
-            sent = services.remind_now(actor=self.actor, memberships=chosen)
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [_("Not allowed.")])))
-        else:
-            messages.success(request, _("%(n)s reminders queued.") % {"n": sent})
-        return redirect("dormant", org_slug=org_slug)
+        return services.remind_now(actor=self.actor, memberships=chosen)
+
+    def flash_errors(self, exc):
+        messages.error(self.request, " ".join(exc.messages))
+
+    def get_success_message(self, sent):
+        return _("%(n)s reminders queued.") % {"n": sent}
 
 
 class ActionListView(OrgViewMixin, View):
@@ -364,24 +369,24 @@ class MemberExportView(OrgViewMixin, View):
         return response
 
 
-class MemberImportView(OrgViewMixin, View):
+class MemberImportView(OrgViewMixin, ServiceActionView):
     capability = "member.edit"
 
     def get(self, request, org_slug, status=200):
         jobs = ImportJob.objects.for_org(self.organization).order_by("-pk")[:20]
         return render(request, "members/import.html", {"jobs": jobs}, status=status)
 
-    def post(self, request, org_slug):
-        upload = request.FILES.get("file")
+    def perform(self, form):
+        upload = self.request.FILES.get("file")
         if upload is None:
-            messages.error(request, _("Choose a CSV file."))
-            return self.get(request, org_slug, status=400)
-        try:
-            job = csv_io.import_upload(actor=self.actor, upload=upload)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-            return self.get(request, org_slug, status=400)
-        return redirect("member-import-job", org_slug=org_slug, pk=job.pk)
+            raise ValidationError(_("Choose a CSV file."))
+        return csv_io.import_upload(actor=self.actor, upload=upload)
+
+    def error_response(self):
+        return self.get(self.request, *self.args, status=400, **self.kwargs)
+
+    def success_response(self, job):
+        return redirect("member-import-job", org_slug=self.kwargs["org_slug"], pk=job.pk)
 
 
 class MemberImportJobView(OrgViewMixin, View):

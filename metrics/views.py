@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from care.selectors import overview_counts
 from communities.models import Community
 from core.forms import flash_errors
+from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, can_anywhere
 
@@ -162,11 +163,14 @@ class StaffExport(OrgViewMixin, View):
         return exports.csv_response(f"staff-{month:%Y-%m}.csv", *exports.staff_csv(data))
 
 
-class LadderPage(OrgViewMixin, View):
+class LadderPage(OrgViewMixin, ServiceActionView):
     """The commission ladder: up to five steps, each "from N orders, X percent"."""
 
     capability = "org.manage"
     ROWS = 5
+    success_message = gettext_lazy("Saved.")
+    success_url = "metrics-ladder"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug):
         steps = staff.ladder(self.organization)
@@ -174,27 +178,28 @@ class LadderPage(OrgViewMixin, View):
         rows += [("", "")] * (self.ROWS - len(rows))
         return render(request, "metrics/ladder.html", {"rows": rows, "errors": []})
 
-    def post(self, request, org_slug):
-        minimums = request.POST.getlist("min_orders")[: self.ROWS]
-        rates = request.POST.getlist("rate_percent")[: self.ROWS]
+    def _posted(self):
+        """The rows as typed: (minimum orders, rate percent) strings."""
+        minimums = self.request.POST.getlist("min_orders")[: self.ROWS]
+        rates = self.request.POST.getlist("rate_percent")[: self.ROWS]
+        return list(zip(minimums, rates, strict=False))
+
+    def perform(self, form):
         steps, errors = [], []
-        for raw_min, raw_rate in zip(minimums, rates, strict=False):
+        for raw_min, raw_rate in self._posted():
             if not str(raw_min).strip() and not str(raw_rate).strip():
                 continue
             try:
                 steps.append((int(raw_min), Decimal(str(raw_rate).strip())))
             except (ValueError, InvalidOperation):
                 errors.append(_("Enter whole orders and a percent, e.g. 10 and 10.5."))
-        if not errors:
-            try:
-                staff.ladder_set(actor=self.actor, steps=steps)
-            except ValidationError as exc:
-                errors = [m for ms in exc.message_dict.values() for m in ms]
         if errors:
-            rows = list(zip(minimums, rates, strict=False))
-            rows += [("", "")] * (self.ROWS - len(rows))
-            return render(
-                request, "metrics/ladder.html", {"rows": rows, "errors": errors}, status=400
-            )
-        messages.success(request, _("Saved."))
-        return redirect("metrics-ladder", org_slug=org_slug)
+            raise ValidationError(errors)
+        staff.ladder_set(actor=self.actor, steps=steps)
+
+    def service_failed(self, exc, form):
+        """The ladder as typed, with every error above it."""
+        rows = self._posted()
+        rows += [("", "")] * (self.ROWS - len(rows))
+        context = {"rows": rows, "errors": exc.messages}
+        return render(self.request, "metrics/ladder.html", context, status=400)

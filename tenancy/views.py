@@ -1,13 +1,13 @@
-from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
-from core.forms import add_service_errors, flash_errors
+from core.views import ServiceActionView
 
 from . import hooks, services
 from .filters import AuditLogFilter
@@ -52,8 +52,11 @@ class DashboardView(OrgViewMixin, View):
         return render(request, "tenancy/dashboard.html", context)
 
 
-class TeamView(OrgViewMixin, View):
+class TeamView(OrgViewMixin, ServiceActionView):
     capability = "team.view"
+    form_class = InvitationForm
+    success_url = "team"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug, form=None, status=200):
         memberships = (
@@ -75,98 +78,88 @@ class TeamView(OrgViewMixin, View):
             status=status,
         )
 
-    def post(self, request, org_slug):
+    def post(self, request, *args, **kwargs):
         if not can(self.actor, "team.manage"):
             raise PermissionDenied
-        form = InvitationForm(request.POST)
-        if form.is_valid():
-            try:
-                invitation, _token = services.invitation_create(
-                    actor=self.actor, **form.cleaned_data
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
-                )
-                return redirect("team", org_slug=org_slug)
-        return self.get(request, org_slug, form=form, status=400)
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        invitation, _token = services.invitation_create(actor=self.actor, **form.cleaned_data)
+        return invitation
+
+    def get_success_message(self, invitation):
+        return _("Invitation sent to %(email)s.") % {"email": invitation.email}
 
 
-class TeamMemberActionView(OrgViewMixin, View):
+class TeamMemberActionView(OrgViewMixin, ServiceActionView):
     """POST-only actions on one membership: change role, deactivate, reactivate."""
 
     capability = "team.manage"
+    success_message = gettext_lazy("Saved.")
+    success_url = "team"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk, action):
-        membership = self.get_org_object(OrgMembership, pk=pk)
-        try:
-            if action == "role":
-                form = RoleForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(_("Choose a valid role."))
-                services.membership_change_role(
-                    actor=self.actor, membership=membership, role=form.cleaned_data["role"]
-                )
-            else:
-                services.membership_set_active(
-                    actor=self.actor, membership=membership, active=action == "reactivate"
-                )
-        except ValidationError as exc:
-            flash_errors(request, exc)
+    def get_object(self):
+        return self.get_org_object(OrgMembership, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        if self.kwargs["action"] == "role":
+            form = RoleForm(self.request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Choose a valid role."))
+            services.membership_change_role(
+                actor=self.actor, membership=self.object, role=form.cleaned_data["role"]
+            )
         else:
-            messages.success(request, _("Saved."))
-        return redirect("team", org_slug=org_slug)
+            services.membership_set_active(
+                actor=self.actor,
+                membership=self.object,
+                active=self.kwargs["action"] == "reactivate",
+            )
 
 
-class InvitationRevokeView(OrgViewMixin, View):
+class InvitationRevokeView(OrgViewMixin, ServiceActionView):
     capability = "team.manage"
+    success_message = gettext_lazy("Invitation revoked.")
+    success_url = "team"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        invitation = self.get_org_object(Invitation, pk=pk)
-        try:
-            services.invitation_revoke(actor=self.actor, invitation=invitation)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("Invitation revoked."))
-        return redirect("team", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(Invitation, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.invitation_revoke(actor=self.actor, invitation=self.object)
 
 
-class ApiKeyListView(OrgViewMixin, View):
+class ApiKeyListView(OrgViewMixin, ServiceActionView):
     capability = "apikey.manage"
+    form_class = ApiKeyForm
 
     def get(self, request, org_slug, form=None, new_key=None, status=200):
         keys = ApiKey.objects.for_org(self.organization).order_by("revoked_at", "-created_at")
         context = {"keys": keys, "form": form or ApiKeyForm(), "new_key": new_key}
         return render(request, "tenancy/api_keys.html", context, status=status)
 
-    def post(self, request, org_slug):
-        form = ApiKeyForm(request.POST)
-        if form.is_valid():
-            try:
-                key, raw = services.api_key_create(actor=self.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                # The only time the full key is ever shown.
-                return self.get(request, org_slug, new_key={"key": key, "raw": raw})
-        return self.get(request, org_slug, form=form, status=400)
+    def perform(self, form):
+        return services.api_key_create(actor=self.actor, **form.cleaned_data)
+
+    def success_response(self, result):
+        key, raw = result
+        # The only time the full key is ever shown.
+        return self.get(self.request, *self.args, new_key={"key": key, "raw": raw}, **self.kwargs)
 
 
-class ApiKeyRevokeView(OrgViewMixin, View):
+class ApiKeyRevokeView(OrgViewMixin, ServiceActionView):
     capability = "apikey.manage"
+    success_message = gettext_lazy("API key revoked.")
+    success_url = "api-keys"
+    success_url_kwargs = ("org_slug",)
 
-    def post(self, request, org_slug, pk):
-        key = self.get_org_object(ApiKey, pk=pk)
-        try:
-            services.api_key_revoke(actor=self.actor, api_key=key)
-        except ValidationError as exc:
-            flash_errors(request, exc)
-        else:
-            messages.success(request, _("API key revoked."))
-        return redirect("api-keys", org_slug=org_slug)
+    def get_object(self):
+        return self.get_org_object(ApiKey, pk=self.kwargs["pk"])
+
+    def perform(self, form):
+        services.api_key_revoke(actor=self.actor, api_key=self.object)
 
 
 class AuditLogView(OrgViewMixin, View):
@@ -185,8 +178,12 @@ class AuditLogView(OrgViewMixin, View):
         return render(request, template, {"filter": filterset, "page": page})
 
 
-class OrganizationSettingsView(OrgViewMixin, View):
+class OrganizationSettingsView(OrgViewMixin, ServiceActionView):
     capability = "org.manage"
+    form_class = OrganizationSettingsForm
+    success_message = gettext_lazy("Settings saved.")
+    success_url = "org-settings"
+    success_url_kwargs = ("org_slug",)
 
     def get(self, request, org_slug, form=None, status=200):
         form = form or OrganizationSettingsForm(
@@ -194,20 +191,11 @@ class OrganizationSettingsView(OrgViewMixin, View):
         )
         return render(request, "tenancy/settings.html", {"form": form}, status=status)
 
-    def post(self, request, org_slug):
-        form = OrganizationSettingsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.organization_update(actor=self.actor, **form.to_service_values())
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Settings saved."))
-                return redirect("org-settings", org_slug=org_slug)
-        return self.get(request, org_slug, form=form, status=400)
+    def perform(self, form):
+        services.organization_update(actor=self.actor, **form.to_service_values())
 
 
-class InvitationAcceptView(View):
+class InvitationAcceptView(ServiceActionView):
     """The link in an invitation email. Signed in: join. Not signed in: create an account."""
 
     def dispatch(self, request, token):
@@ -229,35 +217,36 @@ class InvitationAcceptView(View):
     def get(self, request, token):
         return self.render_page(request)
 
-    def post(self, request, token):
+    def post(self, request, *args, **kwargs):
         if self.invitation is None or self.invitation.status != "pending":
             return self.render_page(request)
-        form = None
-        try:
-            if request.user.is_authenticated:
-                membership = services.invitation_accept(token=token, user=request.user)
-            else:
-                form = AcceptInvitationForm(user=None, data=request.POST)
-                if not form.is_valid():
-                    return self.render_page(request, form=form, status=400)
-                membership = services.invitation_accept(
-                    token=token,
-                    full_name=form.cleaned_data["full_name"],
-                    password=form.cleaned_data["new_password1"],
-                )
-                login(
-                    request,
-                    membership.user,
-                    backend="django.contrib.auth.backends.ModelBackend",
-                )
-        except ValidationError as exc:
-            if form is None:
-                flash_errors(request, exc)
-                return self.render_page(request, status=400)
-            add_service_errors(form, exc)
-            return self.render_page(request, form=form, status=400)
-        messages.success(
-            request,
-            _("Welcome to %(org)s.") % {"org": membership.organization.name},
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self):
+        if self.request.user.is_authenticated:
+            return None
+        return AcceptInvitationForm(user=None, data=self.request.POST)
+
+    def form_invalid(self, form):
+        return self.render_page(self.request, form=form, status=400)
+
+    def error_response(self):
+        return self.render_page(self.request, status=400)
+
+    def perform(self, form):
+        token = self.kwargs["token"]
+        if form is None:
+            return services.invitation_accept(token=token, user=self.request.user)
+        membership = services.invitation_accept(
+            token=token,
+            full_name=form.cleaned_data["full_name"],
+            password=form.cleaned_data["new_password1"],
         )
+        login(self.request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        return membership
+
+    def get_success_message(self, membership):
+        return _("Welcome to %(org)s.") % {"org": membership.organization.name}
+
+    def success_response(self, membership):
         return redirect("dashboard", org_slug=membership.organization.slug)
