@@ -7,11 +7,11 @@ data from its `demo.py` (communities: groups of every kind, rules, staff, tiers,
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from campaigns import demo as campaigns_demo
-from care import demo as care_demo
-from communities import demo as communities_demo
-from members import demo as members_demo
-from metrics import demo as metrics_demo
+from demo import campaigns as campaigns_demo
+from demo import care as care_demo
+from demo import communities as communities_demo
+from demo import members as members_demo
+from demo import metrics as metrics_demo
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole

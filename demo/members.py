@@ -7,10 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from communities.models import Community
-
-from . import jobs
-from .ingestion import ingest_events
-from .models import Member
+from ingestion.pipeline import ingest_events
+from members import jobs
+from members.models import Member
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = [

@@ -3,10 +3,9 @@
 from datetime import time
 from decimal import Decimal
 
+from communities import content, services
+from communities.models import Community, ContentPlan
 from tenancy.models import User
-
-from . import content, services
-from .models import Community, ContentPlan
 
 HEALTH_GROUPS = [
     # name, kind, region, category, tags, template

@@ -6,11 +6,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from campaigns import services
+from campaigns.models import Campaign
 from communities.models import Community
 from members.models import Membership
-
-from . import services
-from .models import Campaign
 
 
 def seed(org, actor) -> None:

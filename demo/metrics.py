@@ -1,6 +1,6 @@
 """Demo: seed 002's commission ladder, and rollups built from the demo's events."""
 
-from . import rollups, staff
+from metrics import rollups, staff
 
 
 def seed(org, actor) -> None:

@@ -7,11 +7,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from campaigns.models import Order
+from care import followups, services
+from care.models import Case, CaseEvent, FollowUpRule
 from communities.models import Community
 from members.models import Membership
-
-from . import followups, services
-from .models import Case, CaseEvent, FollowUpRule
 
 RULES = [
     (
