@@ -239,7 +239,7 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     def _act(self, service, **extra):
         case = self.get_object()
-        services._require_case(self.actor, case)
+        services.require_case(self.actor, case)
         serializer = self.get_serializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         service(actor=self.actor, case=case, **serializer.validated_data, **extra)
@@ -281,7 +281,7 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         case = self.get_object()
-        services._require_case(self.actor, case)
+        services.require_case(self.actor, case)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -71,7 +71,7 @@ def _choice(value, choices, field) -> str:
     return value
 
 
-def _require_case(actor, case) -> None:
+def require_case(actor, case) -> None:
     if case.community is not None:
         require(actor, "care.manage", case.community)
     else:
@@ -281,7 +281,7 @@ def case_step(*, actor, case, step, note="", resolution="", reply="") -> Case:
     no step may be skipped. Resolving needs the resolution; a refund on a case with a paid
     order refunds it through the campaigns' refund service. `reply`: the bot answers the
     member in the group (an outbox action)."""
-    _require_case(actor, case)
+    require_case(actor, case)
     if step not in STEP_FIELDS:
         raise ValidationError({"step": [_("Choose one of the listed options.")]})
     note = _text(note, "note")
@@ -333,7 +333,7 @@ def case_reopen(*, actor, case, reason) -> Case:
     """The member comes back: the problem is not solved after all. The case returns to
     "feelings acknowledged" and waits for a new resolution; the earlier resolution, follow-up
     and closing stay in its timeline. A refund already made is not undone."""
-    _require_case(actor, case)
+    require_case(actor, case)
     reason = _text(reason, "reason", required=True)
     try:
         with transaction.atomic():
@@ -422,7 +422,7 @@ def _reply(actor, case, text) -> None:
 
 
 def case_comment(*, actor, case, text) -> CaseEvent:
-    _require_case(actor, case)
+    require_case(actor, case)
     text = _text(text, "text", required=True)
     with transaction.atomic():
         event = _event(actor, case, CaseEventKind.COMMENT, text=text)
@@ -435,7 +435,7 @@ def case_comment(*, actor, case, text) -> CaseEvent:
 def case_assign(*, actor, case, assignee=None, priority=None) -> Case:
     """Hand the case to someone who may handle its group (None: unassigned), and/or change
     its priority."""
-    _require_case(actor, case)
+    require_case(actor, case)
     if priority is not None:
         priority = _choice(priority, Priority, "priority")
     if assignee is not None and not may_handle(actor.organization, assignee, case.community):

@@ -1,7 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, api_imports
+from . import api
+from .api import imports as api_imports
 
 router = SimpleRouter()
 router.register("members", api.MemberViewSet, basename="member")

@@ -16,18 +16,17 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api_fields import ListFiltersOnly
-from tenancy.api_base import TenantAPIView, TenantViewSet
-
-from . import csv_io
-from .filters import (
+from members import csv_io
+from members.filters import (
     ImportJobFilter,
     MemberFilter,
 )
-from .models import (
+from members.models import (
     ImportJob,
     MembershipStatus,
 )
-from .selectors import visible_members, visible_memberships
+from members.selectors import visible_members, visible_memberships
+from tenancy.api_base import TenantAPIView, TenantViewSet
 
 # Capabilities. SEE gates reading (what a key then sees is decided by the queryset) and the
 # per-group actions, which check their own capability in the object's group.
