@@ -1,6 +1,27 @@
 """The audit trail. Every service that changes state calls `record` inside its transaction."""
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
 from .models import AuditLogEntry
+
+
+class _Encoder(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, set | frozenset):
+            return sorted(o, key=str)
+        if isinstance(o, models.Model):
+            return o.pk
+        return super().default(o)
+
+
+def jsonable(value):
+    """`value` in plain JSON types: Decimal, date, datetime, time, timedelta, UUID and lazy
+    strings become strings (Django's encoder), sets and tuples lists, model instances their
+    id. Recording a change must never stop the change."""
+    return json.loads(json.dumps(value, cls=_Encoder))
 
 
 def record(*, actor, action: str, obj=None, summary: str = "", changes: dict | None = None):
@@ -15,7 +36,7 @@ def record(*, actor, action: str, obj=None, summary: str = "", changes: dict | N
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         summary=str(summary)[:500],
-        changes=changes or {},
+        changes=jsonable(changes or {}),
     )
 
 
