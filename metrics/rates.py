@@ -1,8 +1,14 @@
 """The three rates of seed 002, read from `CommunityDay` rollups.
 
-- activity rate = distinct members who posted in the window ÷ members at the end of the window
-- conversion = distinct buyers in the window ÷ members at the end of the window
+- activity rate = distinct members who posted in the window ÷ members in the window
+- conversion = distinct buyers in the window ÷ members in the window
 - repurchase = buyers with two or more orders in the window ÷ buyers in the window
+
+"Members in the window" are the people who were in the group at some time in it: those there
+when it started plus those who joined during it. Someone who posted or bought and then left is
+in both the numerator and the denominator, so no rate can pass 100% (dividing by the headcount
+at the end did: a group that lost members showed 111%). A history that reached us out of order
+(a message older than the join it needed) still counts its speakers and buyers as members.
 
 Distinct counts are exact: each day keeps the member ids behind its counts as a roaring bitmap,
 and a window is the union of its days. "Two or more orders in the window" composes day by day:
@@ -16,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Sum
 from pyroaring import BitMap64
 
 from communities.models import Community
@@ -55,18 +61,31 @@ class Sets:
 
 @dataclass
 class Rates:
-    members: int
+    members: int  # at the end of the window: the headcount shown
     speakers: int
     buyers: int
     repeat_buyers: int
+    # in the group at some time in the window (None: the headcount at the end, for callers
+    # that build Rates by hand)
+    reached: int | None = None
+    # speakers ∪ buyers, when known
+    engaged: int | None = None
+
+    @property
+    def base(self) -> int:
+        """The denominator of the activity and conversion rates: everyone who was in the group
+        during the window, and never fewer than the people who posted or bought in it."""
+        reached = self.members if self.reached is None else self.reached
+        engaged = self.engaged if self.engaged is not None else max(self.speakers, self.buyers)
+        return max(reached, engaged)
 
     @property
     def activity(self) -> float | None:
-        return _ratio(self.speakers, self.members)
+        return _ratio(self.speakers, self.base)
 
     @property
     def conversion(self) -> float | None:
-        return _ratio(self.buyers, self.members)
+        return _ratio(self.buyers, self.base)
 
     @property
     def repurchase(self) -> float | None:
@@ -75,6 +94,7 @@ class Rates:
     def as_dict(self) -> dict:
         return {
             "members": self.members,
+            "members_in_window": self.base,
             "speakers": self.speakers,
             "buyers": self.buyers,
             "repeat_buyers": self.repeat_buyers,
@@ -110,6 +130,25 @@ def members_at(org, community_ids, day: date) -> dict[int, int]:
         .values_list("pk", "members")
     )
     return {pk: members or 0 for pk, members in rows}
+
+
+def members_reached(org, community_ids, window: Window) -> dict[int, int]:
+    """Per group, who was in it at some time in the window: the headcount when it started plus
+    the joins during it (a member who left and rejoined inside it counts twice, which can only
+    lower a rate)."""
+    community_ids = list(community_ids)
+    if not community_ids:
+        return {}
+    opening = members_at(org, community_ids, window.start - timedelta(days=1))
+    joins = dict(
+        CommunityDay.objects.for_org(org)
+        .filter(community_id__in=community_ids, day__gte=window.start, day__lte=window.end)
+        .values("community_id")
+        .annotate(n=Sum("joins"))
+        .values_list("community_id", "n")
+        .order_by()
+    )
+    return {c: opening.get(c, 0) + (joins.get(c) or 0) for c in community_ids}
 
 
 def window_sets(org, community_ids, *windows: Window) -> list[dict[int, Sets]]:
@@ -168,6 +207,7 @@ def window_rates(org, community_ids, *windows: Window) -> list[dict[int, Rates]]
     results = []
     for index, window in enumerate(windows):
         headcount = members_at(org, community_ids, window.end)
+        reached = members_reached(org, community_ids, window)
         sets = {c: ready[index].get(c) or merged[index][c] for c in community_ids}
         results.append(
             {
@@ -176,6 +216,8 @@ def window_rates(org, community_ids, *windows: Window) -> list[dict[int, Rates]]
                     speakers=len(sets[c].speakers),
                     buyers=len(sets[c].buyers),
                     repeat_buyers=len(sets[c].repeat),
+                    reached=reached.get(c, 0),
+                    engaged=len(sets[c].speakers | sets[c].buyers),
                 )
                 for c in community_ids
             }
@@ -191,6 +233,7 @@ def total(rates: dict[int, Rates]) -> Rates:
         speakers=sum(r.speakers for r in rates.values()),
         buyers=sum(r.buyers for r in rates.values()),
         repeat_buyers=sum(r.repeat_buyers for r in rates.values()),
+        reached=sum(r.base for r in rates.values()),
     )
 
 

@@ -37,13 +37,17 @@ def definitions() -> list[dict]:
             "key": "activity",
             "label": _("Activity rate"),
             "definition": _(
-                "Distinct members who posted in the window ÷ members at the end of the window."
+                "Distinct members who posted in the window ÷ members in the window (in the "
+                "group at some time in it)."
             ),
         },
         {
             "key": "conversion",
             "label": _("Conversion rate"),
-            "definition": _("Distinct buyers in the window ÷ members at the end of the window."),
+            "definition": _(
+                "Distinct buyers in the window ÷ members in the window (in the group at some "
+                "time in it)."
+            ),
         },
         {
             "key": "repurchase",
@@ -100,12 +104,21 @@ def sort_rows(rows: list[dict], sort: str) -> list[dict]:
 
 def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
     """Per group, one entry per day of the window: headcount (carried over days without a
-    rollup), speakers, buyers, orders, revenue and the day's rates."""
+    rollup), speakers, buyers, orders, revenue and the day's rates. A day's rates divide by
+    the members in the group at some time that day (the day before's headcount plus the
+    day's joins), as the window's rates do (metrics.rates)."""
     rows = (
         CommunityDay.objects.for_org(org)
         .filter(community_id__in=community_ids, day__gte=window.start, day__lte=window.end)
         .values_list(
-            "community_id", "day", "members_end", "speakers", "buyers", "orders", "revenue"
+            "community_id",
+            "day",
+            "members_end",
+            "speakers",
+            "buyers",
+            "orders",
+            "revenue",
+            "joins",
         )
         .order_by()
     )
@@ -117,11 +130,13 @@ def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
         out = []
         for day in days_between(window.start, window.end):
             found = by_day.get((c, day))
+            headcount_before = members
             if found:
-                members, speakers, buyers, orders, revenue = found
+                members, speakers, buyers, orders, revenue, joins = found
             else:
-                speakers = buyers = orders = 0
+                speakers = buyers = orders = joins = 0
                 revenue = Decimal("0")
+            base = max(headcount_before + joins, speakers, buyers)
             out.append(
                 {
                     "day": day,
@@ -130,8 +145,8 @@ def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
                     "buyers": buyers,
                     "orders": orders,
                     "revenue": revenue,
-                    "activity_rate": speakers / members if members else None,
-                    "conversion_rate": buyers / members if members else None,
+                    "activity_rate": speakers / base if base else None,
+                    "conversion_rate": buyers / base if base else None,
                 }
             )
         series[c] = out

@@ -27,6 +27,23 @@ def brute_force(org, community, first: date, last: date) -> dict:
         if _local(org, at) <= last:
             state[membership_id] = to_status
     members = sum(1 for status in state.values() if status in present)
+    # in the group at some time in the window: present when it began, plus each move into
+    # the group during it
+    before, reached = {}, 0
+    for membership_id, to_status, at in changes:
+        day = _local(org, at)
+        was = before.get(membership_id, "") in present
+        if day < first:
+            before[membership_id] = to_status
+            continue
+        if day <= last and to_status in present and not was:
+            reached += 1
+        before[membership_id] = to_status
+    reached += sum(
+        1
+        for membership_id, status in _status_before(org, changes, first).items()
+        if status in present
+    )
 
     speakers = {
         member_id
@@ -44,7 +61,17 @@ def brute_force(org, community, first: date, last: date) -> dict:
     )
     return {
         "members": members,
+        "reached": reached,
         "speakers": len(speakers),
         "buyers": len(orders),
         "repeat_buyers": sum(1 for n in orders.values() if n >= 2),
     }
+
+
+def _status_before(org, changes, first: date) -> dict:
+    """Each membership's status at the end of the day before `first`."""
+    state = {}
+    for membership_id, to_status, at in changes:
+        if _local(org, at) < first:
+            state[membership_id] = to_status
+    return state

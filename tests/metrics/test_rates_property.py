@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from communities.models import Community
 from ingestion.pipeline import ingest_events
 from metrics import rollups
-from metrics.rates import window_rates
+from metrics.rates import total, window_rates
+from metrics.selectors import _daily_series
 from metrics.windows import Window
 from tenancy.actors import Actor
 
@@ -124,10 +125,22 @@ def _check(tenant, history):
         got = rates[group.pk]
         assert {
             "members": got.members,
+            "reached": got.reached,
             "speakers": got.speakers,
             "buyers": got.buyers,
             "repeat_buyers": got.repeat_buyers,
         } == expected, (group.external_id, window)
+    # a rate is a share of people: never above 100%, for a group, all groups, or one day
+    for got in [*rates.values(), total(rates)]:
+        _assert_shares(got.activity, got.conversion, got.repurchase)
+    for days in _daily_series(org, [g.pk for g in groups], window).values():
+        for day in days:
+            _assert_shares(day["activity_rate"], day["conversion_rate"])
+
+
+def _assert_shares(*rates):
+    for rate in rates:
+        assert rate is None or 0 <= rate <= 1, rates
 
 
 def _snapshot(org):
