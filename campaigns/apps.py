@@ -1,4 +1,21 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# What the audit log shows for the actions this app records.
+AUDIT_ACTIONS = {
+    "campaign.create": _("Created a campaign"),
+    "campaign.publish": _("Published a campaign"),
+    "campaign.cancel": _("Cancelled a campaign"),
+    "order.paid": _("Marked an order paid"),
+    "order.cancelled": _("Cancelled an order"),
+    "order.expired": _("An unpaid order expired"),
+    "order.refunded": _("Refunded an order"),
+    "order.placed": _("Recorded an order"),
+    "order.pending_payment": _("Reopened an order for payment"),
+    "lottery.draw": _("Drew a lottery"),
+    "groupbuy.open": _("Opened a group-buy team"),
+    "groupbuy.join": _("Joined a group-buy team"),
+}
 
 
 class CampaignsConfig(AppConfig):
@@ -6,9 +23,11 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from members import hooks
+        from tenancy import audit
 
         from . import services
 
+        audit.register_actions(AUDIT_ACTIONS)
         hooks.member_merged.register(services.orders_move_to)
         hooks.privacy_sections.register(services.privacy_sections)
         hooks.tier_stats.register(services.tier_stats)

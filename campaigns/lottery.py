@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from integrations import outbox
 from integrations.composer import MessageKind, compose
@@ -187,7 +188,10 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         ]
         outbox.enqueue_all(notices)
         audit.record(
-            actor=actor, action="lottery.draw", obj=campaign, summary=f"{len(rows)} winners"
+            actor=actor,
+            action="lottery.draw",
+            obj=campaign,
+            summary=ngettext("%(n)s winner", "%(n)s winners", len(rows)) % {"n": len(rows)},
         )
     return rows
 

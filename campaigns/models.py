@@ -198,6 +198,9 @@ class Team(TenantModel):
     class Meta:
         indexes = [models.Index(fields=["organization", "status", "deadline"])]
 
+    def __str__(self):
+        return f"{self.campaign} #{self.pk}"
+
 
 class TeamMember(TenantModel):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members")

@@ -32,6 +32,25 @@ def _figures(campaign) -> dict:
         .count()
     )
     buyers = totals["buyers"] or 0
+    # buyers who have left the groups since still count among the people the sale reached, so
+    # the conversion never passes 100%
+    left_since = (
+        orders.filter(status__in=SOLD)
+        .exclude(
+            member_id__in=Membership.objects.for_org(org)
+            .filter(
+                community_id__in=CampaignTarget.objects.for_org(org)
+                .filter(campaign=campaign)
+                .values("community_id"),
+                status__in=PRESENT_STATUSES,
+            )
+            .values("member_id")
+        )
+        .values("member_id")
+        .distinct()
+        .count()
+    )
+    reached = targeted + left_since
     sell_out = (
         (campaign.sold_out_at - campaign.starts_at).total_seconds()
         if campaign.sold_out_at
@@ -42,7 +61,7 @@ def _figures(campaign) -> dict:
         "revenue": totals["revenue"] or 0,
         "buyers": buyers,
         "targeted": targeted,
-        "conversion": round(buyers / targeted, 4) if targeted else 0.0,
+        "conversion": round(buyers / reached, 4) if reached else 0.0,
         "sell_out_seconds": sell_out,
         "cost": campaign.cost,
     }
@@ -67,7 +86,15 @@ def campaign_review(campaign) -> dict:
         delta = None
         if now_value is not None and before is not None:
             delta = now_value - before
-        rows.append({"key": key, "value": now_value, "previous": before, "delta": delta})
+        rows.append(
+            {
+                "key": key,
+                "value": now_value,
+                "previous": before,
+                "delta": delta,
+                "cells": [now_value, before, delta],  # the columns of the review table
+            }
+        )
     return {
         "campaign": campaign,
         "previous": previous_campaign,

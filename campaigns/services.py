@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from communities import content
 from communities.models import ContentType, VipTier
+from core.formatting import money
 from integrations.composer import MessageKind, compose
 from members.hooks import PrivacySection
 from members.models import PRESENT_STATUSES, Member, Membership
@@ -112,7 +113,7 @@ def flash_sale_create(
             [CampaignTarget(organization=org, campaign=campaign, community=c) for c in communities]
         )
         audit.record(
-            actor=actor, action="campaign.create", obj=campaign, summary=f"{stock} × ¥{price}"
+            actor=actor, action="campaign.create", obj=campaign, summary=f"{stock} × {money(price)}"
         )
     return campaign
 

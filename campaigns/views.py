@@ -140,10 +140,16 @@ class CampaignLiveView(OrgViewMixin, View):
             ),
         )
         sold = campaign.stock_total - campaign.stock_left
+        sold_out_seconds = (
+            (campaign.sold_out_at - campaign.starts_at).total_seconds()
+            if campaign.sold_out_at
+            else None
+        )
         context = {
             "campaign": campaign,
             "phase": campaign.phase(),
             "sold": sold,
+            "sold_out_seconds": sold_out_seconds,
             "percent": int(100 * sold / campaign.stock_total) if campaign.stock_total else 0,
             "totals": totals,
             "show_revenue": can(self.actor, "metrics.revenue"),

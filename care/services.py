@@ -546,7 +546,7 @@ def community_keywords_set(*, actor, community, keywords, inherit=False):
             actor=actor,
             action="care.keywords",
             obj=community,
-            summary="inherit" if inherit else ", ".join(words)[:500],
+            summary=str(_("the organization's keywords")) if inherit else ", ".join(words)[:500],
         )
     return words
 

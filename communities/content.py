@@ -102,7 +102,8 @@ def plan_save(*, actor, name, communities, slots, plan=None) -> ContentPlan:
             actor=actor,
             action="content.plan_create" if creating else "content.plan_update",
             obj=plan,
-            summary=f"{len(slots)} slots × {len(communities)} groups, {created} posts",
+            summary=_("%(slots)s weekly slots × %(groups)s groups: %(posts)s posts")
+            % {"slots": len(slots), "groups": len(communities), "posts": created},
         )
     return plan
 
@@ -232,7 +233,10 @@ def post_update(*, actor, post, text=None, scheduled_at=None) -> ScheduledPost:
     with transaction.atomic():
         post.save(update_fields=fields)
         audit.record(
-            actor=actor, action="content.post_update", obj=post, summary=", ".join(fields[1:])
+            actor=actor,
+            action="content.post_update",
+            obj=post,
+            summary=audit.field_labels(ScheduledPost, fields[1:]),
         )
     return post
 

@@ -112,7 +112,9 @@ class PlanListView(OrgViewMixin, View):
             if target.community_id in visible:
                 targets.setdefault(target.plan_id, []).append(target.community)
         slots = {}
+        day_names = dict(WEEKDAYS)
         for slot in PlanSlot.objects.for_org(self.organization).filter(is_active=True):
+            slot.weekday_label = day_names.get(slot.weekday, "")
             slots.setdefault(slot.plan_id, []).append(slot)
         rows = [
             {"plan": p, "groups": targets.get(p.pk, []), "slots": slots.get(p.pk, [])}

@@ -150,7 +150,7 @@ class CommunityRules(TenantModel):
         verbose_name_plural = _("intros and rules")
 
     def __str__(self):
-        return f"{self.community} rules"
+        return f"{self.community} · {self._meta.verbose_name}"
 
 
 class StaffAssignment(TenantModel):
@@ -289,7 +289,7 @@ class PointsRules(TenantModel):
         ]
 
     def __str__(self):
-        return "points rules"
+        return str(self._meta.verbose_name)
 
 
 class RedemptionItem(TenantModel):
@@ -415,3 +415,6 @@ class ScheduledPost(TenantModel):
             models.Index(fields=["organization", "status", "scheduled_at"]),
             models.Index(fields=["organization", "community", "scheduled_at"]),
         ]
+
+    def __str__(self):
+        return f"{self.community} · {self.get_content_type_display()}"

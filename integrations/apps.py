@@ -1,5 +1,19 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# What the audit log shows for the actions this app records.
+AUDIT_ACTIONS = {
+    "webhook.create": _("Added a webhook endpoint"),
+    "webhook.enable": _("Resumed a webhook endpoint"),
+    "webhook.disable": _("Paused a webhook endpoint"),
+    "webhook.retry": _("Retried a webhook delivery"),
+}
 
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+
+    def ready(self):
+        from tenancy import audit
+
+        audit.register_actions(AUDIT_ACTIONS)

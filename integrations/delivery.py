@@ -306,6 +306,6 @@ def delivery_retry(*, actor, delivery) -> WebhookDelivery:
             actor=actor,
             action="webhook.retry",
             obj=delivery.endpoint,
-            summary=f"action {delivery.action_id}",
+            summary=_("bot action #%(id)s") % {"id": delivery.action_id},
         )
     return delivery

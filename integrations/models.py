@@ -57,7 +57,7 @@ class Action(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.kind} #{self.pk}"
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class WebhookEndpoint(TenantModel):
@@ -80,6 +80,11 @@ class WebhookEndpoint(TenantModel):
 
     def wants(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
+
+    def kind_labels(self) -> list[str]:
+        """The action kinds it receives, as a person reads them (empty: all kinds)."""
+        labels = dict(ActionKind.choices)
+        return [str(labels.get(kind, kind)) for kind in self.kinds]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -115,3 +120,6 @@ class WebhookDelivery(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"#{self.action_id} → {self.endpoint}"

@@ -437,7 +437,12 @@ def import_upload(*, actor, upload) -> ImportJob:
             total_rows=total,
             created_by=actor.user,
         )
-        audit.record(actor=actor, action=QUEUED_ACTION, obj=job, summary=f"{name}: {total}")
+        audit.record(
+            actor=actor,
+            action=QUEUED_ACTION,
+            obj=job,
+            summary=_("%(file)s: %(n)s rows") % {"file": name, "n": total},
+        )
         # robust: a broker that is down must not turn the stored upload into a 500; the error
         # is logged and the job stays queued.
         transaction.on_commit(partial(_enqueue, org.pk, job.pk), robust=True)
@@ -517,13 +522,19 @@ def import_failed(job, message: str) -> None:
             actor=_creator(job),
             action=DONE_ACTION,
             obj=job,
-            summary=f"{job.file_name}: failed after {current['processed_rows']} rows",
+            summary=_("%(file)s: stopped after %(n)s rows")
+            % {"file": job.file_name, "n": current["processed_rows"]},
         )
 
 
 def _summary(job, processed, created, updated) -> str:
     failed = processed - created - updated
-    return f"{job.file_name}: {created} created, {updated} updated, {failed} failed"
+    return _("%(file)s: %(created)s created, %(updated)s updated, %(failed)s failed") % {
+        "file": job.file_name,
+        "created": created,
+        "updated": updated,
+        "failed": failed,
+    }
 
 
 def _creator(job):

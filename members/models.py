@@ -175,7 +175,31 @@ class Membership(TenantModel):
         ]
 
     def __str__(self):
-        return f"{self.member} @ {self.community_id}"
+        group = self.community.name if Membership.community.is_cached(self) else self.community_id
+        return f"{self.member} @ {group}"
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [flag_label(flag) for flag in self.flags or []]
+
+
+# What a membership's flags (set by the join checks) mean, as a person reads them.
+FLAG_LABELS = {
+    "blocked": _("On the block list"),
+    "below_tier": _("Below the group's required tier"),
+    "too_many_groups": _("In more groups of this kind than allowed"),
+}
+
+
+def flag_label(flag: str) -> str:
+    """ "too_many_groups:general" → "In more 综合群 than allowed"; an unknown flag reads as a
+    generic note, never as its code."""
+    from communities.models import CommunityKind
+
+    code, _sep, detail = str(flag).partition(":")
+    if code == "too_many_groups" and detail in CommunityKind.values:
+        return str(_("In more %(kind)s than allowed") % {"kind": CommunityKind(detail).label})
+    return str(FLAG_LABELS.get(code, _("Needs a look")))
 
 
 class MembershipChange(TenantModel):
@@ -331,6 +355,9 @@ class ImportJob(TenantModel):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    def __str__(self):
+        return self.file_name
 
 
 class TierChange(TenantModel):

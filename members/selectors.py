@@ -6,12 +6,15 @@ from django.db.models import Count, IntegerField, Q, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communities.selectors import visible_communities
+from core.formatting import count, money
 from integrations.models import Action, ActionKind
 from tenancy.permissions import can
 
 from .models import (
+    ChurnReason,
     Member,
     Membership,
     MembershipChange,
@@ -83,16 +86,22 @@ def search_members(actor, params):
 TIMELINE_LIMIT = 100
 
 EVENT_LABELS = {
-    "member.joined": _("joined"),
-    "member.left": _("left"),
-    "message.posted": _("message"),
-    "member.checked_in": _("check-in"),
-    "content.shared": _("share"),
-    "member.invited": _("invited someone"),
-    "order.placed": _("order"),
-    "order.refunded": _("refund"),
-    "order.shipped": _("shipped"),
-    "order.delivered": _("delivered"),
+    "member.joined": pgettext_lazy("timeline", "joined"),
+    "member.left": pgettext_lazy("timeline", "left"),
+    "message.posted": pgettext_lazy("timeline", "message"),
+    "member.checked_in": pgettext_lazy("timeline", "check-in"),
+    "content.shared": pgettext_lazy("timeline", "share"),
+    "member.invited": pgettext_lazy("timeline", "invited someone"),
+    "order.placed": pgettext_lazy("timeline", "order"),
+    "order.refunded": pgettext_lazy("timeline", "refund"),
+    "order.shipped": pgettext_lazy("timeline", "shipped"),
+    "order.delivered": pgettext_lazy("timeline", "delivered"),
+}
+MESSAGE_KINDS = {
+    "text": _("text message"),
+    "image": _("image"),
+    "link": _("link"),
+    "other": _("other message"),
 }
 POINTS_LABELS = {
     "message": _("points for messages"),
@@ -127,7 +136,22 @@ def _label(kind: str, code: str) -> str:
         "status": dict(MembershipStatus.choices),
         "action": dict(ActionKind.choices),
     }
-    return str(tables.get(kind, {}).get(code, code))
+    label = tables.get(kind, {}).get(code)
+    if label is None:  # a code this table does not know yet: say what kind of entry it is
+        label = {"warning": WARNING_LABELS["manual"], "points": _("points")}.get(kind, _("other"))
+    return str(label)
+
+
+def points_label(reason: str) -> str:
+    """What a points ledger entry was for, as a person reads it."""
+    return _label("points", reason)
+
+
+def points_detail(entry) -> str:
+    """The ledger entry's detail: an invite names the invited member's number."""
+    if entry.reason == "invite" and entry.detail.isdigit():
+        return str(_("member #%(id)s") % {"id": entry.detail})
+    return entry.detail
 
 
 def timeline(actor, member):
@@ -195,7 +219,7 @@ def timeline(actor, member):
                 "at": entry.created_at,
                 "kind": "points",
                 "label": entry.reason,
-                "detail": f"{entry.delta:+d} {entry.detail}",
+                "detail": f"{entry.delta:+d} {points_detail(entry)}".strip(),
             }
         )
     for action in (
@@ -224,11 +248,15 @@ def timeline(actor, member):
 def _event_detail(event) -> str:
     payload = event.payload
     if event.type == "order.placed":
-        return f"{payload.get('order_id')} ¥{payload.get('amount')}"
+        return f"{payload.get('order_id')} {money(payload.get('amount'))}"
     if event.type == "member.left":
-        return payload.get("reason", "")
+        reason = payload.get("reason") or ""
+        return str(dict(ChurnReason.choices).get(reason, reason and _("other reason")))
     if event.type == "message.posted":
-        return f"{payload.get('kind')} · {payload.get('length', 0)}"
+        kind = MESSAGE_KINDS.get(payload.get("kind") or "text", MESSAGE_KINDS["other"])
+        return str(
+            _("%(kind)s, %(n)s characters") % {"kind": kind, "n": count(payload.get("length", 0))}
+        )
     return ""
 
 

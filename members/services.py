@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from communities.models import CommunityRules, RedemptionItem
 from communities.services import clean_tags
@@ -188,7 +189,12 @@ def member_update(*, actor, member, tags=None, notes=None, phone=None) -> Member
         for key, value in changes.items():
             setattr(member, key, value)
         member.save(update_fields=list(changes) or None)
-        audit.record(actor=actor, action="member.update", obj=member, summary=", ".join(changes))
+        audit.record(
+            actor=actor,
+            action="member.update",
+            obj=member,
+            summary=audit.field_labels(Member, changes),
+        )
     return member
 
 
@@ -350,7 +356,11 @@ def remind_now(*, actor, memberships) -> int:
         Membership.objects.for_org(org).filter(pk__in=[m.pk for m in due]).update(
             reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
         )
-        audit.record(actor=actor, action="member.remind", summary=str(len(due)))
+        audit.record(
+            actor=actor,
+            action="member.remind",
+            summary=ngettext("%(n)s reminder", "%(n)s reminders", len(due)) % {"n": len(due)},
+        )
     return len(due)
 
 

@@ -20,12 +20,21 @@ from .models import Block, ImportJob, MemberIdentity, MembershipStatus, PointsEn
 from .selectors import (
     member_for,
     membership_for,
+    points_detail,
+    points_label,
     search_members,
     timeline,
     visible_memberships,
 )
 
 PAGE = 50
+
+
+def _labelled(entry):
+    """A points ledger entry with what it was for, in words."""
+    entry.label = points_label(entry.reason)
+    entry.detail_text = points_detail(entry)
+    return entry
 
 
 def _back(request, fallback) -> str:
@@ -94,9 +103,12 @@ class MemberDetailView(OrgViewMixin, ServiceActionView):
             if can(self.actor, "member.edit")
             else None,
             "can_erase": can(self.actor, privacy.CAPABILITY),
-            "ledger": PointsEntry.objects.for_org(self.organization)
-            .filter(member=member)
-            .order_by("-created_at")[:20],
+            "ledger": [
+                _labelled(entry)
+                for entry in PointsEntry.objects.for_org(self.organization)
+                .filter(member=member)
+                .order_by("-created_at")[:20]
+            ],
         }
         return render(request, "members/member_detail.html", context)
 

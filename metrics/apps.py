@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+# What the audit log shows for the actions this app records.
+AUDIT_ACTIONS = {"metrics.commission_ladder": _("Changed the commission ladder")}
 
 
 class MetricsConfig(AppConfig):
@@ -6,6 +10,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         from communities import hooks as community_hooks
+        from tenancy import audit
         from tenancy import hooks as tenancy_hooks
 
         from .selectors import activity_heatmap
@@ -13,3 +18,4 @@ class MetricsConfig(AppConfig):
 
         tenancy_hooks.time_zone_changed.register(rebuild_after_time_zone_change)
         community_hooks.activity_heatmap.register(activity_heatmap)
+        audit.register_actions(AUDIT_ACTIONS)

@@ -1,9 +1,14 @@
 """The audit trail. Every service that changes state calls `record` inside its transaction."""
 
 import json
+import re
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from .models import AuditLogEntry
 
@@ -49,3 +54,76 @@ def diff(instance, fields, new_values: dict) -> dict:
         if old != new:
             changes[name] = [old, new]
     return changes
+
+
+# --- what a person reads ---------------------------------------------------------------------
+# Action codes ("care.case_closed") are for filters and the API; pages show a label. Each app
+# registers the labels of the actions it records (in its AppConfig.ready), so the audit log
+# never needs to know the apps above it; an unknown code reads as a generic "other change".
+
+_ACTION_LABELS: dict[str, object] = {}
+
+
+def register_actions(labels: dict) -> None:
+    """{action code: lazy label} for the actions an app records."""
+    _ACTION_LABELS.update(labels)
+
+
+def action_labels() -> dict:
+    return dict(_ACTION_LABELS)
+
+
+def action_label(code: str) -> str:
+    label = _ACTION_LABELS.get(code)
+    return str(label) if label is not None else str(_("Other change"))
+
+
+_GENERIC_REPR = re.compile(r"^\w+ object \((?P<pk>[^)]*)\)$")
+
+
+def object_label(entry) -> str:
+    """The object of an entry as a person reads it: its name at the time, or, where the model
+    had no readable name, its kind and number ("排期内容 #22")."""
+    text = entry.object_repr
+    generic = _GENERIC_REPR.match(text or "")
+    if text and not generic:
+        return text
+    if not entry.object_type:
+        return ""
+    try:
+        model = apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        return f"#{entry.object_id}"
+    return f"{model._meta.verbose_name} #{entry.object_id}"
+
+
+def field_labels(model, names) -> str:
+    """Changed fields for a summary, by their names on the page ("名称、时区"), in the language
+    of the person who made the change."""
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(str(_FIELD_FALLBACKS.get(name, name.replace("_", " "))))
+    return pgettext("list separator", ", ").join(labels)
+
+
+_FIELD_FALLBACKS = {"group_limits": _("groups of a kind per member")}
+
+
+register_actions(
+    {
+        "org.create": _("Created the organization"),
+        "org.update": _("Changed the organization settings"),
+        "team.add": _("Added a team member"),
+        "team.invite": _("Invited someone"),
+        "team.invite_revoke": _("Revoked an invitation"),
+        "team.join": _("Joined the team"),
+        "team.role_change": _("Changed a role"),
+        "team.deactivate": _("Deactivated a team member"),
+        "team.reactivate": _("Reactivated a team member"),
+        "apikey.create": _("Created an API key"),
+        "apikey.revoke": _("Revoked an API key"),
+    }
+)

@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import API_KEY_ROLES, OrgRole
 
-TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+
+def time_zone_label(name: str) -> str:
+    """ "America/Argentina/Buenos_Aires" as people write it: "America/Argentina/Buenos Aires"."""
+    return str(name or "").replace("_", " ")
+
+
+TIME_ZONE_CHOICES = [(tz, time_zone_label(tz)) for tz in sorted(zoneinfo.available_timezones())]
 
 
 class LoginForm(AuthenticationForm):

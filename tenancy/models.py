@@ -151,7 +151,7 @@ class OrgMembership(TenantModel):
         indexes = [models.Index(fields=["organization", "role"])]
 
     def __str__(self):
-        return f"{self.user} @ {self.organization_id} ({self.role})"
+        return f"{self.user} ({self.get_role_display()})"
 
 
 class Invitation(TenantModel):

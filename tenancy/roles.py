@@ -19,5 +19,11 @@ class CommunityRole(models.TextChoices):
     CONTENT_OFFICER = "content_officer", _("Content officer")
 
 
+def role_label(value) -> str:
+    """An org or group role as a person reads it ("分群主"), never its code."""
+    labels = {**dict(OrgRole.choices), **dict(CommunityRole.choices)}
+    return str(labels.get(str(value), _("Other role")))
+
+
 # Roles an API key may carry. Keys never hold "owner": an owner-level key could mint more keys.
 API_KEY_ROLES = [OrgRole.MANAGER, OrgRole.ANALYST, OrgRole.STAFF]

@@ -21,7 +21,7 @@ from .actors import Actor
 from .emails import send_invitation_email
 from .models import ApiKey, Invitation, Organization, OrgMembership, User, validate_time_zone
 from .permissions import require
-from .roles import API_KEY_ROLES, OrgRole
+from .roles import API_KEY_ROLES, OrgRole, role_label
 from .scope import org_scope
 
 # --- Organizations ----------------------------------------------------------------------------
@@ -73,7 +73,12 @@ def organization_create(
                 organization=org, user=user, role=OrgRole.OWNER
             )
             audit.record(actor=actor, action="org.create", obj=org, summary=org.name)
-            audit.record(actor=actor, action="team.add", obj=membership, summary=f"{email} → owner")
+            audit.record(
+                actor=actor,
+                action="team.add",
+                obj=membership,
+                summary=f"{email} → {role_label(OrgRole.OWNER)}",
+            )
     return org
 
 
@@ -124,7 +129,11 @@ def organization_update(
         for key, value in new.items():
             setattr(org, key, value)
         audit.record(
-            actor=actor, action="org.update", obj=org, summary=", ".join(changes), changes=changes
+            actor=actor,
+            action="org.update",
+            obj=org,
+            summary=audit.field_labels(Organization, changes),
+            changes=changes,
         )
         if "time_zone" in changes:
             hooks.time_zone_changed(org=org)
@@ -173,7 +182,12 @@ def invitation_create(*, actor: Actor, email: str, role: str) -> tuple[Invitatio
             invited_by=actor.user,
             expires_at=now + settings.INVITATION_TTL,
         )
-        audit.record(actor=actor, action="team.invite", obj=invitation, summary=f"{email} → {role}")
+        audit.record(
+            actor=actor,
+            action="team.invite",
+            obj=invitation,
+            summary=f"{email} → {role_label(role)}",
+        )
         transaction.on_commit(lambda: send_invitation_email(invitation, token, actor))
     return invitation, token
 
@@ -252,7 +266,7 @@ def invitation_accept(
                 actor=actor,
                 action="team.join",
                 obj=membership,
-                summary=f"{user.email} → {membership.role}",
+                summary=f"{user.email} → {role_label(membership.role)}",
             )
     return membership
 
@@ -290,7 +304,7 @@ def membership_change_role(*, actor: Actor, membership: OrgMembership, role: str
             actor=actor,
             action="team.role_change",
             obj=membership,
-            summary=f"{membership.user.email}: {old} → {role}",
+            summary=f"{membership.user.email}: {role_label(old)} → {role_label(role)}",
             changes={"role": [old, role]},
         )
     return membership
@@ -352,7 +366,7 @@ def api_key_create(*, actor: Actor, name: str, role: str = OrgRole.MANAGER) -> t
                     key_hash=tokens.keyed_hash(raw),
                     created_by=actor.user,
                 )
-                audit.record(actor=actor, action="apikey.create", obj=key, summary=role)
+                audit.record(actor=actor, action="apikey.create", obj=key, summary=role_label(role))
             return key, raw
         except IntegrityError:
             continue

@@ -66,7 +66,12 @@ def community_create(*, actor, **data) -> Community:
     with transaction.atomic():
         community.save()
         CommunityRules.objects.create(organization=actor.organization, community=community)
-        audit.record(actor=actor, action="community.create", obj=community, summary=community.kind)
+        audit.record(
+            actor=actor,
+            action="community.create",
+            obj=community,
+            summary=community.get_kind_display(),
+        )
     return community
 
 
@@ -97,7 +102,7 @@ def community_update(*, actor, community: Community, **data) -> Community:
             actor=actor,
             action="community.update",
             obj=community,
-            summary=", ".join(changes),
+            summary=audit.field_labels(Community, changes),
             changes=changes,
         )
     return community

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from communities.models import (
     PointsRules,
     RedemptionItem,
 )
+from core.formatting import count
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -53,7 +55,7 @@ def points_rules_update(*, actor, **data) -> PointsRules:
             actor=actor,
             action="points.rules_update",
             obj=rules,
-            summary=", ".join(changes),
+            summary=audit.field_labels(PointsRules, changes),
             changes=changes,
         )
     return rules
@@ -72,6 +74,6 @@ def redemption_item_save(*, actor, item: RedemptionItem | None = None, **data) -
             actor=actor,
             action="points.item_create" if creating else "points.item_update",
             obj=item,
-            summary=f"{item.points_cost}",
+            summary=_("%(n)s points") % {"n": count(item.points_cost)},
         )
     return item

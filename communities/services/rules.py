@@ -69,7 +69,7 @@ def rules_update(*, actor, community: Community, **data) -> CommunityRules:
             actor=actor,
             action="community.rules_update",
             obj=community,
-            summary=", ".join(changed) or _("no changes"),
+            summary=audit.field_labels(CommunityRules, changed) or _("no changes"),
         )
     return rules
 

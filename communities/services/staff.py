@@ -14,7 +14,7 @@ from communities.models import (
 from tenancy import audit
 from tenancy.models import OrgMembership
 from tenancy.permissions import require
-from tenancy.roles import CommunityRole
+from tenancy.roles import CommunityRole, role_label
 
 # --- Staff ---------------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def staff_assign(*, actor, community: Community, user, role: str) -> StaffAssign
             actor=actor,
             action="community.staff_assign",
             obj=community,
-            summary=f"{user.email} → {role}",
+            summary=f"{user.email} → {role_label(role)}",
         )
     return assignment
 
@@ -57,7 +57,7 @@ def staff_unassign(*, actor, assignment: StaffAssignment) -> StaffAssignment:
             actor=actor,
             action="community.staff_unassign",
             obj=assignment.community,
-            summary=f"{assignment.user.email} ✕ {assignment.role}",
+            summary=f"{assignment.user.email} ✕ {role_label(assignment.role)}",
         )
     return assignment
 

@@ -1,8 +1,25 @@
-"""Generic form rendering filters: `{% load ui %}` (also available through `{% load qunyun %}`)."""
+"""Generic filters: form rendering and number formats (`core.formatting`). `{% load ui %}`,
+also available through `{% load qunyun %}`."""
 
 from django import template
 
+from core import formatting
+
 register = template.Library()
+
+NUMBER_FILTERS = {
+    "count": formatting.count,
+    "num": formatting.num,
+    "money": formatting.money,
+    "pct": formatting.pct,
+    "percent": formatting.percent,
+    "points": formatting.points,
+    "pct_points": formatting.pct_points,
+    "duration": formatting.duration,
+    "signed_duration": formatting.signed_duration,
+}
+for _name, _function in NUMBER_FILTERS.items():
+    register.filter(_name, _function, is_safe=False)
 
 
 def _widget_kind(bound_field) -> str:

@@ -1,14 +1,12 @@
 from django import template
 
+from core.templatetags.ui import NUMBER_FILTERS
+
 register = template.Library()
 
-
-@register.filter
-def pct(value, digits=1):
-    """0.4251 → "42.5%"; None → "—"."""
-    if value is None or value == "":
-        return "—"
-    return f"{float(value) * 100:.{int(digits)}f}%"
+# the project's number formats (core.formatting): pct, money, duration, ...
+for _name, _function in NUMBER_FILTERS.items():
+    register.filter(_name, _function)
 
 
 @register.filter

@@ -1,13 +1,13 @@
 from django import template
 
-from core.templatetags.ui import bs, widget_kind
+from core.templatetags.ui import NUMBER_FILTERS, bs, widget_kind
+from tenancy import audit
+from tenancy.forms import time_zone_label
 from tenancy.permissions import can as can_do
 from tenancy.permissions import can_anywhere
-from tenancy.roles import CommunityRole, OrgRole
+from tenancy.roles import role_label as role_labels
 
 register = template.Library()
-
-_ROLE_LABELS = {**dict(OrgRole.choices), **dict(CommunityRole.choices)}
 
 
 @register.simple_tag(takes_context=True)
@@ -25,9 +25,25 @@ def can_somewhere(context, capability):
 
 @register.filter
 def role_label(value):
-    return _ROLE_LABELS.get(value, value)
+    return role_labels(value)
 
 
-# The generic form filters live in core; templates that load qunyun get them too.
+register.filter("time_zone_label", time_zone_label)
+
+
+@register.filter
+def audit_action(entry) -> str:
+    """An audit entry's action in words ("关闭了工单"), never its code."""
+    return audit.action_label(entry.action)
+
+
+@register.filter
+def audit_object(entry) -> str:
+    return audit.object_label(entry)
+
+
+# The generic form and number filters live in core; templates that load qunyun get them too.
 register.filter("widget_kind", widget_kind)
 register.filter("bs", bs)
+for _name, _function in NUMBER_FILTERS.items():
+    register.filter(_name, _function)

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext as _
 
 from communities import services as community_services
 from members import csv_io, import_tasks, services
@@ -246,7 +247,14 @@ def test_large_import_runs_in_chunks_with_bounded_queries(org_a, monkeypatch):
         "第42行",
     )
     entry = AuditLogEntry.objects.for_org(org).get(action="member.import")
-    assert entry.summary == "big.csv: 5000 created, 0 updated, 0 failed"
+    assert entry.summary == _(
+        "%(file)s: %(created)s created, %(updated)s updated, %(failed)s failed"
+    ) % {
+        "file": "big.csv",
+        "created": 5000,
+        "updated": 0,
+        "failed": 0,
+    }
     assert entry.actor_user == org_a.owner  # the uploader, not an anonymous system actor
 
     # The same file again: idempotent, nothing new, and no member row rewritten.
