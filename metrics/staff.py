@@ -1,5 +1,10 @@
 """Staff performance: orders and commission per staff member per month (the org's tiered
-commission ladder), the activity of their groups, care response times, and award suggestions."""
+commission ladder), the activity of their groups, care response times, and award suggestions.
+
+Attribution (docs/commission.md): a group's revenue of a month is credited to one person, its
+lead: the sub-owner who ran it for the largest part of the month, or, in a month without a
+sub-owner, the deputy on the same terms. Officers are not credited with revenue. So the revenue
+credited to all staff together never exceeds the revenue; what no lead ran is shown apart."""
 
 from __future__ import annotations
 
@@ -12,12 +17,15 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from care.selectors import response_times
-from communities.models import StaffAssignment
+from communities.models import Community, StaffAssignment
+from core.formatting import count, num
 from members.models import Membership
 from tenancy import audit
 from tenancy.permissions import require
+from tenancy.roles import CommunityRole
 
 from .days import day_bounds, local_day
 from .models import CommissionTier, CommunityDay
@@ -27,6 +35,8 @@ from .windows import Window
 MIN_MEMBERS_FOR_AWARD = 10
 MIN_CASES_FOR_AWARD = 3
 DEFAULT_LADDER = [(10, Decimal("10")), (20, Decimal("12"))]  # seed 002
+# Who is credited with a group's revenue, in order of precedence (docs/commission.md).
+LEAD_ROLES = (CommunityRole.SUB_OWNER, CommunityRole.DEPUTY)
 
 
 def month_window(month: date) -> Window:
@@ -50,6 +60,39 @@ def parse_month(org, raw: str | None) -> date:
 
 def ladder(org) -> list[CommissionTier]:
     return list(CommissionTier.objects.for_org(org).order_by("min_orders"))
+
+
+def step_label(step) -> str:
+    """A ladder step as a person reads it: "10% from 10 orders"."""
+    return _("%(rate)s%% from %(n)s orders") % {
+        "rate": num(step.rate_percent),
+        "n": count(step.min_orders),
+    }
+
+
+def ladder_label(steps) -> str:
+    return pgettext("list separator", ", ").join(step_label(s) for s in steps) or "—"
+
+
+def group_leads(assignments, start, end, now=None) -> dict[int, int]:
+    """{community id: user id} of the person credited with each group's revenue in [start,
+    end): the sub-owner who ran the group for the largest part of it (up to `now`), else the
+    deputy on the same terms; ties go to the earlier assignment. Groups with neither are
+    absent."""
+    now = now or timezone.now()
+    best: dict[int, tuple] = {}
+    for a in assignments:
+        if a.role not in LEAD_ROLES:
+            continue
+        begin = max(a.assigned_at, start)
+        finish = min(a.ended_at or end, end, max(now, begin))
+        if a.ended_at is not None and a.ended_at < start:
+            continue
+        held = max(finish - begin, timedelta(0))
+        key = (LEAD_ROLES.index(a.role), -held, a.assigned_at, a.pk)
+        if a.community_id not in best or key < best[a.community_id][0]:
+            best[a.community_id] = (key, a.user_id)
+    return {community_id: user_id for community_id, (_key, user_id) in best.items()}
 
 
 def commission_rate(steps, orders: int) -> Decimal:
@@ -80,7 +123,7 @@ def ladder_set(*, actor, steps: list[tuple[int, Decimal]]) -> list[CommissionTie
         raise ValidationError({"steps": sorted(set(errors))})
     org = actor.organization
     with transaction.atomic():
-        before = ", ".join(str(s) for s in ladder(org))
+        before = ladder_label(ladder(org))
         CommissionTier.objects.for_org(org).delete()
         created = CommissionTier.objects.bulk_create(
             [
@@ -92,7 +135,7 @@ def ladder_set(*, actor, steps: list[tuple[int, Decimal]]) -> list[CommissionTie
             actor=actor,
             action="metrics.commission_ladder",
             obj=None,
-            summary=f"{before or '—'} → {', '.join(str(s) for s in created) or '—'}",
+            summary=f"{before} → {ladder_label(created)}",
         )
     return created
 
@@ -117,10 +160,10 @@ def staff_performance(org, month: date) -> dict:
         users[a.user_id] = a.user
         names[a.community_id] = a.community.name
     community_ids = sorted({c for groups in groups_of.values() for c in groups})
-    sales = {
+    sales = {  # every group's month, staffed or not: the total the credits are part of
         r["community_id"]: r
         for r in CommunityDay.objects.for_org(org)
-        .filter(community_id__in=community_ids, day__gte=window.start, day__lte=window.end)
+        .filter(day__gte=window.start, day__lte=window.end)
         .values("community_id")
         .annotate(orders=Sum("orders"), revenue=Sum("revenue"))
         .order_by()
@@ -136,12 +179,24 @@ def staff_performance(org, month: date) -> dict:
     (rates,) = window_rates(org, community_ids, window) if community_ids else ({},)
     care = _care_times(org, start, end, community_ids)
     steps = ladder(org)
-    rows = []
-    for user_id, groups in groups_of.items():
-        orders = sum((sales.get(c) or {}).get("orders") or 0 for c in groups)
-        revenue = sum(
+    leads = group_leads(assignments, start, end)
+    credited_of = defaultdict(set)
+    for community_id, user_id in leads.items():
+        credited_of[user_id].add(community_id)
+
+    def orders_in(groups) -> int:
+        return sum((sales.get(c) or {}).get("orders") or 0 for c in groups)
+
+    def revenue_in(groups) -> Decimal:
+        return sum(
             ((sales.get(c) or {}).get("revenue") or Decimal("0") for c in groups), Decimal("0")
         )
+
+    rows = []
+    for user_id, groups in groups_of.items():
+        credited = credited_of.get(user_id, set())
+        orders = orders_in(credited)
+        revenue = revenue_in(credited)
         rate = commission_rate(steps, orders)
         mine: Rates = total({c: rates[c] for c in groups})
         service = care["by_staff"].get(user_id, {})
@@ -151,6 +206,7 @@ def staff_performance(org, month: date) -> dict:
                 "name": users[user_id].full_name or users[user_id].email,
                 "email": users[user_id].email,
                 "groups": sorted(names[c] for c in groups),
+                "credited_groups": sorted(names[c] for c in credited),
                 "orders": orders,
                 "revenue": revenue,
                 "commission_percent": rate,
@@ -163,11 +219,23 @@ def staff_performance(org, month: date) -> dict:
             }
         )
     rows.sort(key=lambda r: (-r["revenue"], r["name"]))
+    uncredited = sorted(
+        c for c, r in sales.items() if c not in leads and (r["orders"] or r["revenue"])
+    )
+    missing = [c for c in uncredited if c not in names]
+    names.update(Community.objects.for_org(org).filter(pk__in=missing).values_list("pk", "name"))
     return {
         "month": window.start,
         "window": window,
         "ladder": steps,
         "rows": rows,
+        "revenue": revenue_in(sales),
+        "credited_revenue": sum((r["revenue"] for r in rows), Decimal("0")),
+        "uncredited": {
+            "groups": sorted(names[c] for c in uncredited),
+            "orders": orders_in(uncredited),
+            "revenue": revenue_in(uncredited),
+        },
         "awards": _awards(rates, reactivated, names, groups_of, users, care),
     }
 
