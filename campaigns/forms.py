@@ -13,13 +13,14 @@ class FlashSaleForm(forms.Form):
             ("lottery", _("Lottery")),
         ],
         initial="flash_sale",
+        widget=forms.Select(attrs={"data-show-for": "kind"}),
     )
     name = forms.CharField(label=_("Campaign name"), max_length=120)
     product_name = forms.CharField(label=_("Product"), max_length=120)
     # a lottery has neither price nor units (its prizes are the stock); the services check the
     # sales' values
     price = forms.DecimalField(
-        label=_("Sale price (yuan)"), min_value=0, max_digits=12, decimal_places=2, required=False
+        label=_("Price (yuan)"), min_value=0, max_digits=12, decimal_places=2, required=False
     )
     original_price = forms.DecimalField(
         label=_("Original price (yuan)"),
@@ -51,21 +52,21 @@ class FlashSaleForm(forms.Form):
         label=_("Cost (discounts, prizes)"), min_value=0, max_digits=12, decimal_places=2, initial=0
     )
     team_size = forms.TypedChoiceField(
-        label=_("Group buy: team size"),
+        label=_("Team size"),
         choices=[(2, "2"), (3, "3")],
         coerce=int,
         initial=2,
         required=False,
     )
     team_hours = forms.IntegerField(
-        label=_("Group buy: hours to fill a team"),
+        label=_("Hours to fill a team"),
         min_value=1,
         max_value=168,
         initial=24,
         required=False,
     )
     prizes = forms.CharField(
-        label=_("Lottery: prizes, top prize first"),
+        label=_("Prizes, top prize first"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
@@ -73,21 +74,41 @@ class FlashSaleForm(forms.Form):
         ),
     )
     draw_at = forms.DateTimeField(
-        label=_("Lottery: draw at"),
+        label=_("Draw at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     require_checkin = forms.BooleanField(
-        label=_("Lottery: entrants must check in during the window"), required=False
+        label=_("Entrants must check in during the window"), required=False
     )
     publish = forms.BooleanField(
         label=_("Publish now (announcements go on the calendar)"), required=False, initial=True
     )
 
+    # The fields each kind of campaign has; the others are hidden (and ignored) for it.
+    SALE = ("flash_sale", "group_buy")
+    KIND_FIELDS = {
+        "price": SALE,
+        "original_price": SALE,
+        "stock": SALE,
+        "per_member_cap": SALE,
+        "payment_minutes": SALE,
+        "team_size": ("group_buy",),
+        "team_hours": ("group_buy",),
+        "prizes": ("lottery",),
+        "draw_at": ("lottery",),
+        "require_checkin": ("lottery",),
+    }
+
     def __init__(self, *args, communities, tiers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["communities"].queryset = communities
         self.fields["min_tier"].queryset = tiers
+        kind = self["kind"].value() or "flash_sale"
+        for name, kinds in self.KIND_FIELDS.items():
+            field = self.fields[name]
+            field.show_when = {"field": "kind", "values": " ".join(kinds)}
+            field.hidden_now = kind not in kinds
 
 
 def parse_prizes(text: str) -> list[tuple[str, int]]:

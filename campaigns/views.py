@@ -10,6 +10,7 @@ from django.views import View
 
 from communities.models import VipTier
 from communities.selectors import communities_where
+from core.formatting import money
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.models import Organization
@@ -65,8 +66,17 @@ class CampaignListView(OrgViewMixin, View):
 
 
 class FlashSaleCreateView(OrgViewMixin, ServiceActionView):
+    """A new campaign of any kind: the form shows the chosen kind's fields."""
+
     capability_anywhere = "campaign.manage"
-    success_message = gettext_lazy("Flash sale saved.")
+    SAVED = {
+        CampaignKind.FLASH_SALE: gettext_lazy("Flash sale saved."),
+        CampaignKind.GROUP_BUY: gettext_lazy("Group buy saved."),
+        CampaignKind.LOTTERY: gettext_lazy("Lottery saved."),
+    }
+
+    def get_success_message(self, campaign):
+        return self.SAVED.get(campaign.kind, gettext_lazy("Campaign saved."))
 
     def _form(self, data=None):
         groups = communities_where(self.actor, "campaign.manage").filter(status="active")
@@ -113,8 +123,8 @@ class FlashSaleCreateView(OrgViewMixin, ServiceActionView):
         if over:
             messages.warning(
                 self.request,
-                _("This month's campaigns now cost ¥%(spent)s, over the budget of ¥%(budget)s.")
-                % over,
+                _("This month's campaigns now cost %(spent)s, over the budget of %(budget)s.")
+                % {"spent": money(over["spent"]), "budget": money(over["budget"])},
             )
         return redirect("campaign-live", org_slug=self.kwargs["org_slug"], pk=campaign.pk)
 
