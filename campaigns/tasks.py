@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from tenancy.actors import Actor
 from tenancy.tasks import tenant_task
 
@@ -18,4 +20,4 @@ def expire_group_buy_teams(org):
 
 @tenant_task
 def run_due_lotteries(org):
-    return run_due(org, Actor.system(org, "lottery schedule"))
+    return run_due(org, Actor.system(org, _("scheduled draw")))

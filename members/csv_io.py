@@ -553,5 +553,5 @@ def _creator(job):
         membership = OrgMembership.objects.for_org(org).filter(user=user).first()
         if membership is not None:
             return Actor.for_user(membership)
-        return Actor.system(org, f"import by {user.email}")
-    return Actor.system(org, entry.actor_label if entry is not None else "import")
+        return Actor.system(org, _("member import by %(email)s") % {"email": user.email})
+    return Actor.system(org, entry.actor_label if entry is not None else _("member import"))

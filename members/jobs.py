@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
@@ -50,8 +51,8 @@ def mark_dormant(org, now=None) -> int:
             marked += status_change_bulk(
                 due,
                 S.DORMANT,
-                reason="silent",
-                actor_label="dormant scan",
+                reason=_("no messages for a while"),
+                actor_label=_("dormant scan"),
                 at=now,
                 dormant_since=now,
             )

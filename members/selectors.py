@@ -189,7 +189,9 @@ def timeline(actor, member):
                 "kind": "status",
                 "label": change.to_status,
                 "community": change.membership.community,
-                "detail": change.reason,
+                "detail": _leave_reason(change.reason)
+                if change.to_status == MembershipStatus.LEFT
+                else change.reason,
                 "by": change.actor_label,
             }
         )
@@ -245,13 +247,20 @@ def timeline(actor, member):
     return items[:TIMELINE_LIMIT]
 
 
+def _leave_reason(code: str) -> str:
+    """Why a member left, in words (the bot reports a churn reason code)."""
+    if not code:
+        return ""
+    label = dict(ChurnReason.choices).get(code)
+    return str(label if label is not None else _("other reason"))
+
+
 def _event_detail(event) -> str:
     payload = event.payload
     if event.type == "order.placed":
         return f"{payload.get('order_id')} {money(payload.get('amount'))}"
     if event.type == "member.left":
-        reason = payload.get("reason") or ""
-        return str(dict(ChurnReason.choices).get(reason, reason and _("other reason")))
+        return _leave_reason(payload.get("reason") or "")
     if event.type == "message.posted":
         kind = MESSAGE_KINDS.get(payload.get("kind") or "text", MESSAGE_KINDS["other"])
         return str(

@@ -27,7 +27,9 @@ class Actor:
         return cls(organization=api_key.organization, role=api_key.role, api_key=api_key)
 
     @classmethod
-    def system(cls, organization, label: str = "system") -> Actor:
+    def system(cls, organization, label: str = "") -> Actor:
+        """A job or command acting on its own: `label` says which, in words a person reads
+        in the audit log (translated where it is written)."""
         return cls(organization=organization, role="system", system_label=label)
 
     @property
@@ -43,7 +45,7 @@ class Actor:
                 "name": self.api_key.name,
                 "prefix": self.api_key.prefix,
             }
-        return self.system_label
+        return self.system_label or _("system")
 
     def community_roles_ids(self) -> set:
         """The communities in which this actor holds any role."""

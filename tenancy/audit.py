@@ -73,6 +73,25 @@ def action_labels() -> dict:
     return dict(_ACTION_LABELS)
 
 
+def filter_choices() -> dict:
+    """The audit log filter's choices in words: {"action": [(code, label)], "object_type":
+    [(app_label.model, verbose name)]}, sorted by label."""
+    from .models import TenantModel
+
+    actions = sorted(
+        ((code, str(label)) for code, label in _ACTION_LABELS.items()), key=lambda c: c[1]
+    )
+    types = sorted(
+        (
+            (model._meta.label_lower, str(model._meta.verbose_name))
+            for model in apps.get_models()
+            if issubclass(model, TenantModel) and "verbose_name" in model._meta.original_attrs
+        ),
+        key=lambda c: c[1],
+    )
+    return {"action": actions, "object_type": types}
+
+
 def action_label(code: str) -> str:
     label = _ACTION_LABELS.get(code)
     return str(label) if label is not None else str(_("Other change"))

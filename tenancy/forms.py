@@ -61,14 +61,14 @@ class OrganizationSettingsForm(forms.Form):
         label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
     )
     monthly_campaign_budget = forms.DecimalField(
-        label=_("monthly activity budget (yuan)"),
+        label=_("Monthly campaign budget (yuan)"),
         min_value=0,
         max_digits=12,
         decimal_places=2,
         required=False,
     )
     require_post_approval = forms.BooleanField(
-        label=_("posts drafted by content officers need a sub-owner's or manager's approval"),
+        label=_("Posts drafted by content officers need a sub-owner's or manager's approval"),
         required=False,
     )
 

@@ -42,6 +42,12 @@ def audit_object(entry) -> str:
     return audit.object_label(entry)
 
 
+@register.simple_tag
+def audit_filter_choices():
+    """{field name: [(value, label)]} for the audit log filters that take a code."""
+    return audit.filter_choices()
+
+
 # The generic form and number filters live in core; templates that load qunyun get them too.
 register.filter("widget_kind", widget_kind)
 register.filter("bs", bs)

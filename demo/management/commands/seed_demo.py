@@ -6,6 +6,7 @@ data from its `demo.py` (communities: groups of every kind, rules, staff, tiers,
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from demo import campaigns as campaigns_demo
 from demo import care as care_demo
@@ -74,9 +75,9 @@ class Command(BaseCommand):
                     slug=spec["slug"],
                     owner_email=owner.email,
                     time_zone=spec["time_zone"],
-                    label="seed_demo",
+                    label=_("demo data"),
                 )
-                actor = Actor.system(org, "seed_demo")
+                actor = Actor.system(org, _("demo data"))
                 for email, name, role in spec["people"]:
                     user = self._user(email, name)
                     OrgMembership.objects.create(organization=org, user=user, role=role)
@@ -86,7 +87,7 @@ class Command(BaseCommand):
                 new_keys.append((org.slug, raw))
             for spec in DEMO_ORGS:
                 org = Organization.objects.get(slug=spec["slug"])
-                actor = Actor.system(org, "seed_demo")
+                actor = Actor.system(org, _("demo data"))
                 communities_demo.seed(org, actor, kind=spec["kind"])
                 communities_demo.seed_calendar(org, actor)
                 members_demo.seed(org, actor)

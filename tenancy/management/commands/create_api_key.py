@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tenancy.actors import Actor
 from tenancy.models import Organization
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         org = Organization.objects.filter(slug=opts["org"]).first()
         if org is None:
             raise CommandError(f"No organization with slug {opts['org']!r}.")
-        actor = Actor.system(org, "manage.py create_api_key")
+        actor = Actor.system(org, _("command line"))
         try:
             _key, raw = api_key_create(actor=actor, name=opts["name"], role=opts["role"])
         except ValidationError as exc:

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tenancy.services import organization_create
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
                 owner_password=opts["owner_password"],
                 time_zone=opts["time_zone"],
                 default_language=opts["language"],
-                label="manage.py create_org",
+                label=_("command line"),
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
