@@ -82,7 +82,7 @@ def first_breach(rules, event, membership, at):
         and at - membership.joined_at > NAME_CARD_GRACE
     ):
         card = compile_name_card(params["format"])
-        return "name_card", {"rule": "name_card", "card": event.name_card, "format": card.pattern}
+        return "name_card", {"rule": "name_card", "card": event.name_card, "example": card.example}
     return None
 
 

@@ -11,6 +11,7 @@ Operator-facing text (audit lines, ledger details, errors) is not composed here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.utils import translation
@@ -128,9 +129,9 @@ def _breach(c: dict) -> str:
             "s": c["window_seconds"],
         }
     if rule == "name_card":
-        return _("name card “%(card)s” does not follow %(format)s") % {
+        return _("name card “%(card)s” does not follow the group's format, e.g. %(example)s") % {
             "card": c["card"],
-            "format": c["format"],
+            "example": c["example"],
         }
     raise KeyError(rule)
 
@@ -158,9 +159,17 @@ def _verbatim(c: dict) -> str:
     return c["text"]
 
 
+# The sentence of a template that holds the offer, with its closing punctuation.
+_OFFER_CLAUSE = re.compile(r"[^。！？!?.\n]*\{offer\}[^。！？!?.\n]*[。！？!?.]?")
+
+
 def _wake_up(c: dict) -> str:
-    """The group's wake-up template with {name} and {offer} filled in."""
-    return fill(c["template"], {"name": c["name"], "offer": c.get("offer", "")})
+    """The group's wake-up template with {name} and {offer} filled in. Without an offer, the
+    clause that would introduce it goes too: never "给你留了一份专属优惠：" and nothing after."""
+    template, offer = c["template"], (c.get("offer") or "").strip()
+    if not offer:
+        template = _OFFER_CLAUSE.sub("", template).rstrip("，,：: ") or template
+    return fill(template, {"name": c["name"], "offer": offer})
 
 
 def _follow_up(c: dict) -> str:
