@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +20,11 @@ from members.models import (
 )
 
 from ..concurrency import run_concurrently
-from .conftest import ev
+from .conftest import T0, ev
+
+# Warnings expire `warning_expiry_days` after the event that earned them, but the ones still
+# active are counted against the clock: the events are dated T0, so the clock must be too.
+AFTER_T0 = pytest.mark.time_machine(T0 + timedelta(minutes=10), tick=False)
 
 
 def _membership(org, user="u1", community="g1"):
@@ -138,6 +143,7 @@ def test_constant_queries_per_batch(org_a, group, post, django_assert_max_num_qu
     assert len(big_ctx.captured_queries) <= len(small_ctx.captured_queries) + 12
 
 
+@AFTER_T0
 def test_ads_warn_then_remove_and_block(org_a, group, post):
     post([ev("member.joined"), ev("message.posted", at=1)])
     post([ev("message.posted", at=2, has_link=True, links=["https://spam.example/x"])])
@@ -159,6 +165,7 @@ def test_ads_warn_then_remove_and_block(org_a, group, post):
     assert "blocked" in _membership(org_a.org, community="g2").flags
 
 
+@AFTER_T0
 def test_blocked_member_is_removed_on_join_when_the_org_says_so(org_a, group, post):
     org = org_a.org
     org.remove_blocked_on_join = True
