@@ -256,6 +256,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- i18n and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The suite runs in one fixed language: tests/conftest.py activates TEST_LANGUAGE before every
+# test, so nothing depends on the language a previous test or request left active. zh-hans,
+# because it is what users see by default and what most test assertions read (Chinese UI text
+# and member messages); a test about another language says so with translation.override or
+# the language cookie / Accept-Language header.
+TEST_LANGUAGE = "zh-hans"
+if TESTING:
+    LANGUAGE_CODE = TEST_LANGUAGE
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
