@@ -267,15 +267,25 @@ class MemberEvents:
 
     # --- messages --------------------------------------------------------------------------
 
-    def on_message_posted(self, event) -> None:
+    def _present(self, event, first_seen_reason):
+        """(community, identity, membership) of an event that shows the person in the group,
+        or None when they are no longer in it. A membership this batch created becomes active
+        with `first_seen_reason`."""
         self.remember_names(event)
         community, identity = self.batch.community(event), self.batch.identity(event)
         membership = self.memberships[(community.pk, identity.pk)]
-        writes, at = self.writes, event.occurred_at
-        if writes.is_new(membership):
-            writes.set_status(membership, S.ACTIVE, at, _("first seen posting"))
+        if self.writes.is_new(membership):
+            self.writes.set_status(membership, S.ACTIVE, event.occurred_at, first_seen_reason)
         if membership.status in (S.LEFT, S.REMOVED):
+            return None
+        return community, identity, membership
+
+    def on_message_posted(self, event) -> None:
+        present = self._present(event, _("first seen posting"))
+        if present is None:
             return
+        community, identity, membership = present
+        writes, at = self.writes, event.occurred_at
         membership.message_count += 1
         membership.last_active_at = max(filter(None, [membership.last_active_at, at]))
         rules = self.rules.get(community.pk)
@@ -311,14 +321,11 @@ class MemberEvents:
     # --- engagement ------------------------------------------------------------------------
 
     def on_member_checked_in(self, event) -> None:
-        self.remember_names(event)
-        community, identity = self.batch.community(event), self.batch.identity(event)
-        membership = self.memberships[(community.pk, identity.pk)]
-        writes, at = self.writes, event.occurred_at
-        if writes.is_new(membership):
-            writes.set_status(membership, S.ACTIVE, at, _("first seen checking in"))
-        if membership.status in (S.LEFT, S.REMOVED):
+        present = self._present(event, _("first seen checking in"))
+        if present is None:
             return
+        _community, identity, membership = present
+        writes, at = self.writes, event.occurred_at
         day = self._day(at)
         last = self.last_checkins.get(membership.pk)
         if last is not None and last[0] >= day:
