@@ -7,15 +7,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import CommunityRules, PointsRules
+from communities.models import (
+    Community,
+    CommunityKind,
+    CommunityRules,
+    CommunityStatus,
+    EntryRuleAction,
+    PointsRules,
+)
 from communities.rule_checks import first_breach, keyword_reply, name_card_ok
 from communities.rules import render_text
+from communities.services import TIER_CONDITIONS
 from integrations.composer import MessageKind
 from integrations.event_schema import EventBatch
 from integrations.models import ActionKind
@@ -45,6 +54,18 @@ PRESENCE_TYPES = {
 }
 
 
+DEFAULT_ENTRY_ACTION = EntryRuleAction.NOTIFY_AND_REVIEW
+
+
+@dataclass(frozen=True)
+class UnmetEntryRule:
+    flag: str  # on the membership, for staff review
+    reason: str  # of a removal
+    action: str  # EntryRuleAction
+    notice: str  # to the member: why, and how to qualify
+    detail: str  # short, in a removal announcement
+
+
 class MemberEvents:
     def __init__(
         self,
@@ -59,6 +80,7 @@ class MemberEvents:
         groups_by_kind,
         last_checkins,
         points_today,
+        ads_groups=(),
     ):
         self.batch = batch
         self.org = batch.organization
@@ -69,6 +91,8 @@ class MemberEvents:
             self.writes, rules=rules, active_warnings=active_warnings, blocked=blocked
         )
         self.points_rules = points_rules
+        self.abuse_words = self.org.abuse_words or []
+        self.ads_groups = ads_groups  # [(id, name)] of the groups where ads are welcome
         self.groups_by_kind = groups_by_kind
         self.last_checkins = last_checkins
         self.points_today = defaultdict(int, points_today)
@@ -139,6 +163,12 @@ class MemberEvents:
             groups_by_kind=groups_by_kind,
             last_checkins=_last_checkins(org, membership_ids, events),
             points_today=_points_today(org, member_ids, events),
+            ads_groups=list(
+                Community.objects.for_org(org)
+                .filter(kind=CommunityKind.ADS, status=CommunityStatus.ACTIVE)
+                .order_by("pk")
+                .values_list("pk", "name")
+            ),
         )
 
     # --- shared with other apps' handlers ---------------------------------------------------
@@ -228,6 +258,25 @@ class MemberEvents:
                 detail = writes.compose(MessageKind.BREACH, rule="blocked")
                 self.moderation.remove(membership, community, identity, "blocked", detail, at)
                 return
+        kinds = self.groups_by_kind.setdefault(member.pk, defaultdict(set))
+        kinds[community.kind].add(community.pk)
+        unmet = self._entry_rules_unmet(community, identity, kinds)
+        for rule in unmet:
+            writes.flag(membership, rule.flag)
+        removal = next((rule for rule in unmet if rule.action == EntryRuleAction.REMOVE), None)
+        if removal is not None:
+            writes.set_status(membership, S.JOINED, at, _("rejoined") if rejoin else "")
+            self.moderation.remove(
+                membership,
+                community,
+                identity,
+                removal.reason,
+                removal.detail,
+                at,
+                announce_kind=MessageKind.ENTRY_REMOVE_ANNOUNCE,
+            )
+            kinds[community.kind].discard(community.pk)
+            return
         writes.set_status(membership, S.ONBOARDING, at, _("rejoined") if rejoin else _("joined"))
         membership.welcomed_at = at
         membership.name_card_ok = name_card_ok(rules, member.name_card)
@@ -238,14 +287,9 @@ class MemberEvents:
         )
         rules_text = render_text(rules, self.org.default_language) if rules else ""
         writes.action(ActionKind.WELCOME, community, identity, text=text, rules_text=rules_text)
-        kinds = self.groups_by_kind.setdefault(member.pk, defaultdict(set))
-        kinds[community.kind].add(community.pk)
-        limit = (self.org.group_limits or {}).get(community.kind)
-        if limit is not None and len(kinds[community.kind]) > int(limit):
-            writes.flag(membership, f"too_many_groups:{community.kind}")
-        required = community.required_tier
-        if required is not None and (member.tier is None or member.tier.rank < required.rank):
-            writes.flag(membership, "below_tier")
+        for rule in unmet:
+            if rule.action in (EntryRuleAction.NOTIFY, EntryRuleAction.NOTIFY_AND_REVIEW):
+                writes.action(ActionKind.NOTIFY, community, identity, text=rule.notice)
         if event.invited_by and event.invited_by != event.user:
             inviter = self.batch.identity(event, event.invited_by).member
             if inviter.pk != member.pk:
@@ -264,6 +308,44 @@ class MemberEvents:
         kinds = self.groups_by_kind.get(membership.member_id)
         if kinds:
             kinds[community.kind].discard(community.pk)
+
+    def _entry_rules_unmet(self, community, identity, kinds) -> list[UnmetEntryRule]:
+        """The entry rules the new member does not meet: more groups of this kind than the
+        organization allows, or below the group's VIP tier; each with the group's chosen
+        action (the flag marks the membership for staff review either way)."""
+        rules = self.rules.get(community.pk)
+        compose, member, unmet = self.writes.compose, identity.member, []
+        name = identity.display_name or member.display_name
+        limit = (self.org.group_limits or {}).get(community.kind)
+        if limit is not None and len(kinds[community.kind]) > int(limit):
+            context = {"limit": int(limit), "kind": CommunityKind(community.kind).label}
+            unmet.append(
+                UnmetEntryRule(
+                    flag=f"too_many_groups:{community.kind}",
+                    reason="too_many_groups",
+                    action=rules.group_limit_action if rules else DEFAULT_ENTRY_ACTION,
+                    notice=compose(MessageKind.ENTRY_GROUP_LIMIT, name=name, **context),
+                    detail=compose(MessageKind.BREACH, rule="group_limit", **context),
+                )
+            )
+        required = community.required_tier
+        if required is not None and (member.tier is None or member.tier.rank < required.rank):
+            unmet.append(
+                UnmetEntryRule(
+                    flag="below_tier",
+                    reason="below_tier",
+                    action=rules.below_tier_action if rules else DEFAULT_ENTRY_ACTION,
+                    notice=compose(
+                        MessageKind.ENTRY_BELOW_TIER,
+                        name=name,
+                        group=community.name,
+                        tier=required.name,
+                        conditions={key: getattr(required, key) for key in TIER_CONDITIONS},
+                    ),
+                    detail=compose(MessageKind.BREACH, rule="below_tier", tier=required.name),
+                )
+            )
+        return unmet
 
     # --- messages --------------------------------------------------------------------------
 
@@ -305,14 +387,18 @@ class MemberEvents:
         elif membership.status == S.WARNED and not self.moderation.active_warnings[membership.pk]:
             writes.set_status(membership, S.ACTIVE, at, _("warnings expired"))
         writes.touch(membership)
-        breach = first_breach(rules, event, membership, at)
+        breach = first_breach(rules, event, membership, at, abuse_words=self.abuse_words)
         if breach:
             reason, context = breach
             detail = writes.compose(MessageKind.BREACH, **context)
-            self.moderation.warn(membership, community, identity, reason, detail, at)
+            ads_group = ""
+            if reason == "ads":
+                ads_group = next((n for pk, n in self.ads_groups if pk != community.pk), "")
+            self.moderation.warn(membership, community, identity, reason, detail, at, ads_group)
         reply = keyword_reply(rules, event.text)
         if reply is not None:
-            text = writes.compose(MessageKind.KEYWORD_REPLY, text=reply)
+            rules_text = render_text(rules, self.org.default_language) if "{rules}" in reply else ""
+            text = writes.compose(MessageKind.KEYWORD_REPLY, text=reply, rules=rules_text)
             writes.action(ActionKind.REPLY, community, identity, text=text, reply_to=event.id)
         if membership.status != S.REMOVED:
             p = self.points_rules
