@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Sum
@@ -24,11 +23,11 @@ from communities.models import (
 )
 from communities.rule_checks import first_breach, keyword_reply, name_card_ok
 from communities.rules import render_text
-from communities.services import TIER_CONDITIONS
 from integrations.composer import MessageKind
 from integrations.event_schema import EventBatch
 from integrations.models import ActionKind
 
+from .entry_rules import unmet_entry_rules
 from .models import (
     PRESENT_STATUSES,
     Block,
@@ -52,18 +51,6 @@ PRESENCE_TYPES = {
     "content.shared",
     "member.invited",
 }
-
-
-DEFAULT_ENTRY_ACTION = EntryRuleAction.NOTIFY_AND_REVIEW
-
-
-@dataclass(frozen=True)
-class UnmetEntryRule:
-    flag: str  # on the membership, for staff review
-    reason: str  # of a removal
-    action: str  # EntryRuleAction
-    notice: str  # to the member: why, and how to qualify
-    detail: str  # short, in a removal announcement
 
 
 class MemberEvents:
@@ -260,7 +247,9 @@ class MemberEvents:
                 return
         kinds = self.groups_by_kind.setdefault(member.pk, defaultdict(set))
         kinds[community.kind].add(community.pk)
-        unmet = self._entry_rules_unmet(community, identity, kinds)
+        unmet = unmet_entry_rules(
+            self.org, self.writes.compose, self.rules.get(community.pk), community, identity, kinds
+        )
         for rule in unmet:
             writes.flag(membership, rule.flag)
         removal = next((rule for rule in unmet if rule.action == EntryRuleAction.REMOVE), None)
@@ -308,44 +297,6 @@ class MemberEvents:
         kinds = self.groups_by_kind.get(membership.member_id)
         if kinds:
             kinds[community.kind].discard(community.pk)
-
-    def _entry_rules_unmet(self, community, identity, kinds) -> list[UnmetEntryRule]:
-        """The entry rules the new member does not meet: more groups of this kind than the
-        organization allows, or below the group's VIP tier; each with the group's chosen
-        action (the flag marks the membership for staff review either way)."""
-        rules = self.rules.get(community.pk)
-        compose, member, unmet = self.writes.compose, identity.member, []
-        name = identity.display_name or member.display_name
-        limit = (self.org.group_limits or {}).get(community.kind)
-        if limit is not None and len(kinds[community.kind]) > int(limit):
-            context = {"limit": int(limit), "kind": CommunityKind(community.kind).label}
-            unmet.append(
-                UnmetEntryRule(
-                    flag=f"too_many_groups:{community.kind}",
-                    reason="too_many_groups",
-                    action=rules.group_limit_action if rules else DEFAULT_ENTRY_ACTION,
-                    notice=compose(MessageKind.ENTRY_GROUP_LIMIT, name=name, **context),
-                    detail=compose(MessageKind.BREACH, rule="group_limit", **context),
-                )
-            )
-        required = community.required_tier
-        if required is not None and (member.tier is None or member.tier.rank < required.rank):
-            unmet.append(
-                UnmetEntryRule(
-                    flag="below_tier",
-                    reason="below_tier",
-                    action=rules.below_tier_action if rules else DEFAULT_ENTRY_ACTION,
-                    notice=compose(
-                        MessageKind.ENTRY_BELOW_TIER,
-                        name=name,
-                        group=community.name,
-                        tier=required.name,
-                        conditions={key: getattr(required, key) for key in TIER_CONDITIONS},
-                    ),
-                    detail=compose(MessageKind.BREACH, rule="below_tier", tier=required.name),
-                )
-            )
-        return unmet
 
     # --- messages --------------------------------------------------------------------------
 
