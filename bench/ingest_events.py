@@ -47,9 +47,9 @@ MIX = [  # (type, share of events)
     ("member.left", 2),
     ("member.invited", 1),
 ]
-COPY_COLUMNS = (
-    "organization_id, client_event_id, type, occurred_at, received_at, batch_id, api_key_id, "
-    "community_id, member_id, payload"
+COPY_SQL = (
+    "COPY members_rawevent (organization_id, client_event_id, type, occurred_at, received_at, "
+    "batch_id, api_key_id, community_id, member_id, payload) FROM STDIN"
 )
 CST = timezone(timedelta(hours=8))
 CITIES = ["西安", "上海", "北京", "杭州", "成都", "广州", "武汉", "南京"]
@@ -417,7 +417,7 @@ def copy_rows(url: str, org, key, events: list[dict], batch: int) -> tuple[int, 
         started = time.perf_counter()
         with (
             conn.cursor() as cursor,
-            cursor.copy(f"COPY members_rawevent ({COPY_COLUMNS}) FROM STDIN") as copy,
+            cursor.copy(COPY_SQL) as copy,
         ):
             for row in rows:
                 copy.write_row(row)

@@ -587,7 +587,7 @@ CARE_SQL = """
 INSERT INTO care_case (organization_id, member_id, community_id, kind, priority, status, subject,
     source, source_event_id, assignee_id, opened_at, opened_by_label, clock_started_at,
     first_response_due_at, responded_at, acknowledged_at, resolved_at, resolution,
-    followed_up_at, closed_at, updated_at, responded_by_id, resolved_by_id)
+    followed_up_at, closed_at, updated_at, responded_by_id, resolved_by_id, reopen_count)
 SELECT %(org)s, member_id, community_id, kind,
        (ARRAY['low', 'normal', 'normal', 'high', 'urgent'])[1 + floor(random() * 5)::int],
        status, subject, 'keyword', '', assignee, opened_at, 'bot', opened_at,
@@ -598,7 +598,8 @@ SELECT %(org)s, member_id, community_id, kind,
        CASE WHEN step >= 3 THEN 'replacement' ELSE '' END,
        CASE WHEN step >= 4 THEN opened_at + interval '3 days' END,
        CASE WHEN step >= 5 THEN opened_at + interval '4 days' END,
-       opened_at, CASE WHEN step >= 1 THEN assignee END, CASE WHEN step >= 3 THEN assignee END
+       opened_at, CASE WHEN step >= 1 THEN assignee END, CASE WHEN step >= 3 THEN assignee END,
+       0
 FROM (
     SELECT member_id, community_id,
            (ARRAY['complaint', 'complaint', 'after_sales', 'refund'])[1 + floor(random() * 4)::int]
