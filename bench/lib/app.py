@@ -52,6 +52,7 @@ ENTRY_POINTS = {
     "Order": "campaigns.models",
     # members
     "mark_dormant": "members.jobs",
+    "evaluate_tiers": "members.jobs",
     "Block": "members.models",
     "Member": "members.models",
     "MemberIdentity": "members.models",

@@ -289,7 +289,10 @@ def _synthetic(d):
               == (scale["communities"], scale["members"], scale["orders"])),
         check("synthetic", "raw events, care cases and rollups written",
               rows["raw_events"] > 0 and rows["care_cases"] > 0 and rows["member_days"] > 0),
-    ]  # fmt: skip
+    ] + ([
+        check("synthetic", "the dormant scan finds nothing left to mark after generation",
+              generated["dormant_left_to_do"] == 0),
+    ] if (generated := d["dataset"].get("generated")) else [])  # fmt: skip
 
 
 def _dashboard(d):

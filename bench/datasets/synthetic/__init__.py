@@ -12,8 +12,9 @@ In one organization (Asia/Shanghai) of the bench database:
   since, with their history; raw events over the last 90 local days, in time order, day by day
   (90% `message.posted`, 7% check-ins, 3% shares; a third of the members never speak, the rest
   skewed); the memberships' `last_active_at` and `message_count` from the events, warnings,
-  dormant memberships as the scan would leave them; orders (repeat buyers) and the tiers they
-  earn; eight weeks of sent posts; care cases (about 1% of memberships); an audit log;
+  dormant memberships as the scan would leave them (checked: the scan itself then finds
+  nothing left to mark); orders (repeat buyers), and the tiers they earn by the nightly job
+  (`members.jobs.evaluate_tiers`); eight weeks of sent posts; care cases (about 1% of memberships); an audit log;
 - then `rebuild_rollups(org)` in the organization's scope, and VACUUM ANALYZE.
 
 The organization's slug encodes the scale; a later run with the same scale reuses it unless
@@ -73,6 +74,7 @@ class Dataset:
     communities: list[int]  # by size, largest first
     users: list[dict]  # email, role (owner, manager, deputy), communities (deputies)
     password: str = PASSWORD
+    generated: dict | None = None  # what this run generated (None: reused)
 
 
 def describe(org, scale: Scale, reused: bool) -> Dataset:
@@ -138,12 +140,14 @@ def generate(org, community_ids: list[int], users: dict, scale: Scale, phases: P
         since = datetime.combine(
             today - timedelta(days=EVENT_DAYS - 1), datetime.min.time(), org.tzinfo
         )
-        out["orders"] = run("orders and tiers", commerce.orders, conn, base, scale.orders, since)
+        out["orders"] = run("orders", commerce.orders, conn, base, scale.orders, since)
+        out["tier_changes"] = run("tiers (the nightly job)", commerce.tiers, org, now)
         audit_entries = max(1000, scale.members // 10)
         out.update(
             run("posts, care, audit", commerce.posts_care_audit, conn, base, plan.pk, audit_entries)
         )
     phases.run("vacuum analyze", db.vacuum, None, BIG_TABLES)
+    out["dormant_left_to_do"] = commerce.dormant_left_to_do(org, now)
     return out
 
 
@@ -179,4 +183,6 @@ def ensure(scale: Scale, *, fresh: bool = False, phases: Phases | None = None) -
     print(f"  {days:,} group-days of rollups")
     org.name = COMPLETE
     org.save(update_fields=["name"])
-    return describe(org, scale, reused=False)
+    dataset = describe(org, scale, reused=False)
+    dataset.generated = generated
+    return dataset

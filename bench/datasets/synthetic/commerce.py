@@ -1,8 +1,10 @@
 """The synthetic organization's business, in set-based SQL: orders (repeat buyers, 62% paid,
-25% placed) and the tiers they earn, the eight weeks of posts already sent, care cases (about
+25% placed; the tiers they earn come from the nightly job, see `tiers`), the eight weeks of posts already sent, care cases (about
 1% of the memberships, at every step of their life) and an audit log of past actions."""
 
 from __future__ import annotations
+
+from bench.lib import app
 
 ORDERS_SQL = [
     """
@@ -40,19 +42,6 @@ ORDERS_SQL = [
     ORDER BY placed_at
     """,
     "ANALYZE campaigns_order",
-    # tiers by what members bought (as the nightly evaluation would have them)
-    """
-    UPDATE members_member m SET tier_id = t.id, tier_since = %(now)s::timestamptz - interval '10 days'
-    FROM (
-        SELECT member_id, count(*) AS n FROM campaigns_order
-        WHERE organization_id = %(org)s AND status IN ('paid', 'placed') GROUP BY member_id
-    ) b
-    JOIN communities_viptier t ON t.organization_id = %(org)s AND t.is_active
-         AND t.min_paid_orders = (
-             SELECT max(min_paid_orders) FROM communities_viptier
-             WHERE organization_id = %(org)s AND is_active AND min_paid_orders <= b.n)
-    WHERE m.organization_id = %(org)s AND m.id = b.member_id
-    """,
 ]
 
 # the plan's posts already sent, over the last eight weeks (the service laid out the next two)
@@ -161,3 +150,20 @@ def posts_care_audit(conn, base: dict, plan_id: int, audit_entries: int) -> dict
         return conn.execute(sql, [base["org"]]).fetchone()[0]
 
     return {"posts": count("communities_scheduledpost"), "cases": count("care_case")}
+
+
+def tiers(org, now) -> int:
+    """The tiers the orders earn, by the nightly evaluation itself (`members.jobs`)."""
+    with app.org_scope(org):
+        return app.evaluate_tiers(org, now)
+
+
+def dormant_left_to_do(org, now) -> int:
+    """What the dormant scan would still mark right after generation (0: the SQL left the
+    memberships as the scan would have): the job, in a transaction rolled back."""
+    from django.db import transaction
+
+    with app.org_scope(org), transaction.atomic():
+        left = app.mark_dormant(org, now)
+        transaction.set_rollback(True)
+    return left
