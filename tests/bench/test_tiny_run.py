@@ -8,7 +8,8 @@ figure (a shared 2-core machine makes them meaningless at this size), only that 
 benchmark completes and that its correctness checks hold (0 oversold units, no duplicate
 posts, the rollups equal to the raw aggregate, the dormant counts agreeing, no errors under
 load; bench/lib/figures.py). Its results go to a temporary folder: docs/performance.md and
-bench/results/ are left alone. About a minute or two on 2 cores.
+bench/results/ are left alone. About a minute of CPU in its own processes; 2 to 3 minutes of
+wall time on a shared 2-core machine.
 
 The database is `<DATABASE_URL's name>_benchtiny`, or BENCH_TINY_DATABASE_URL; set
 BENCH_TINY_KEEP=1 to keep it after the run.
