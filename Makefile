@@ -35,6 +35,7 @@ test: deps
 lint: deps
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 format: deps
 	$(UV) run ruff check --fix .
