@@ -19,7 +19,6 @@ from django.utils.translation import override
 from integrations import outbox
 from integrations.models import ActionKind
 from members.models import Member
-from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -65,7 +64,6 @@ def _paid_order(campaign, member, community_id, now) -> Order:
         paid_at=now,
         items=[{"name": campaign.product.name, "quantity": 1, "price": str(campaign.price)}],
     )
-    rollups.mark_orders(campaign.organization, [order])
     return order
 
 
@@ -155,11 +153,9 @@ def expire_teams(org, now=None) -> int:
                 team.status, team.closed_at = TeamStatus.FAILED, now
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
-                refunded = Order.objects.for_org(org).filter(
+                Order.objects.for_org(org).filter(
                     pk__in=rows.values("order_id"), status=OrderStatus.PAID
-                )
-                rollups.mark_orders(org, refunded.only("community_id", "placed_at"))
-                refunded.update(status=OrderStatus.REFUNDED, refunded_at=now)
+                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
                 rows.update(is_open=False)
                 _tell(
                     team,

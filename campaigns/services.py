@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from communities import content
 from communities.models import ContentType, VipTier
 from members.models import PRESENT_STATUSES, Member, Membership
-from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import can, require
 
@@ -326,7 +325,6 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
             setattr(locked, field, now)
             fields.append(field)
         locked.save(update_fields=fields)
-        rollups.mark_orders(org, [locked])
         campaign = locked.campaign
         if release and campaign is not None and campaign.phase(now) == "live":
             Campaign.objects.for_org(org).filter(pk=campaign.pk).update(

@@ -17,7 +17,6 @@ from campaigns.models import Order
 from communities.rules import compile_name_card, render_text
 from integrations import outbox
 from integrations.models import Action, ActionKind
-from metrics import rollups
 from tenancy.bulk import bulk_update_rows
 
 from .models import (
@@ -615,13 +614,6 @@ class BatchProcessor:
         if self.dirty_orders:
             Order.objects.bulk_update(self.dirty_orders.values(), ["status", "refunded_at"])
         self._refunds_of_new_orders()
-        # what changed headcount or orders on which day: the metric rollups recompute those
-        rollups.mark_instants(
-            self.org,
-            [(c.membership.community_id, c.created_at) for c in self.changes]
-            + [(o.community_id, o.placed_at) for o in self.new_orders]
-            + [(o.community_id, o.placed_at) for o in self.dirty_orders.values()],
-        )
         post_points(self.org, self.points)
         if self.actions:
             Action.objects.bulk_create(self.actions, batch_size=500)

@@ -21,7 +21,6 @@ from campaigns.models import BOUGHT, Order
 from care.ingestion import open_cases_from_events
 from communities.models import Community, CommunityRules, PointsRules
 from integrations.event_schema import parse_batch
-from metrics.rollups import mark_ingested
 
 from .enforcement import BatchProcessor
 from .models import (
@@ -73,7 +72,6 @@ def ingest_events(*, actor, raw_events) -> IngestResult:
             open_cases_from_events(
                 org=org, actor=actor, events=fresh, communities=communities, identities=identities
             )
-            mark_ingested(org, fresh, communities)
     return result
 
 

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from communities.models import CommunityRules, RedemptionItem
 from integrations import outbox
 from integrations.models import Action, ActionKind
-from metrics import rollups
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -191,7 +190,6 @@ def _change(actor, membership, status, reason) -> None:
     )
     membership.status = status
     membership.save(update_fields=["status"])
-    rollups.mark_memberships(actor.organization, [membership], timezone.now())
 
 
 def onboarding_mark(*, actor, membership, step) -> Membership:
@@ -272,13 +270,6 @@ def _move_identity(actor, identity, to_member, action) -> Member:
         )
         MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
         memberships = Membership.objects.for_org(org).filter(identity=identity)
-        # the rollups keep who joined each day: those days now count another member
-        rollups.mark_instants(
-            org,
-            MembershipChange.objects.for_org(org)
-            .filter(membership__in=memberships)
-            .values_list("membership__community_id", "created_at"),
-        )
         memberships.update(member=to_member)
         identity.member = to_member
         if not MemberIdentity.objects.for_org(org).filter(member=from_member).exists():
@@ -298,12 +289,8 @@ def _merge(actor, from_member, to_member) -> None:
     from campaigns.models import Order
 
     org = actor.organization
-    orders = Order.objects.for_org(org).filter(member=from_member)
-    rollups.mark_orders(org, orders.only("community_id", "placed_at"))
-    orders.update(member=to_member)
-    # their messages, check-ins and shares count for the same person from now on: every day
-    # the old member was counted on is recomputed, so a day both posted counts one speaker
-    rollups.mark_member(org, from_member)
+    Order.objects.for_org(org).filter(member=from_member).update(member=to_member)
+    # their messages, check-ins and shares count for the same person from now on
     RawEvent.objects.for_org(org).filter(member=from_member).update(member=to_member)
     locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=from_member.pk)
     if locked.points_balance:

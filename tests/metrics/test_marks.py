@@ -10,7 +10,8 @@ from django.db import connection
 from campaigns.models import Order
 from members.ingestion import ingest_events
 from members.models import Membership, MembershipChange, RawEvent
-from metrics.models import DirtyDay
+from metrics import tasks
+from metrics.models import DirtyDay, Leaderboard
 from tenancy.actors import Actor
 from tenancy.scope import org_scope
 from tests.factories import MemberFactory
@@ -195,3 +196,24 @@ def test_triggers_write_their_marks_under_row_level_security(org_a, org_b):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
+
+
+def test_refresh_marked_queues_a_refresh_only_for_organizations_with_marks(
+    org_a, org_b, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(tasks.refresh_rollups, "delay", queued.append)
+    _ingest(org_a, _event(1, "message.posted", LATE_EVENING_UTC))
+    assert tasks.refresh_marked() == {"organizations": 1}
+    assert tasks.refresh_marked() == {"organizations": 1}  # the same half minute: once
+    assert queued == [org_a.org.pk]
+
+
+def test_the_nightly_job_moves_every_active_groups_kept_windows_to_today(org_a):
+    _ingest(org_a, _event(1, "message.posted", datetime.now(UTC) - timedelta(days=3)))
+    tasks.refresh_rollups(org_a.org.pk)
+    kept = Leaderboard.objects.for_org(org_a.org)
+    kept.update(end_day=date(2000, 1, 1))
+    assert tasks.settle_rollups(org_a.org.pk)["leaderboards"] == 1
+    today = datetime.now(org_a.org.tzinfo).date()
+    assert set(kept.values_list("end_day", flat=True)) == {today}
