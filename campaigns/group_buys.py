@@ -153,10 +153,9 @@ def expire_teams(org, now=None) -> int:
                 team.status, team.closed_at = TeamStatus.FAILED, now
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
-                refunded = Order.objects.for_org(org).filter(
+                Order.objects.for_org(org).filter(
                     pk__in=rows.values("order_id"), status=OrderStatus.PAID
-                )
-                refunded.update(status=OrderStatus.REFUNDED, refunded_at=now)
+                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
                 rows.update(is_open=False)
                 _tell(team, MessageKind.GROUP_BUY_FAILED)
             failed += len(teams)
