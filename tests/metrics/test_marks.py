@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
-from members.ingestion import ingest_events
+from ingestion.pipeline import ingest_events
 
 from campaigns.models import Order
 from members.models import Membership, MembershipChange, RawEvent
