@@ -157,6 +157,24 @@ def test_a_late_membership_change_also_marks_the_next_change_it_precedes(org_a):
     assert _marks(org_a.org) == {(group, d) for d in expected}
 
 
+def test_a_rewritten_leave_reason_marks_its_day(org_a):
+    """Erasure rewrites the history's reasons (members.privacy); leaves count by reason."""
+    _ingest(
+        org_a,
+        _event(1, "member.joined", LATE_EVENING_UTC),
+        _event(2, "member.left", LATE_EVENING_UTC + timedelta(hours=1), reason="no_benefits"),
+    )
+    DirtyDay.objects.for_org(org_a.org).delete()
+    changes = MembershipChange.objects.for_org(org_a.org)
+    changes.update(actor_label="[erased]")
+    assert not _marks(org_a.org)
+    changes.filter(to_status="left").update(reason="[erased]")
+    group = Membership.objects.for_org(org_a.org).get().community_id
+    assert _marks(org_a.org) == {
+        (group, d) for d in _days(org_a.org, LATE_EVENING_UTC + timedelta(hours=1))
+    }
+
+
 def test_orders_mark_their_placing_day_when_paid_or_refunded_days_later(org_a):
     placed = LATE_EVENING_UTC
     _ingest(org_a, _event(1, "order.placed", placed, order_id="o1", amount="5"))
