@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
-from ingestion.pipeline import ingest_events
 
 from campaigns.models import Order
+from ingestion.pipeline import ingest_events
 from members.models import Membership, MembershipChange, RawEvent
 from metrics import tasks
 from metrics.models import DirtyDay, Leaderboard

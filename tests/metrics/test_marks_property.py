@@ -34,8 +34,8 @@ from campaigns import services as campaigns
 from campaigns.models import Order, Team
 from communities import services as communities
 from communities.models import Community
+from ingestion.pipeline import ingest_events
 from members import services as members
-from members.ingestion import ingest_events
 from members.models import PRESENT_STATUSES, MemberIdentity, Membership
 from metrics import leaderboards, rollups
 from metrics.models import CommunityDay, DirtyDay, MemberDay
