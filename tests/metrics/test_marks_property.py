@@ -446,6 +446,7 @@ def check(w: World, window) -> None:
         got = rates[group.pk]
         assert {
             "members": got.members,
+            "reached": got.reached,
             "speakers": got.speakers,
             "buyers": got.buyers,
             "repeat_buyers": got.repeat_buyers,

@@ -22,6 +22,7 @@ NEW_VALUES = {
     "general_group_limit": (2, lambda org: org.group_limits["general"]),
     "category_group_limit": (3, lambda org: org.group_limits["category"]),
     "remove_blocked_on_join": (True, lambda org: org.remove_blocked_on_join),
+    "abuse_words": ("骂人\n滚出去", lambda org: "\n".join(org.abuse_words)),
     "store_message_text": (True, lambda org: org.store_message_text),
     "monthly_campaign_budget": (Decimal("500"), lambda org: org.monthly_campaign_budget),
     "require_post_approval": (True, lambda org: org.require_post_approval),
