@@ -59,9 +59,13 @@ def _fresh_cache():
     """Throttle counters and other cached state do not leak between tests."""
     from django.core.cache import cache
 
+    from core import ratelimit
+
     cache.clear()
+    ratelimit.reset_all()
     yield
     cache.clear()
+    ratelimit.reset_all()
 
 
 @dataclass
