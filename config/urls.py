@@ -15,6 +15,7 @@ from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
 from tenancy.urls import org_urlpatterns
 
+handler400 = "config.views.handler400"
 handler404 = "config.views.handler404"
 handler500 = "config.views.handler500"
 
