@@ -5,6 +5,7 @@ Defaults are the safe production ones (DEBUG off, secure cookies, HSTS); `make r
 `<NAME>_FILE` pointing at a file holding the value (Docker/Kubernetes secrets).
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -222,6 +223,17 @@ AXES_VERBOSE = False
 # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only the socket's peer.
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+
+# Webhooks go to public addresses only (integrations/netguard.py). A self-hosted install whose
+# bots sit on a private network may allow ranges explicitly, e.g. "10.20.0.0/16,fd00:1::/64".
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.20.0.0/16)."
+        ) from None
 
 # Failed API authentications (bad or revoked keys) per client address.
 API_AUTH_FAILURE_RATE = env.str("API_AUTH_FAILURE_RATE", default="60/min")

@@ -68,6 +68,28 @@ def _fresh_cache():
     ratelimit.reset_all()
 
 
+PUBLIC_TEST_ADDRESS = "93.184.215.14"  # a public address; nothing is ever sent to it
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_dns(monkeypatch):
+    """Webhook hosts are resolved (integrations/netguard.py): the documentation domains
+    (bot.example.com …) resolve to a public address without asking a DNS server; everything
+    else (IP literals, localhost) goes to the system resolver."""
+    import socket
+
+    from integrations import netguard
+
+    real = netguard.getaddrinfo
+
+    def resolve(host, port):
+        if host.rstrip(".").endswith(("example.com", "example.org", "example.net")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_TEST_ADDRESS, port))]
+        return real(host, port)
+
+    monkeypatch.setattr(netguard, "getaddrinfo", resolve)
+
+
 @dataclass
 class Tenant:
     org: object

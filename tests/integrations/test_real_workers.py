@@ -92,6 +92,7 @@ def _settings_env(broker_url) -> dict:
         REDIS_URL=broker_url,
         TESTING="1",
         DEBUG="0",
+        WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",  # the test's receiver is on loopback
     )
     return env
 
@@ -171,7 +172,8 @@ class _SlowReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_worker_killed_mid_delivery_means_redelivery_not_loss(redis_server):
+def test_worker_killed_mid_delivery_means_redelivery_not_loss(redis_server, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     _SlowReceiver.calls = []
     server = HTTPServer(("127.0.0.1", 0), _SlowReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
