@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,11 +42,11 @@ PRODUCTION_ENV = {
 }
 
 
-def test_check_deploy_is_clean_with_production_values():
+def _check_deploy(**extra):
     # the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for themselves; production never does
     env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    env.update(PRODUCTION_ENV)
-    result = subprocess.run(
+    env.update(PRODUCTION_ENV, **extra)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -53,8 +54,19 @@ def test_check_deploy_is_clean_with_production_values():
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_with_production_values_and_preload_opted_in():
+    result = _check_deploy(SECURE_HSTS_PRELOAD="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_without_opting_in_to_preload_the_one_security_remark_is_w021_as_documented():
+    result = _check_deploy()
+    output = result.stdout + result.stderr
+    remarks = re.findall(r"\((security\.\w+)\)", output)
+    assert remarks == ["security.W021"], output
 
 
 def test_production_refuses_to_start_without_a_secret_key():
