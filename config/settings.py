@@ -120,7 +120,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache; errors count as misses (core/cache.py), never as 500s.
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qunyun",
         }
@@ -158,6 +159,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# Queueing with the broker down gives up quickly (core/tasks.py logs it; beat catches up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -178,6 +187,7 @@ TENANT_JOBS = {
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
+    "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
