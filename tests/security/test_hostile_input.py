@@ -115,3 +115,36 @@ def test_the_member_export_with_a_clean_filter_still_streams(org_a):
     )
     assert response.status_code == 200 and response.streaming
     assert "小王" in b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+# --- dates at the edge of Python's range (found by tests/fuzz/test_hostile_values.py) -----------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "calendar/?date=9999-12-31",
+        "calendar/?date=0001-01-01&view=month",
+        "metrics/?start=0001-01-01&end=0001-01-31",
+        "metrics/?start=9999-12-01&end=9999-12-31",
+        "metrics/export.csv?start=0001-01-01&end=0001-01-31",
+        "metrics/staff/?month=9999-12",
+        "metrics/staff/?month=0001-01",
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_are_not_a_500(org_a, path):
+    client = org_a.client_for(org_a.owner)
+    client.raise_request_exception = False
+    assert client.get(f"/o/{org_a.org.slug}/{path}").status_code < 500
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["start=0001-01-01&end=0001-01-31", "start=9999-12-01&end=9999-12-31", "month=9999-12"],
+)
+def test_metric_windows_at_the_edge_are_a_400_in_the_api(org_a, query):
+    client = org_a.api_client()
+    client.raise_request_exception = False
+    for path in ["/api/v1/metrics/overview/", "/api/v1/metrics/staff/"]:
+        response = client.get(f"{path}?{query}")
+        assert response.status_code in (200, 400), (path, response.status_code)
