@@ -11,6 +11,7 @@ Under /api/ the answer is the API's JSON error format; elsewhere a short page.
 
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .limits import max_request_bytes, too_large_message
@@ -38,18 +39,22 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        refused = self.check(request)
-        return refused if refused is not None else self.get_response(request)
+        problem = self.problem(request)
+        if problem is None:
+            return self.get_response(request)
+        # this runs before LocaleMiddleware: answer in the language the client asks for
+        with translation.override(translation.get_language_from_request(request)):
+            return self.refuse(request, *problem)
 
-    def check(self, request):
+    def problem(self, request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > max_request_bytes():
-            return refusal(request, 413, "too_large", too_large_message())
+            return ("too_large", [])
         if NUL in request.path_info:
-            return refusal(request, 400, "invalid", _("The address contains a NUL character."))
+            return ("nul_in_path", [])
         bad = sorted(
             {
                 (key.replace(NUL, "\\0") or "?")[:50]
@@ -57,7 +62,12 @@ class RequestGuardMiddleware:
                 if NUL in key or any(NUL in value for value in values)
             }
         )
-        if bad:
-            message = _("Remove the NUL character from the query parameters.")
-            return refusal(request, 400, "invalid", message, {name: [message] for name in bad})
-        return None
+        return ("nul_in_query", bad) if bad else None
+
+    def refuse(self, request, kind, names):
+        if kind == "too_large":
+            return refusal(request, 413, "too_large", too_large_message())
+        if kind == "nul_in_path":
+            return refusal(request, 400, "invalid", _("The address contains a NUL character."))
+        message = _("Remove the NUL character from the query parameters.")
+        return refusal(request, 400, "invalid", message, {name: [message] for name in names})

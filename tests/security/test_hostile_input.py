@@ -37,7 +37,9 @@ def test_json_nested_below_the_decoder_limit_but_too_deep_is_a_400(org_a):
     for _ in range(200):
         inner.append([])
         inner = inner[0]
-    response = org_a.api_client().post(EVENTS, nested, content_type="application/json")
+    response = org_a.api_client().post(
+        EVENTS, nested, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "nested too deeply" in _api_error(response, 400, "parse_error")["message"]
 
 
@@ -148,3 +150,11 @@ def test_metric_windows_at_the_edge_are_a_400_in_the_api(org_a, query):
     for path in ["/api/v1/metrics/overview/", "/api/v1/metrics/staff/"]:
         response = client.get(f"{path}?{query}")
         assert response.status_code in (200, 400), (path, response.status_code)
+
+
+def test_refusals_before_the_locale_middleware_still_speak_the_clients_language(org_a):
+    english = org_a.api_client().get("/api/v1/orders/?status=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert "NUL" in english.json()["error"]["message"]
+    assert english.json()["error"]["message"].startswith("Remove")
+    chinese = org_a.api_client().get("/api/v1/orders/?status=%00", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.json()["error"]["message"] == "请去掉查询参数中的 NUL 字符。"
