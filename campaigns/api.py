@@ -16,6 +16,7 @@ from core.api_fields import ListFiltersOnly, object_for_bodiless_action
 from members.models import Member
 from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import OrgPrimaryKeyRelatedField
+from tenancy.scope import scoped_stream
 
 from . import group_buys, lottery, services
 from .exports import order_rows
@@ -401,7 +402,9 @@ class OrdersExportView(TenantAPIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request):
         response = StreamingHttpResponse(
-            order_rows(self.organization, self.organization.tzinfo),
+            scoped_stream(
+                self.organization, order_rows(self.organization, self.organization.tzinfo)
+            ),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="orders.csv"'

@@ -5,6 +5,7 @@ Defaults are the safe production ones (DEBUG off, secure cookies, HSTS); `make r
 `<NAME>_FILE` pointing at a file holding the value (Docker/Kubernetes secrets).
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Oversized bodies and NUL characters in the address are refused before any view or query.
+    "core.middleware.RequestGuardMiddleware",
+    "core.ratelimit.RateLimitHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,13 +120,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache; errors count as misses (core/cache.py), never as 500s.
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qunyun",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits (API, failed API authentications, logins, password resets) count in Redis so
+# that every process shares them (core/ratelimit.py); per process without it.
+RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default=REDIS_URL)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
@@ -151,6 +159,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# Queueing with the broker down gives up quickly (core/tasks.py logs it; beat catches up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -171,6 +187,7 @@ TENANT_JOBS = {
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
+    "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
@@ -210,10 +227,33 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (it holds the email)
 AXES_USERNAME_CALLABLE = "tenancy.login_throttle.axes_username"
+# …and failed logins from one address across accounts (one password tried on many accounts),
+# counted atomically in front of axes (tenancy/login_throttle.py), over the same cool-off.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# Password-reset requests: per client address (past it: 429) and per account email (past it:
+# the page looks the same, no mail goes out). The mail is sent by a Celery task.
+PASSWORD_RESET_ADDRESS_RATE = env.str("PASSWORD_RESET_ADDRESS_RATE", default="10/hour")
+PASSWORD_RESET_ACCOUNT_RATE = env.str("PASSWORD_RESET_ACCOUNT_RATE", default="3/hour")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+# Reverse proxies in front that append to X-Forwarded-For; 0 trusts only the socket's peer.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+
+# Webhooks go to public addresses only (integrations/netguard.py). A self-hosted install whose
+# bots sit on a private network may allow ranges explicitly, e.g. "10.20.0.0/16,fd00:1::/64".
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.20.0.0/16)."
+        ) from None
+
+# Failed API authentications (bad or revoked keys) per client address.
+API_AUTH_FAILURE_RATE = env.str("API_AUTH_FAILURE_RATE", default="60/min")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -225,7 +265,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Opt-in: preloading commits the domain and all its subdomains to HTTPS for browsers for good,
+# which is the customer's decision on their own domain (docs/deployment.md).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -297,6 +339,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.api_permissions.HasCapability"],
     "DEFAULT_THROTTLE_CLASSES": ["tenancy.api_auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="1200/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -326,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "ImportJobStatusEnum": "members.models.ImportJob.Status",
         "ActionKindEnum": "integrations.models.ActionKind",
         "CommunityKindEnum": "communities.models.CommunityKind",
+        "EntryRuleActionEnum": "communities.models.EntryRuleAction",
         "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "CaseStatusEnum": "care.models.CaseStatus",
         "CaseKindEnum": "care.models.CaseKind",

@@ -123,3 +123,10 @@ class WebhookDelivery(TenantModel):
 
     def __str__(self):
         return f"#{self.action_id} → {self.endpoint}"
+
+    @property
+    def error_label(self) -> str:
+        """What the last error category means (older rows may hold free text)."""
+        from .netguard import ERROR_LABELS
+
+        return str(ERROR_LABELS.get(self.last_error, self.last_error))
