@@ -19,7 +19,7 @@ from tenancy.api_fields import OrgPrimaryKeyRelatedField
 
 from . import group_buys, lottery, services
 from .exports import order_rows
-from .models import Campaign, CampaignTarget, Order, Team, TeamMember
+from .models import Campaign, CampaignTarget, Order, OrderStatus, Team, TeamMember
 from .selectors import campaign_review
 
 REFUSAL_STATUS = {
@@ -182,6 +182,17 @@ class CampaignViewSet(
     announcements; `orders` places an order with an `Idempotency-Key` header. Refusals come with
     their own codes: `sold_out`, `cap_exceeded`, `not_live` (409), `not_eligible` (403),
     `idempotency_conflict` (422)."""
+
+    summaries = {
+        "publish": "Publish a campaign",
+        "cancel": "Cancel a campaign",
+        "review": "Review a campaign against the previous one",
+        "entries": "Enter a member in a lottery",
+        "draw": "Draw a lottery now",
+        "teams": "Open a group-buy team",
+        "orders": "Place an order",
+    }
+    conflicts = ("publish", "cancel", "entries", "draw", "teams", "orders")
 
     model = Campaign
     serializer_class = CampaignSerializer
@@ -375,6 +386,11 @@ class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     a team still short at its deadline fails and is refunded. `already_in_team` and
     `team_closed` are 409."""
 
+    summaries = {
+        "join": "Join a group-buy team",
+    }
+    conflicts = ("join",)
+
     model = Team
     serializer_class = TeamSerializer
     capability = "campaign.view"
@@ -396,9 +412,15 @@ class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
 class OrdersExportView(TenantAPIView):
     """Every order of the organization as CSV (UTF-8 with BOM), newest first."""
 
+    summaries = {
+        "get": "Export orders as CSV",
+    }
+
     capability = "metrics.export"
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="orders_export_csv", responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
     def get(self, request):
         response = StreamingHttpResponse(
             order_rows(self.organization, self.organization.tzinfo),
@@ -413,8 +435,16 @@ class OrderViewSet(
 ):
     """Every order: campaign orders and orders the bots reported. `pay`, `cancel`, `refund`."""
 
+    summaries = {
+        "pay": "Mark an order paid",
+        "cancel": "Cancel an order",
+        "refund": "Refund an order",
+    }
+    conflicts = ("pay", "cancel", "refund")
+
     model = Order
     serializer_class = OrderSerializer
+    extra_query_params = ("campaign", "status")
     capability = "campaign.view"
     capabilities = {
         "list": "campaign.view",
@@ -431,6 +461,15 @@ class OrderViewSet(
         if params.get("status"):
             queryset = queryset.filter(status=params["status"][:20])
         return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, description="Orders of this campaign."),
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _change(self, service):
         order = object_for_bodiless_action(self)

@@ -249,6 +249,20 @@ class CommunityViewSet(
 ):
     """Chat groups. Archived, never deleted: no PUT, no DELETE; `POST …/archive/`, `…/restore/`."""
 
+    summaries = {
+        "list": "List groups",
+        "retrieve": "Get a group",
+        "create": "Create a group",
+        "partial_update": "Update a group",
+        "archive": "Archive a group",
+        "restore": "Restore an archived group",
+        "rules:get": "Get a group's intro and rules",
+        "rules:put": "Change a group's intro and rules",
+        "rules_copy": "Copy a group's rules to other groups",
+        "rules_template": "Start a group's rules from a template",
+    }
+    conflicts = ("create", "partial_update")
+
     model = Community
     serializer_class = CommunitySerializer
     filterset_class = CommunityFilter
@@ -380,6 +394,11 @@ class StaffAssignmentViewSet(
     """Who holds which role in which group. Active ones by default (`?include_ended=1` for the
     history); ended, never deleted (`POST …/end/`)."""
 
+    summaries = {
+        "end": "End a staff assignment",
+    }
+    conflicts = ("create",)
+
     model = StaffAssignment
     serializer_class = StaffAssignmentSerializer
     filterset_class = StaffAssignmentFilter
@@ -418,6 +437,11 @@ class VipTierViewSet(
     TenantViewSet,
 ):
     """VIP tiers with their entry conditions and benefits. Deactivated, never deleted."""
+
+    summaries = {
+        "deactivate": "Deactivate a tier",
+    }
+    conflicts = ("create", "partial_update", "deactivate")
 
     model = VipTier
     serializer_class = VipTierSerializer
@@ -469,6 +493,11 @@ class RedemptionItemViewSet(
 
 class PointsRulesView(TenantAPIView):
     """The organization's points rules (one set per organization)."""
+
+    summaries = {
+        "get": "Get the points rules",
+        "put": "Change the points rules",
+    }
 
     serializer_class = PointsRulesSerializer
     # The fallback for actions not named below.

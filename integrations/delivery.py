@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -92,7 +93,7 @@ def acknowledge(*, actor, action, status, detail="") -> Action:
         if action.status in (ActionStatus.DONE, ActionStatus.FAILED):
             if action.status == status:
                 return action
-            raise ValidationError(
+            raise Conflict(
                 _("This action is already finished as “%(status)s”.") % {"status": action.status}
             )
         action.status, action.outcome = status, detail
@@ -297,7 +298,7 @@ def delivery_retry(*, actor, delivery) -> WebhookDelivery:
     """The operator's "retry now" button, also for a delivery that gave up."""
     require(actor, "webhook.manage")
     if delivery.status == DeliveryStatus.SUCCEEDED:
-        raise ValidationError(_("This delivery already succeeded."))
+        raise Conflict(_("This delivery already succeeded."))
     with transaction.atomic():
         delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, timezone.now()
         delivery.created_at = timezone.now()  # a fresh 24 hours

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .platforms import Platform
 
 MAX_BATCH = 1000
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)  # the world's time zones
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 ShortText = Annotated[str, msgspec.Meta(max_length=120)]
 PlatformName = Literal[tuple(Platform.values)]  # type: ignore[valid-type]
@@ -166,6 +167,16 @@ def _field_error(exc: msgspec.ValidationError) -> dict[str, list[str]]:
     return {field or "non_field_errors": [_("Invalid value.")]}
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def parse_batch(raw) -> tuple[list, list[dict]]:
     """(valid events with their index, rejected [{"index", "errors"}]). Raises ValueError when
     the body itself is not a list of at most MAX_BATCH events."""
@@ -188,7 +199,18 @@ def parse_batch(raw) -> tuple[list, list[dict]]:
                 }
             )
             continue
-        if "\x00" in msgspec.json.encode(event).decode():
+        offset = event.occurred_at.utcoffset()
+        if not MIN_OFFSET <= offset <= MAX_OFFSET:  # PostgreSQL refuses past ±15:59
+            rejected.append(
+                {
+                    "index": index,
+                    "errors": {
+                        "occurred_at": [_("Give a real time zone offset, from -12:00 to +14:00.")]
+                    },
+                }
+            )
+            continue
+        if _has_nul(item):  # in any field, also one the event type ignores (stored raw)
             rejected.append(
                 {
                     "index": index,

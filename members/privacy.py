@@ -12,11 +12,11 @@ without the erased data.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from integrations.models import Action
 from tenancy import audit
 from tenancy.models import AuditLogEntry
@@ -228,7 +228,7 @@ def member_erase(*, actor, member) -> Member:
     with transaction.atomic():
         member = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
         if member.erased_at is not None:
-            raise ValidationError(_("This member's personal data has already been erased."))
+            raise Conflict(_("This member's personal data has already been erased."))
         identities = MemberIdentity.objects.for_org(org).filter(member=member)
         old_values = {member.display_name, member.name_card, member.phone}
         old_values |= set(identities.values_list("display_name", flat=True))

@@ -11,6 +11,10 @@ from .permissions import capabilities_of
 class MeView(TenantAPIView):
     """Which organization and role the presented API key has."""
 
+    summaries = {
+        "get": "Get the key's organization and role",
+    }
+
     capability = "org.view"
 
     @extend_schema(

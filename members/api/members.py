@@ -161,6 +161,16 @@ class MemberViewSet(
 ):
     """People, with their platform identities and memberships. Never deleted: no DELETE."""
 
+    summaries = {
+        "erase": "Erase a member's personal data",
+        "data_export": "Export everything stored about a member",
+        "link": "Link an identity to this member",
+        "points": "List a member's points ledger",
+        "points_adjust": "Adjust a member's points",
+        "points_redeem": "Redeem points for a reward",
+    }
+    conflicts = ("erase", "link", "points_adjust", "points_redeem")
+
     model = Member
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
@@ -304,6 +314,11 @@ class IdentityViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Members as a chat platform knows them (`?platform=wechat&external_user_id=wxid_abc`)."""
+
+    summaries = {
+        "unlink": "Unlink an identity into a member of its own",
+    }
+    conflicts = ("unlink",)
 
     model = MemberIdentity
     serializer_class = IdentitySerializer

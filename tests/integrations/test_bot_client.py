@@ -36,7 +36,7 @@ def test_bot_client_posts_polls_and_acknowledges(live_server):
     assert Action.objects.for_org(org).filter(status="done").count() == 3
     with pytest.raises(bot_client.QunyunError) as exc:
         client.ack(actions[0]["id"], "failed")
-    assert exc.value.status == 400
+    assert exc.value.status == 409
 
 
 def test_signature_check_matches_the_server():
