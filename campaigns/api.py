@@ -6,13 +6,19 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from communities.models import Community, VipTier
 from core.api_fields import ListFiltersOnly, object_for_bodiless_action
+from core.api_schema import UNPROCESSABLE
 from members.models import Member
 from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import OrgPrimaryKeyRelatedField
@@ -83,6 +89,53 @@ class CampaignSerializer(serializers.ModelSerializer):
         return [t.community_id for t in obj.targets.all()]
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
+        "nullable": True,
+        "description": "A number; money as a decimal string; null when there is none.",
+    }
+)
+class FigureField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class ReviewFiguresSerializer(serializers.Serializer):
+    units = FigureField()
+    revenue = FigureField()
+    buyers = FigureField()
+    targeted = FigureField(help_text="Members of the targeted groups.")
+    conversion = FigureField(help_text="Buyers ÷ targeted members.")
+    sell_out_seconds = FigureField(help_text="From the start to the last unit; null: not sold out.")
+    cost = FigureField()
+
+
+class ReviewRowSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(
+        choices=["units", "revenue", "buyers", "conversion", "sell_out_seconds", "cost"]
+    )
+    value = FigureField()
+    previous = FigureField(help_text="The previous campaign of the same kind; null: none.")
+    delta = FigureField(help_text="value - previous; null when either is missing.")
+
+
+class PrizeSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class WinnerSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    prize = serializers.CharField()
+    position = serializers.IntegerField(help_text="1 for the first winner drawn.")
+
+
+@extend_schema_field(PrizeSerializer(many=True))
+class PrizeListField(serializers.ListField):
+    """[{name, quantity}]: the lottery service checks them (with its own messages)."""
+
+
 class FlashSaleCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     product_name = serializers.CharField(max_length=120)
@@ -106,7 +159,7 @@ class FlashSaleCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=["flash_sale", "group_buy", "lottery"], default="flash_sale"
     )
-    prizes = serializers.ListField(
+    prizes = PrizeListField(
         child=serializers.DictField(),
         required=False,
         max_length=20,
@@ -274,8 +327,10 @@ class CampaignViewSet(
         responses=inline_serializer(
             "CampaignReview",
             {
-                "previous": serializers.IntegerField(allow_null=True),
-                "rows": serializers.ListField(child=serializers.DictField()),
+                "previous": serializers.IntegerField(
+                    allow_null=True, help_text="The previous campaign of the same kind."
+                ),
+                "rows": ReviewRowSerializer(many=True),
             },
         )
     )
@@ -318,9 +373,7 @@ class CampaignViewSet(
         request=inline_serializer(
             "LotteryDrawIn", {"public_value": serializers.CharField(required=False, max_length=100)}
         ),
-        responses=inline_serializer(
-            "LotteryDrawOut", {"winners": serializers.ListField(child=serializers.DictField())}
-        ),
+        responses=inline_serializer("LotteryDrawOut", {"winners": WinnerSerializer(many=True)}),
     )
     @action(detail=True, methods=["post"])
     def draw(self, request, pk=None):
@@ -356,7 +409,7 @@ class CampaignViewSet(
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer},
+        responses={201: OrderSerializer, 422: UNPROCESSABLE},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
@@ -38,6 +37,7 @@ from .common import (
     SEE,
     members_for_display,
 )
+from .export_schema import MemberExportSerializer
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -282,7 +282,7 @@ class MemberViewSet(
         )
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses=MemberExportSerializer,
         description="Everything stored about the member (a data access request): member, "
         "identities, memberships with their history, warnings, blocks, points ledger, orders, "
         "check-ins, invites and raw events. Owner and manager keys only.",
