@@ -34,10 +34,16 @@ def _stamp(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 def _enter_request_scope(task_id=None, task=None, **kwargs):
-    from core.request_id import request_id_scope
+    from core.request_id import current_request_id, request_id_scope
 
     request = getattr(task, "request", None)
-    request_id = getattr(request, REQUEST_ID_HEADER, None) or f"task-{task_id}"
+    headers = getattr(request, "headers", None) or {}  # `apply(headers=…)` puts them there
+    request_id = (
+        getattr(request, REQUEST_ID_HEADER, None)
+        or headers.get(REQUEST_ID_HEADER)
+        or current_request_id()  # run eagerly inside a request
+        or f"task-{task_id}"
+    )
     scope = request_id_scope(request_id)
     scope.__enter__()
     _scopes[task_id] = scope

@@ -158,6 +158,9 @@ ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Workers log through LOGGING below (JSON in production, with the request id of the request
+# that queued the task), not through Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The beat schedule is static and small: every job is a tenant task that beat fans out to
