@@ -235,7 +235,15 @@ class WebhookEndpointViewSet(
         responses={
             201: inline_serializer(
                 "WebhookEndpointCreated",
-                {"endpoint": WebhookEndpointSerializer(), "secret": serializers.CharField()},
+                {
+                    "endpoint": WebhookEndpointSerializer(),
+                    "secret": serializers.CharField(
+                        help_text="Shown once. The HMAC key is this string's UTF-8 bytes."
+                    ),
+                    "standard_webhooks_secret": serializers.CharField(
+                        help_text="The same secret for Standard Webhooks libraries (whsec_…)."
+                    ),
+                },
             )
         }
     )
@@ -244,7 +252,11 @@ class WebhookEndpointViewSet(
         serializer.is_valid(raise_exception=True)
         endpoint, secret = delivery.endpoint_create(actor=self.actor, **serializer.validated_data)
         return Response(
-            {"endpoint": self.get_serializer(endpoint).data, "secret": secret},
+            {
+                "endpoint": self.get_serializer(endpoint).data,
+                "secret": secret,
+                "standard_webhooks_secret": delivery.standard_webhooks_secret(secret),
+            },
             status=status.HTTP_201_CREATED,
         )
 
