@@ -143,3 +143,20 @@ def test_the_gauges_after_an_outbox_backlog(org_a, org_b, settings, monkeypatch)
     if redis is not None:
         assert value("qunyun_celery_queue_length", queue="imports") >= 1
         assert value("qunyun_celery_queue_oldest_age_seconds", queue="imports") >= 30
+
+
+def test_the_grafana_dashboard_reads_only_metrics_we_export():
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(django_settings.BASE_DIR) / "docs" / "grafana-dashboard.json").read_text()
+    )
+    exported = set(re.findall(r'"(qunyun_[a-z_]+)"', Path(monitoring.__file__).read_text()))
+    used = {
+        name.removesuffix("_total")
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"qunyun_[a-z_]+", target["expr"])
+    }
+    assert used and used <= exported, used - exported
