@@ -35,6 +35,7 @@ test: deps
 lint: deps
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 format: deps
 	$(UV) run ruff check --fix .
@@ -42,12 +43,14 @@ format: deps
 
 # Benchmarks on the real stack (PostgreSQL, Redis, gunicorn, Celery), figures with their raw
 # baselines to bench/results/latest.json and docs/performance.md. SCALE=small: under 15 minutes
-# on 2 cores; the default is the issue's scale (see docs/performance.md). BENCH_ARGS=--fresh
-# generates the datasets again; BENCH_ARGS="--only dashboard_load" runs some of them.
+# on 2 cores; the default is the issue's scale (see docs/performance.md); SCALE=tiny is the smoke
+# test that `make test` runs (tests/bench/test_tiny_run.py). BENCH_ARGS=--fresh generates the
+# datasets again; BENCH_ARGS="--only dashboard_load" runs some of them. DATABASE_URL and
+# BENCH_REDIS_URL (default: qunyun_bench and Redis db 10) say where.
 SCALE ?= default
 BENCH_ARGS ?=
 bench: deps
-	$(UV) run python bench/run_all.py --scale $(SCALE) $(BENCH_ARGS)
+	$(UV) run python -m bench.run_all --scale $(SCALE) $(BENCH_ARGS)
 
 # Refresh the translation catalogues after changing UI text (needs GNU gettext).
 messages: deps

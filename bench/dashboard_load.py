@@ -8,7 +8,8 @@ nothing.
 
 Needs the synthetic organization of that scale (bench/synthetic.py; generated here if missing)
 in the bench database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench),
-PostgreSQL and Redis (db 10: cache and Celery broker, as in production).
+PostgreSQL and Redis (BENCH_REDIS_URL, db 10 by default: cache and Celery broker, as in
+production).
 
 It starts gunicorn on a free port of 127.0.0.1 as the image runs it (`--workers` sync workers,
 3 by default, like WEB_CONCURRENCY), logs `--users` people in through the login form (2 owners,
@@ -32,24 +33,23 @@ warm-up). With `--json-out`, writes them as JSON.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:  # `python bench/dashboard_load.py`: import from the project root, not bench/
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
-import json
-import os
 import random
 import re
 import statistics
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-import stack  # noqa: E402
-import synthetic  # noqa: E402
+from bench.lib import env, results, stack
+from bench.lib.plan import SCALES
+from bench.lib.results import percentile
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -71,10 +71,6 @@ def pages_for(dataset, user: dict) -> dict[str, str]:
     if user["role"] == "deputy":  # campaigns and the audit log are not a deputy's business
         del pages["campaigns"], pages["audit"]
     return pages
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summarize(samples: list[float], errors: int, seconds: float) -> dict:
@@ -198,7 +194,7 @@ class MemoryWatch:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", choices=synthetic.SCALES, default="small")
+    parser.add_argument("--scale", choices=SCALES, default="small")
     parser.add_argument("--users", type=int, default=20, help="concurrent logged-in users")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--duration", type=float, default=60, help="seconds of page load")
@@ -211,10 +207,12 @@ def main():
 
     import requests
 
-    synthetic.setup_django()
+    env.setup_django()
     from django.db import connection
 
-    dataset = synthetic.ensure(synthetic.SCALES[args.scale])
+    from bench.datasets import synthetic
+
+    dataset = synthetic.ensure(SCALES[args.scale])
     connection.close()
     team = dataset.users
     people = [team[i % len(team)] for i in range(args.users)]  # distinct while users <= 20
@@ -228,9 +226,7 @@ def main():
     with tempfile.NamedTemporaryFile("w+", prefix="bench-dashboard-", suffix=".log") as log:
         server = stack.start_gunicorn(port, log, workers=args.workers)
         try:
-            import ingest_events
-
-            ingest_events.wait_healthy(server, port, log.name)
+            stack.wait_healthy(server, port, log.name)
             time.sleep(1)  # every worker booted
             memory = MemoryWatch(server.pid)
 
@@ -295,7 +291,7 @@ def main():
     if base.get("median_ms") and "median_ms" in overall:
         overall["ratio_to_healthz"] = round(overall["median_ms"] / base["median_ms"], 1)
     workers = [p for p in processes if p["role"] == "worker"]
-    results = {
+    figures = {
         "dataset": dataset.slug,
         "scale": args.scale,
         "users": len(sessions),
@@ -308,7 +304,7 @@ def main():
         "processes": processes,
         "worker_peak_rss_mb": max((p["peak_rss_mb"] for p in workers), default=0),
         "worker_warm_rss_mb": max((p["warm_rss_mb"] for p in workers), default=0),
-        "load_average": round(os.getloadavg()[0], 2),
+        "load_average": results.load_average(),
     }
 
     print(
@@ -330,9 +326,7 @@ def main():
             f"{p['role']:<7} pid {p['pid']:<8} warm {p['warm_rss_mb']:>6.1f} MB, "
             f"peak {p['peak_rss_mb']:>6.1f} MB, now {p['rss_mb']:>6.1f} MB"
         )
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    results.write_json(args.json_out, figures)
 
 
 if __name__ == "__main__":

@@ -9,45 +9,27 @@ Run: `uv run python bench/dispatch_posts.py [--posts 10000] [--workers 2] [--jso
 (PostgreSQL: DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench).
 """
 
-import argparse
-import json
-import multiprocessing
-import os
+from __future__ import annotations
+
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("TESTING", "1")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qunyun_bench")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ["REDIS_URL"] = os.environ.get("REDIS_URL", "")
+if not __package__:  # `python bench/dispatch_posts.py`: import from the project root, not bench/
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+import argparse
+import multiprocessing
+import time
 
-def _ensure_database():
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    if not url.startswith("postgres"):
-        sys.exit("This benchmark needs PostgreSQL (DATABASE_URL).")
-    admin, _, name = url.rpartition("/")
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from bench.lib import app, db, env, results
 
 
 def _worker(org_id, queue):
-    import django
-
-    django.setup()
-    from communities.content import dispatch_due
-    from tenancy.models import Organization
-
-    org = Organization.objects.get(pk=org_id)
+    """One dispatcher: its own process and database connection (forked after Django set-up
+    and after the parent closed its connection)."""
+    org = app.Organization.objects.get(pk=org_id)
     started = time.perf_counter()
-    count = dispatch_due(org)
+    count = app.dispatch_due(org)
     queue.put((count, time.perf_counter() - started))
 
 
@@ -69,11 +51,7 @@ FROM due
 
 def raw_baseline(org_id):
     """Publish every due post in one statement, rolled back: (seconds, posts)."""
-    import psycopg
-
-    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT set_config('app.org_id', '0', false)")
+    with db.connect() as conn:
         conn.execute("BEGIN")
         started = time.perf_counter()
         count = conn.execute(RAW_PUBLISH, {"org": org_id}).rowcount
@@ -83,45 +61,48 @@ def raw_baseline(org_id):
     return seconds, count
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--posts", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")
-    args = parser.parse_args()
-    _ensure_database()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+def setup(posts: int):
+    """A fresh organization with 50 groups (through the service) and `posts` posts due a
+    minute ago (bulk-created through the model: one by one, the service would dominate)."""
     from django.utils import timezone
 
-    from communities.models import Community, ScheduledPost
-    from integrations.models import Action
-    from tenancy.services import organization_create
-
-    call_command("migrate", verbosity=0)
     slug = f"dispatch-{int(time.time())}"
-    org = organization_create(name="dispatch bench", slug=slug, owner_email=f"{slug}@example.com")
-    groups = Community.objects.bulk_create(
-        [Community(organization=org, name=f"g{i}", external_id=f"g{i}") for i in range(50)]
+    org = app.organization_create(
+        name="dispatch bench", slug=slug, owner_email=f"{slug}@example.com"
     )
+    system = app.system_actor(org)
+    with app.org_scope(org):
+        groups = [
+            app.community_create(actor=system, name=f"g{i}", external_id=f"g{i}") for i in range(50)
+        ]
     due = timezone.now() - timezone.timedelta(minutes=1)
-    ScheduledPost.objects.bulk_create(
+    app.ScheduledPost.objects.bulk_create(
         [
-            ScheduledPost(
+            app.ScheduledPost(
                 organization=org,
                 community=groups[i % 50],
                 scheduled_at=due,
                 content_type="tips",
                 text=f"post {i}",
             )
-            for i in range(args.posts)
+            for i in range(posts)
         ],
         batch_size=2000,
     )
-    connection.close()
+    return org
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args()
+    env.setup_django()
+    from django.db import connection
+
+    org = setup(args.posts)
+    connection.close()  # the dispatchers are forked: none of them may share it
     raw_seconds, raw_count = raw_baseline(org.pk)
     queue = multiprocessing.Queue()
     started = time.perf_counter()
@@ -133,30 +114,30 @@ def main():
     for worker in workers:
         worker.join(timeout=600)
     elapsed = time.perf_counter() - started
-    results = [queue.get() for _ in workers]
-    actions = Action.objects.for_org(org).filter(kind="post.publish")
+    shares = [queue.get() for _ in workers]
+    actions = app.Action.objects.for_org(org).filter(kind="post.publish")
     distinct = actions.values("payload__post_id").distinct().count()
     total = actions.count()
+    left = app.ScheduledPost.objects.for_org(org).filter(status="scheduled").count()
     print(f"posts due                {args.posts:>10,}")
     print(f"dispatchers              {args.workers:>10}")
-    for i, (count, seconds) in enumerate(results):
+    for i, (count, seconds) in enumerate(shares):
         print(f"  dispatcher {i + 1}           {count:>10,} posts in {seconds:.2f} s")
     print(f"wall time                {elapsed:>10.2f} s  ({args.posts / elapsed:,.0f} posts/s)")
     print(f"actions written          {total:>10,}")
     print(f"duplicates               {total - distinct:>10,}")
-    left = ScheduledPost.objects.for_org(org).filter(status="scheduled").count()
     print(f"left unsent              {left:>10,}")
     print(
         f"raw baseline             {raw_seconds:>10.2f} s  ({raw_count:,} posts in one "
         "UPDATE … RETURNING + INSERT, rolled back)"
     )
     print(f"ratio dispatchers ÷ raw  {elapsed / raw_seconds:>10.1f}×")
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        figures = {
+    results.write_json(
+        args.json_out,
+        {
             "posts": args.posts,
             "dispatchers": args.workers,
-            "shares": [count for count, _s in results],
+            "shares": [count for count, _s in shares],
             "wall_s": round(elapsed, 3),
             "posts_per_s": round(args.posts / elapsed, 1),
             "actions": total,
@@ -165,9 +146,9 @@ def main():
             "raw_s": round(raw_seconds, 3),
             "raw_posts": raw_count,
             "ratio_dispatch_over_raw": round(elapsed / raw_seconds, 1),
-            "load_average": round(os.getloadavg()[0], 2),
-        }
-        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
+            "load_average": results.load_average(),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -6,11 +6,10 @@ scan as a Celery worker runs it. Prints figures; asserts nothing.
     uv run python bench/dormant_scan.py --memberships 300000 --runs 5 --no-celery
 
 Builds (once; later runs reuse it) an organization of its own in the bench database
-(DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench) with set-based SQL:
-members each in five of the groups (groups of about 5,000), their `joined` history, and a
-last activity spread as in a real group: 15% never spoke, the others last spoke an
-exponential number of days ago (mean 12), 10% already dormant, 5% gone. The groups' rules
-say dormant after 7, 14 or 30 days of silence (a third each), so the scan runs three UPDATEs.
+(DATABASE_URL, default postgres://postgres@127.0.0.1:5432/qunyun_bench; see
+bench/datasets/dormant.py): members each in five of the groups, a last activity spread as in a
+real group; the groups' rules say dormant after 7, 14 or 30 days of silence (a third each), so
+the scan runs three UPDATEs.
 
 Then, alternately, `--runs` times each, on the same rows and the same `now`, each inside a
 transaction that is rolled back (and a VACUUM between runs, so no run pays for the previous
@@ -22,7 +21,7 @@ one's dead rows):
   last_active_at < cutoff …` per threshold, over psycopg, without the history.
 
 Both counts must agree (a MISMATCH line otherwise). Then (unless `--no-celery`) one real
-Celery worker (`-Q default,metrics,delivery,imports`, Redis db 10) runs the task
+Celery worker (`-Q default,metrics,delivery,imports`, BENCH_REDIS_URL) runs the task
 `members.tasks.scan_dormant`, which also sends the reminders (one outbox action per dormant
 member due one); the time from enqueueing to the worker's "succeeded" line and the worker's
 peak memory are printed, and the dataset is put back as it was.
@@ -30,118 +29,25 @@ peak memory are printed, and the dataset is put back as it was.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:  # `python bench/dormant_scan.py`: import from the project root, not bench/
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
 import json
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+from bench.lib import app, db, env, results, stack
+from bench.lib.plan import SCALES
 
-import stack  # noqa: E402
-import synthetic  # noqa: E402
-
-COMPLETE = "Dormant scan benchmark"
-GROUP_SIZE = 5000
-PER_MEMBER = 5  # memberships per member
-THRESHOLDS = (7, 14, 30)
 AWAKE = ["joined", "onboarding", "active", "warned"]
-
-MEMBERS_SQL = [
-    """
-    CREATE TEMP TABLE dm_members AS
-    SELECT g AS m,
-           nextval(pg_get_serial_sequence('members_member', 'id')) AS member_id,
-           nextval(pg_get_serial_sequence('members_memberidentity', 'id')) AS identity_id,
-           floor(random() * %(c)s)::int AS k0
-    FROM generate_series(1, %(n)s) g
-    """,
-    """
-    INSERT INTO members_member (id, organization_id, display_name, name_card, tags, notes, phone,
-        points_balance, first_seen_at)
-    SELECT member_id, %(org)s, '成员' || m, '', '[]', '', '', 0, %(now)s FROM dm_members ORDER BY m
-    """,
-    """
-    INSERT INTO members_memberidentity (id, organization_id, member_id, platform, external_user_id,
-        display_name, first_seen_at)
-    SELECT identity_id, %(org)s, member_id, 'wechat', 'wxid_dm_' || m, '成员' || m, %(now)s
-    FROM dm_members ORDER BY m
-    """,
-    # each member in PER_MEMBER distinct groups (c >= PER_MEMBER, step c / PER_MEMBER)
-    """
-    CREATE TEMP TABLE dm_ms AS
-    SELECT nextval(pg_get_serial_sequence('members_membership', 'id')) AS id, member_id,
-           identity_id, community_id, joined_at,
-           CASE WHEN r < 0.05 THEN 'left' WHEN r < 0.15 THEN 'dormant'
-                WHEN joined_at > %(now)s::timestamptz - interval '1 day' THEN 'joined'
-                WHEN joined_at > %(now)s::timestamptz - interval '3 days' THEN 'onboarding'
-                WHEN r < 0.17 THEN 'warned' ELSE 'active' END AS status,
-           CASE WHEN r < 0.05 THEN joined_at + random() * (%(now)s::timestamptz - joined_at) END
-               AS left_at,
-           CASE WHEN r >= 0.05 AND r < 0.15 THEN greatest(joined_at, %(now)s::timestamptz
-                     - (40 + random() * 200) * interval '1 day')
-                WHEN random() < 0.15 THEN NULL
-                ELSE greatest(joined_at, %(now)s::timestamptz
-                     + ln(1 - random()) * 12 * interval '1 day') END AS last_active_at
-    FROM (
-        SELECT member_id, identity_id,
-               (%(communities)s::bigint[])[1 + (k0 + k * (%(c)s / %(per)s)) %% %(c)s]
-                   AS community_id,
-               %(now)s::timestamptz - random() * interval '365 days' AS joined_at, random() AS r
-        FROM dm_members CROSS JOIN generate_series(0, %(per)s - 1) k
-    ) s
-    """,
-    """
-    INSERT INTO members_membership (id, organization_id, community_id, member_id, identity_id,
-        status, joined_at, left_at, churn_reason, last_active_at, message_count, flood_count,
-        name_card_ok, reminders_sent, flags, dormant_since)
-    SELECT id, %(org)s, community_id, member_id, identity_id, status, joined_at, left_at,
-           CASE WHEN status = 'left' THEN 'other' ELSE '' END, last_active_at,
-           CASE WHEN last_active_at IS NULL THEN 0 ELSE 1 + floor(random() * 200)::int END, 0,
-           true, 0, '[]',
-           CASE WHEN status = 'dormant' THEN last_active_at + interval '30 days' END
-    FROM dm_ms ORDER BY joined_at
-    """,
-    """
-    INSERT INTO members_membershipchange (organization_id, membership_id, from_status, to_status,
-        reason, actor_label, created_at)
-    SELECT %(org)s, id, from_status, to_status, reason, 'generated', at
-    FROM (
-        SELECT id, '' AS from_status, 'joined' AS to_status, '' AS reason, joined_at AS at
-        FROM dm_ms
-        UNION ALL
-        SELECT id, 'active', status, '', coalesce(left_at, last_active_at + interval '30 days')
-        FROM dm_ms WHERE status IN ('left', 'dormant')
-    ) c ORDER BY at
-    """,
-]
-
-RESET_SQL = [
-    # what a previous Celery run changed: its history rows, statuses, reminders
-    """
-    UPDATE members_membership m SET status = c.from_status, dormant_since = NULL
-    FROM members_membershipchange c
-    WHERE m.organization_id = %(org)s AND c.organization_id = %(org)s
-      AND c.actor_label = 'dormant scan' AND c.membership_id = m.id
-    """,
-    """
-    DELETE FROM members_membershipchange
-    WHERE organization_id = %(org)s AND actor_label = 'dormant scan'
-    """,
-    "DELETE FROM integrations_action WHERE organization_id = %(org)s",
-    """
-    UPDATE members_membership SET reminders_sent = 0, last_reminded_at = NULL
-    WHERE organization_id = %(org)s AND (reminders_sent > 0 OR last_reminded_at IS NOT NULL)
-    """,
-]
-
 RAW_UPDATE = """
 UPDATE members_membership SET status = 'dormant', dormant_since = %(now)s
 WHERE organization_id = %(org)s AND community_id = ANY(%(groups)s) AND status = ANY(%(awake)s)
@@ -149,82 +55,10 @@ WHERE organization_id = %(org)s AND community_id = ANY(%(groups)s) AND status = 
 """
 
 
-def create(url: str, slug: str, memberships: int) -> object:
-    from communities import services as community_services
-    from tenancy.actors import Actor
-    from tenancy.scope import org_scope
-    from tenancy.services import organization_create
-
-    members = max(1, memberships // PER_MEMBER)
-    groups = max(PER_MEMBER, round(memberships / GROUP_SIZE))
-    org = organization_create(
-        name=f"{COMPLETE} (incomplete)",
-        slug=slug,
-        owner_email=f"{slug}@bench.example.com",
-        time_zone=synthetic.TIME_ZONE,
-    )
-    system = Actor.system(org, "bench")
-    ids = []
-    with org_scope(org):
-        for i in range(groups):
-            ids.append(
-                community_services.community_create(
-                    actor=system,
-                    name=f"沉睡测试{i + 1}群",
-                    external_id=f"wx-dm-{i:04d}",
-                    capacity=min(100_000, 2 * GROUP_SIZE),
-                ).pk
-            )
-    now = datetime.now(UTC)
-    params = {
-        "org": org.pk,
-        "n": members,
-        "c": groups,
-        "per": PER_MEMBER,
-        "communities": ids,
-        "now": now,
-    }
-    with synthetic.connect(url) as conn:
-        if synthetic.is_superuser(conn):
-            conn.execute("SET session_replication_role = replica")
-        conn.execute("SET synchronous_commit = off")
-        conn.execute("SET work_mem = '256MB'")
-        conn.execute("SELECT setseed(0.77)")
-        with conn.transaction():
-            for sql in MEMBERS_SQL:
-                conn.execute(sql, params)
-            # a third of the groups each: dormant after 7, 14 or 30 days
-            for i, days in enumerate(THRESHOLDS):
-                conn.execute(
-                    "UPDATE communities_communityrules SET dormant_after_days = %s "
-                    "WHERE organization_id = %s AND community_id = ANY(%s)",
-                    [days, org.pk, ids[i :: len(THRESHOLDS)]],
-                )
-    vacuum(url)
-    org.name = COMPLETE
-    org.save(update_fields=["name"])
-    return org
-
-
-def vacuum(url: str) -> None:
-    with synthetic.connect(url) as conn:
-        for table in ("members_membership", "members_membershipchange", "integrations_action"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
-
-
-def reset(url: str, org_id: int) -> None:
-    with synthetic.connect(url) as conn, conn.transaction():
-        for sql in RESET_SQL:
-            conn.execute(sql, {"org": org_id})
-
-
 def thresholds(org) -> dict[int, list[int]]:
-    from communities.models import CommunityRules
-    from tenancy.scope import org_scope
-
     groups: dict[int, list[int]] = {}
-    with org_scope(org):
-        for community_id, days in CommunityRules.objects.for_org(org).values_list(
+    with app.org_scope(org):
+        for community_id, days in app.CommunityRules.objects.for_org(org).values_list(
             "community_id", "dormant_after_days"
         ):
             groups.setdefault(days, []).append(community_id)
@@ -235,72 +69,56 @@ def run_job(org, now) -> tuple[float, int]:
     """`mark_dormant` as the task runs it, in a transaction rolled back afterwards."""
     from django.db import connection, transaction
 
-    from members.jobs import mark_dormant
-    from tenancy.scope import org_scope
-
-    with org_scope(org), transaction.atomic():
+    with app.org_scope(org), transaction.atomic():
         t0 = time.perf_counter()
-        count = mark_dormant(org, now)
+        count = app.mark_dormant(org, now)
         seconds = time.perf_counter() - t0
         transaction.set_rollback(True)
     connection.close()
     return seconds, count
 
 
-def run_raw(url: str, org, groups: dict, now) -> tuple[float, int]:
+def run_raw(org, groups: dict, now) -> tuple[float, int]:
     """The bare UPDATE per threshold, in a transaction rolled back afterwards."""
-    from datetime import timedelta
-
     count = 0
-    with synthetic.connect(url) as conn:
+    with db.connect() as conn:
         conn.execute("BEGIN")
         t0 = time.perf_counter()
         for days, ids in groups.items():
-            cur = conn.execute(
-                RAW_UPDATE,
-                {
-                    "org": org.pk,
-                    "groups": ids,
-                    "awake": AWAKE,
-                    "cutoff": now - timedelta(days=days),
-                    "now": now,
-                },
-            )
-            count += cur.rowcount
+            params = {"org": org.pk, "groups": ids, "awake": AWAKE, "now": now}
+            count += conn.execute(
+                RAW_UPDATE, {**params, "cutoff": now - timedelta(days=days)}
+            ).rowcount
         seconds = time.perf_counter() - t0
         conn.execute("ROLLBACK")
     return seconds, count
 
 
-def celery_run(url: str, org) -> dict:
-    """Enqueue `members.tasks.scan_dormant` on Redis db 10 and time a real worker doing it."""
+def celery_run(org) -> dict:
+    """Enqueue the scan task on the benchmarks' Redis and time a real worker doing it."""
     from celery import Celery
 
     stack.flush_bench_redis()
+    broker = env.redis_url()
     with tempfile.NamedTemporaryFile("w+", prefix="bench-celery-", suffix=".log") as log:
         path = Path(log.name)
         worker = stack.start_celery_worker(log)
         try:
             stack.wait_for_log(path, "ready.", worker, timeout=120)
             # this process's CELERY_BROKER_URL (memory://) would win over a broker argument
-            os.environ["CELERY_BROKER_URL"] = stack.BENCH_REDIS_URL
-            producer = Celery("bench", broker=stack.BENCH_REDIS_URL, set_as_current=False)
+            os.environ["CELERY_BROKER_URL"] = broker
+            producer = Celery("bench", broker=broker, set_as_current=False)
             producer.conf.task_serializer = "json"
             t0 = time.perf_counter()
-            result = producer.send_task(
-                "members.tasks.scan_dormant", args=[org.pk], queue="default"
-            )
-            pattern = re.compile(
-                rf"Task members\.tasks\.scan_dormant\[{result.id}\] "
-                r"succeeded in ([0-9.]+)s: (\{.*\})"
-            )
+            result = producer.send_task(app.TASK_SCAN_DORMANT, args=[org.pk], queue="default")
+            task = re.escape(f"{app.TASK_SCAN_DORMANT}[{result.id}]")
+            pattern = re.compile(rf"Task {task} succeeded in ([0-9.]+)s: (\{{.*\}})")
             deadline = time.monotonic() + 3600
             match = None
             while time.monotonic() < deadline and worker.poll() is None:
-                match = pattern.search(path.read_text(errors="replace"))
-                if match:
-                    break
-                if f"scan_dormant[{result.id}] raised" in path.read_text(errors="replace"):
+                text = path.read_text(errors="replace")
+                match = pattern.search(text)
+                if match or f"[{result.id}] raised" in text:
                     break
                 time.sleep(0.1)
             wall = time.perf_counter() - t0
@@ -323,36 +141,27 @@ def celery_run(url: str, org) -> dict:
 
 
 def main():
+    from bench.datasets import dormant
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", choices=synthetic.SCALES, default="default")
+    parser.add_argument("--scale", choices=SCALES, default="default")
     parser.add_argument("--memberships", type=int, help="overrides the scale's count")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each, alternating")
     parser.add_argument("--fresh", action="store_true", help="generate the dataset again")
     parser.add_argument("--no-celery", action="store_true", help="skip the real worker run")
     parser.add_argument("--json-out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
-    n = args.memberships or synthetic.SCALES[args.scale].dormant_memberships
-    if n < PER_MEMBER * 10 or args.runs < 1:
-        parser.error(f"--memberships at least {PER_MEMBER * 10}, --runs at least 1")
+    n = args.memberships or SCALES[args.scale].dormant_memberships
+    if n < dormant.PER_MEMBER * 10 or args.runs < 1:
+        parser.error(f"--memberships at least {dormant.PER_MEMBER * 10}, --runs at least 1")
 
     started = time.perf_counter()
-    url = synthetic.setup_django()
-    from tenancy.models import Organization
-
-    slug = f"dormant-{n}"
-    phases = synthetic.Phases()
-    org = Organization.objects.filter(slug=slug).first()
-    reused = org is not None and org.name == COMPLETE and not args.fresh
-    if reused:
-        print(f"reusing dataset {slug} (generated {org.created_at:%Y-%m-%d %H:%M} UTC)")
-        phases.run("reset a previous run's changes", reset, url, org.pk)
-    else:
-        if org is not None:
-            phases.run("purge old dataset", synthetic.purge, url, org)
-        org = phases.run("generate", create, url, slug, n)
-    phases.run("vacuum", vacuum, url)
+    env.setup_django()
+    phases = results.Phases()
+    org, reused = dormant.ensure(n, fresh=args.fresh, phases=phases)
+    phases.run("vacuum", dormant.vacuum)
     groups = thresholds(org)
-    with synthetic.connect(url) as conn:
+    with db.connect() as conn:
         rows, awake = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM members_membership "
             "WHERE organization_id = %s",
@@ -363,19 +172,19 @@ def main():
     now = datetime.now(UTC)
     job_times, raw_times, job_counts, raw_counts = [], [], [], []
     for i in range(args.runs):
-        seconds, count = run_raw(url, org, groups, now)
+        seconds, count = run_raw(org, groups, now)
         raw_times.append(seconds)
         raw_counts.append(count)
-        vacuum(url)
+        dormant.vacuum()
         print(f"  run {i + 1}: bare UPDATE   {seconds:7.2f} s  {count:,} rows", flush=True)
         seconds, count = run_job(org, now)
         job_times.append(seconds)
         job_counts.append(count)
-        vacuum(url)
+        dormant.vacuum()
         print(f"  run {i + 1}: mark_dormant  {seconds:7.2f} s  {count:,} rows", flush=True)
     agree = len(set(job_counts + raw_counts)) == 1
     job, raw = statistics.median(job_times), statistics.median(raw_times)
-    results = {
+    out = {
         "memberships": rows,
         "awake": awake,
         "groups": sum(map(len, groups.values())),
@@ -390,19 +199,19 @@ def main():
         "counts_agree": agree,
     }
     if not args.no_celery:
-        figures = phases.run("scan_dormant on a Celery worker", celery_run, url, org)
-        results.update(figures)
-        phases.run("put the dataset back", reset, url, org.pk)
-    results["phases_s"] = phases.seconds
-    results["wall_s"] = round(time.perf_counter() - started, 1)
-    results["load_average"] = round(os.getloadavg()[0], 2)
+        figures = phases.run("scan_dormant on a Celery worker", celery_run, org)
+        out.update(figures)
+        phases.run("put the dataset back", dormant.reset, org.pk)
+    out["phases_s"] = phases.seconds
+    out["wall_s"] = round(time.perf_counter() - started, 1)
+    out["load_average"] = results.load_average()
 
     print(
         f"\nmemberships              {rows:>10,}   ({awake:,} awake, thresholds {sorted(groups)} days)"
     )
     print(
         f"marked dormant           {job_counts[0]:>10,}   "
-        f"({100 * results['dormant_share']:.0f}% of the awake)"
+        f"({100 * out['dormant_share']:.0f}% of the awake)"
     )
     print(f"mark_dormant (median)    {job:>10.2f} s  UPDATE + INSERT … SELECT of the history")
     print(f"bare UPDATE (median)     {raw:>10.2f} s  the raw baseline, same rows")
@@ -410,16 +219,14 @@ def main():
     print(
         f"counts                   {'agree' if agree else 'MISMATCH'}: job {job_counts}, raw {raw_counts}"
     )
-    if "celery_wall_s" in results:
+    if "celery_wall_s" in out:
         print(
-            f"Celery scan_dormant      {results['celery_wall_s']:>10.2f} s  enqueue to done "
-            f"(task {results['celery_task_s']} s): {results['celery_dormant']:,} dormant, "
-            f"{results['celery_reminded']:,} reminders; worker peak "
-            f"{results['celery_worker_peak_rss_mb']} MB"
+            f"Celery scan_dormant      {out['celery_wall_s']:>10.2f} s  enqueue to done "
+            f"(task {out['celery_task_s']} s): {out['celery_dormant']:,} dormant, "
+            f"{out['celery_reminded']:,} reminders; worker peak "
+            f"{out['celery_worker_peak_rss_mb']} MB"
         )
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    results.write_json(args.json_out, out)
 
 
 if __name__ == "__main__":

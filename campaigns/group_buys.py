@@ -24,7 +24,7 @@ from tenancy import audit
 from tenancy.permissions import require
 
 from .models import Campaign, CampaignKind, Order, OrderStatus, Team, TeamMember, TeamStatus
-from .services import OrderRefused, _check_eligible, _targets, flash_sale_create
+from .services import OrderRefused, campaign_targets, check_eligible, flash_sale_create
 
 
 def group_buy_create(*, actor, team_size: int, team_hours: int, **fields) -> Campaign:
@@ -71,7 +71,7 @@ def _paid_order(campaign, member, community_id, now) -> Order:
 def team_open(*, actor, campaign, member) -> Team:
     require(actor, "order.manage")
     _live_group_buy(campaign)
-    community_id = _check_eligible(campaign, member)
+    community_id = check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
     try:
         with transaction.atomic():
@@ -105,7 +105,7 @@ def team_join(*, actor, team, member) -> Team:
     require(actor, "order.manage")
     campaign = team.campaign
     _live_group_buy(campaign)
-    community_id = _check_eligible(campaign, member)
+    community_id = check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
     try:
         with transaction.atomic():
@@ -154,10 +154,9 @@ def expire_teams(org, now=None) -> int:
                 team.status, team.closed_at = TeamStatus.FAILED, now
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
-                refunded = Order.objects.for_org(org).filter(
+                Order.objects.for_org(org).filter(
                     pk__in=rows.values("order_id"), status=OrderStatus.PAID
-                )
-                refunded.update(status=OrderStatus.REFUNDED, refunded_at=now)
+                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
                 rows.update(is_open=False)
                 _tell(team, MessageKind.GROUP_BUY_FAILED)
             failed += len(teams)
@@ -168,7 +167,7 @@ def _tell(team, message_kind) -> None:
     org = campaign.organization
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
     text = compose(message_kind, {"name": campaign.name}, language=org.default_language)
-    community = next(iter(_targets(campaign)), None)
+    community = next(iter(campaign_targets(campaign)), None)
     reach = addressees(org, [row.member_id for row in members], community and community.platform)
     for row in members:
         if row.member_id not in reach:

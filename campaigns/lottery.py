@@ -25,7 +25,7 @@ from tenancy.permissions import require
 
 from . import lottery_verify
 from .models import Campaign, CampaignKind, LotteryDraw, LotteryEntry, LotteryPrize, LotteryWinner
-from .services import OrderRefused, _check_eligible, _targets, flash_sale_create
+from .services import OrderRefused, campaign_targets, check_eligible, flash_sale_create
 
 
 def lottery_create(
@@ -86,7 +86,7 @@ def lottery_enter(*, actor, campaign, member) -> LotteryEntry:
     draw = LotteryDraw.objects.for_org(campaign.organization).get(campaign=campaign)
     if campaign.phase() != "live" or draw.entries_frozen_at:
         raise OrderRefused("not_live", _("Entries are not open now."))
-    _check_eligible(campaign, member)
+    check_eligible(campaign, member)
     org = campaign.organization
     window = (campaign.starts_at, campaign.ends_at)
     if (
@@ -129,7 +129,7 @@ def freeze_entries(campaign) -> LotteryDraw:
 
 def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinner]:
     """Reveal the seed and pick the winners (once). Winners are told through the outbox."""
-    for community in _targets(campaign):
+    for community in campaign_targets(campaign):
         require(actor, "campaign.manage", community)
     public_value = (public_value or "").strip()[:100]
     if campaign.phase() not in ("ended",) and campaign.ends_at > timezone.now():
@@ -170,7 +170,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         )
         draw.public_value, draw.drawn_at = public_value, timezone.now()
         draw.save(update_fields=["public_value", "drawn_at"])
-        community = next(iter(_targets(campaign)), None)
+        community = next(iter(campaign_targets(campaign)), None)
         members = Member.objects.for_org(org).in_bulk([row.member_id for row in rows])
         reach = addressees(org, members, community.platform if community else None)
         notices = [

@@ -121,7 +121,7 @@ def flash_sale_create(
 def campaign_publish(*, actor, campaign) -> Campaign:
     """Draft → scheduled, with announcements in the content calendar: a preview the day before
     (when there is still time) and one at the start, in every target group."""
-    targets = _targets(campaign)
+    targets = campaign_targets(campaign)
     for community in targets:
         require(actor, "campaign.manage", community)
     if campaign.status != CampaignStatus.DRAFT:
@@ -162,7 +162,7 @@ def campaign_publish(*, actor, campaign) -> Campaign:
 
 
 def campaign_cancel(*, actor, campaign) -> Campaign:
-    for community in _targets(campaign):
+    for community in campaign_targets(campaign):
         require(actor, "campaign.manage", community)
     if campaign.status == CampaignStatus.CANCELLED:
         raise Conflict(_("This campaign is already cancelled."))
@@ -173,7 +173,7 @@ def campaign_cancel(*, actor, campaign) -> Campaign:
     return campaign
 
 
-def _targets(campaign):
+def campaign_targets(campaign):
     return [
         t.community
         for t in CampaignTarget.objects.for_org(campaign.organization)
@@ -211,7 +211,7 @@ def flash_sale_order(
     now = timezone.now()
     if campaign.kind != CampaignKind.FLASH_SALE or campaign.phase(now) != "live":
         raise OrderRefused("not_live", _("This sale is not open now."))
-    community_id = _check_eligible(campaign, member)
+    community_id = check_eligible(campaign, member)
     try:
         with transaction.atomic():
             Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
@@ -284,7 +284,7 @@ def _replay(campaign, key, fingerprint):
     return existing
 
 
-def _check_eligible(campaign, member) -> int:
+def check_eligible(campaign, member) -> int:
     """Refuse members outside the sale's groups or below its tier. Returns the group the order
     is credited to in the metrics: the member's first (oldest) group among the targets."""
     org = campaign.organization
@@ -395,7 +395,7 @@ def expire_unpaid(org, now=None) -> int:
 
 
 def can_manage_campaign(actor, campaign) -> bool:
-    return all(can(actor, "campaign.manage", c) for c in _targets(campaign))
+    return all(can(actor, "campaign.manage", c) for c in campaign_targets(campaign))
 
 
 def orders_move_to(*, org, from_member, to_member) -> int:

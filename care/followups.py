@@ -34,7 +34,7 @@ from .models import (
     FollowUpTrigger,
     OrderMilestone,
 )
-from .services import _choice, _text, case_open, default_assignees
+from .services import case_open, clean_choice, clean_text, default_assignees
 
 PER_RULE_PER_RUN = 200
 
@@ -170,10 +170,10 @@ def _identities(org, orders) -> dict:
 
 def rule_create(*, actor, name, trigger, delay_hours, channel, message, community=None):
     require(actor, "care.manage")
-    name = _text(name, "name", required=True, limit=100)
-    message = _text(message, "message", required=True)
-    trigger = _choice(trigger, FollowUpTrigger, "trigger")
-    channel = _choice(channel, FollowUpChannel, "channel")
+    name = clean_text(name, "name", required=True, limit=100)
+    message = clean_text(message, "message", required=True)
+    trigger = clean_choice(trigger, FollowUpTrigger, "trigger")
+    channel = clean_choice(channel, FollowUpChannel, "channel")
     try:
         delay_hours = int(delay_hours)
     except (TypeError, ValueError):
@@ -224,7 +224,7 @@ def follow_up_finish(*, actor, task, outcome, note="", open_case=False):
     _require_task(actor, task)
     if outcome not in (FollowUpStatus.DONE, FollowUpStatus.SKIPPED):
         raise ValidationError({"outcome": [_("Choose one of the listed options.")]})
-    note = _text(note, "note", limit=500)
+    note = clean_text(note, "note", limit=500)
     org = actor.organization
     with transaction.atomic():
         locked = FollowUpTask.objects.for_org(org).select_for_update().get(pk=task.pk)

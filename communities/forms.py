@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from tenancy.models import OrgMembership, User
 from tenancy.roles import CommunityRole
 
-from .models import Community, CommunityKind, Platform, VipTier
+from .models import Community, CommunityKind, EntryRuleAction, Platform, VipTier
 from .rule_templates import TEMPLATES
 
 
@@ -122,6 +122,18 @@ class RulesForm(forms.Form):
         label=_("Mute for a day at the last warning (where the platform supports it)"),
         required=False,
     )
+    below_tier_action = forms.ChoiceField(
+        label=_("When a member below the required tier joins"),
+        choices=EntryRuleAction.choices,
+        initial=EntryRuleAction.NOTIFY_AND_REVIEW,
+        required=False,  # left out: the group keeps its choice
+    )
+    group_limit_action = forms.ChoiceField(
+        label=_("When a member joins more groups of a kind than allowed"),
+        choices=EntryRuleAction.choices,
+        initial=EntryRuleAction.NOTIFY_AND_REVIEW,
+        required=False,  # left out: the group keeps its choice
+    )
     auto_replies = forms.CharField(
         label=_("Keyword auto-replies"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -163,6 +175,8 @@ class RulesForm(forms.Form):
         "warning_expiry_days",
         "announce_removal",
         "mute_before_removal",
+        "below_tier_action",
+        "group_limit_action",
         "dormant_after_days",
         "reminder_cooldown_days",
         "max_reminders",
@@ -170,6 +184,8 @@ class RulesForm(forms.Form):
         "reminder_offer",
         "posts_per_day_limit",
     ]
+
+    KEPT_WHEN_EMPTY = {"below_tier_action", "group_limit_action"}
 
     @classmethod
     def initial_from(cls, rules_obj) -> dict:
@@ -239,7 +255,11 @@ class RulesForm(forms.Form):
             elif line.strip():
                 replies.append({"keyword": line.strip(), "reply": ""})  # rejected with a message
         return {
-            **{key: data[key] for key in self.SIMPLE_FIELDS if data[key] is not None},
+            **{
+                key: data[key]
+                for key in self.SIMPLE_FIELDS
+                if data[key] is not None and not (key in self.KEPT_WHEN_EMPTY and data[key] == "")
+            },
             "rules": rules,
             "auto_replies": replies,
         }

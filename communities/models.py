@@ -93,6 +93,16 @@ class Community(TenantModel):
         return self.status == CommunityStatus.ARCHIVED
 
 
+class EntryRuleAction(models.TextChoices):
+    """What happens when someone joins a group they do not qualify for (below the VIP tier the
+    group requires, or over the organization's limit of groups of that kind)."""
+
+    NOTIFY_AND_REVIEW = "notify_review", _("Tell the member and ask staff to review")
+    NOTIFY = "notify", _("Tell the member why and how to qualify")
+    REVIEW = "review", _("Ask staff to review")
+    REMOVE = "remove", _("Remove with a polite message")
+
+
 class CommunityRules(TenantModel):
     """The group's intro (who we are, why join, who runs it), rule set and enforcement policy.
 
@@ -118,6 +128,18 @@ class CommunityRules(TenantModel):
     announce_removal = models.BooleanField(_("announce removals in the group"), default=True)
     mute_before_removal = models.BooleanField(
         _("mute for a day before removal (where the platform supports it)"), default=False
+    )
+    below_tier_action = models.CharField(
+        _("when a member below the required tier joins"),
+        max_length=20,
+        choices=EntryRuleAction.choices,
+        default=EntryRuleAction.NOTIFY_AND_REVIEW,
+    )
+    group_limit_action = models.CharField(
+        _("when a member joins more groups of a kind than allowed"),
+        max_length=20,
+        choices=EntryRuleAction.choices,
+        default=EntryRuleAction.NOTIFY_AND_REVIEW,
     )
     source_template = models.CharField(_("template"), max_length=40, blank=True)
     # Keyword auto-replies: [{"keyword": "1", "reply": "…"}]

@@ -50,7 +50,18 @@ def name_card_ok(rules, name_card) -> bool:
     return compile_name_card(params["format"]).matches(name_card)
 
 
-def first_breach(rules, event, membership, at):
+def abuse_breach(rules, event, words) -> dict | None:
+    """A breach context when the group bans personal attacks and the message holds one of the
+    organization's abuse words, or None."""
+    if rule_params(rules, "no_personal_attacks") is None or not event.text:
+        return None
+    text = event.text.casefold()
+    if any(word.casefold() in text for word in words if word):
+        return {"rule": "abuse"}
+    return None
+
+
+def first_breach(rules, event, membership, at, abuse_words=()):
     """(reason, breach context) of the first rule this message breaks, or None; the members
     app has the context composed into the detail a member reads. Moves the membership's
     flood window (`flood_window_start`, `flood_count`) as a side effect: the caller saves it."""
@@ -59,6 +70,9 @@ def first_breach(rules, event, membership, at):
         why = ad_breach(params, event)
         if why:
             return "ads", why
+    abuse = abuse_breach(rules, event, abuse_words)
+    if abuse:
+        return "abuse", abuse
     params = rule_params(rules, "no_flood")
     if params is not None:
         window = timedelta(seconds=params["window_seconds"])
@@ -82,7 +96,7 @@ def first_breach(rules, event, membership, at):
         and at - membership.joined_at > NAME_CARD_GRACE
     ):
         card = compile_name_card(params["format"])
-        return "name_card", {"rule": "name_card", "card": event.name_card, "format": card.pattern}
+        return "name_card", {"rule": "name_card", "card": event.name_card, "example": card.example}
     return None
 
 

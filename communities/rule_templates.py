@@ -40,6 +40,14 @@ TEMPLATES = {
         ],
         "warnings_before_removal": 1,
         "announce_removal": True,
+        # the welcome promises these answers: {rules} is the group's rules as posted
+        "auto_replies": [
+            {"keyword": "1", "reply": "{rules}"},
+            {
+                "keyword": "2",
+                "reply": "欢迎发一段自我介绍：城市、称呼、在用的产品，群友们会来和你打招呼～",
+            },
+        ],
     },
     "mother_baby": {
         "label": _("Mother-and-baby group"),
@@ -59,5 +67,6 @@ TEMPLATES = {
         ],
         "warnings_before_removal": 1,
         "announce_removal": True,
+        "auto_replies": [{"keyword": "1", "reply": "{rules}"}],
     },
 }

@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from integrations.composer import MessageKind, compose
 
@@ -34,6 +35,18 @@ NAME_CARD_SAMPLES = {
     "job": "会计",
     "industry": "餐饮",
 }
+# What each name-card field is called when the format is shown to members ("城市-名字-产品").
+NAME_CARD_LABELS = {
+    "city": gettext_lazy("city"),
+    "region": gettext_lazy("region"),
+    "name": pgettext_lazy("name card field", "name"),
+    "nickname": gettext_lazy("nickname"),
+    "product": gettext_lazy("product"),
+    "baby_age": gettext_lazy("baby's age"),
+    "age": gettext_lazy("age"),
+    "job": gettext_lazy("job"),
+    "industry": gettext_lazy("industry"),
+}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_LIST_ITEMS = 50
 
@@ -49,6 +62,12 @@ class NameCardFormat:
 
     def matches(self, name_card: str) -> bool:
         return bool(self.regex.fullmatch((name_card or "").strip()))
+
+    def readable(self) -> str:
+        """The format with each field named in the active language: 城市-名字-产品."""
+        return _PLACEHOLDER.sub(
+            lambda m: str(NAME_CARD_LABELS.get(m.group(1), m.group(1))), self.pattern
+        )
 
 
 def compile_name_card(fmt: str) -> NameCardFormat:
@@ -185,7 +204,7 @@ def rules_context(rules_obj) -> dict:
     for rule in rules_obj.rules:
         if rule["kind"] == "name_card":
             compiled = compile_name_card(rule["params"]["format"])
-            params = {**rule["params"], "format": compiled.pattern, "example": compiled.example}
+            params = {**rule["params"], "format": compiled.readable(), "example": compiled.example}
             rule = {**rule, "params": params}
         rules.append(rule)
     return {
@@ -198,7 +217,9 @@ def rules_context(rules_obj) -> dict:
 
 def render_text(rules_obj, language: str) -> str:
     """The intro and rules as plain text, ready for a bot to post."""
-    return compose(MessageKind.RULES, rules_context(rules_obj), language=language)
+    with translation.override(language):  # the name-card fields are named in that language
+        context = rules_context(rules_obj)
+    return compose(MessageKind.RULES, context, language=language)
 
 
 def clean_auto_replies(replies) -> list[dict]:

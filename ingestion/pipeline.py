@@ -1,8 +1,9 @@
 """`POST /api/v1/events/`: store what the bots saw, then let each app apply the types it owns.
 
-The edge validates (integrations.event_schema), creates the groups and people seen for the
-first time, and claims each event id by inserting its raw row (a resent event is stored once
-and applied once, also when two requests race). The new events then go, in time order, through
+The edge validates (integrations.event_schema), drops events whose id is stored already
+(before anything is created for them), creates the groups and people seen for the first time,
+and claims each event id by inserting its raw row (a resent event is stored once and applied
+once, also when two requests race). The new events then go, in time order, through
 the handler table: each app's handlers for the types it owns, in the order of `STAGES`
 (members first: memberships, moderation, points; then campaigns: orders; then care:
 complaints and shipping). Each stage loads what it needs up front and writes in bulk at the
@@ -22,7 +23,7 @@ from care.batch import CareEvents
 from communities.services import communities_seen
 from integrations.event_schema import EVENT_TYPES, EventBatch, event_type, parse_batch
 from members.batch import MemberEvents
-from members.raw_events import claim_events
+from members.raw_events import already_claimed, claim_events
 from members.services import identities_seen
 
 
@@ -63,6 +64,11 @@ def ingest_events(*, actor, raw_events) -> IngestResult:
         return result
     org = actor.organization
     with transaction.atomic():
+        known = already_claimed(org, events)
+        result.duplicates += len(known)
+        events = [e for e in events if e.id not in known]
+        if not events:
+            return result
         communities = communities_seen(org, {(e.platform, e.community) for e in events})
         identities = identities_seen(org, _user_names(events))
         fresh = claim_events(org, actor, events, communities, identities)

@@ -11,7 +11,9 @@ Operator-facing text (audit lines, ledger details, errors) is not composed here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,6 +36,9 @@ class MessageKind:
     LOTTERY_WON = "lottery_won"
     GROUP_BUY_FILLED = "group_buy_filled"
     GROUP_BUY_FAILED = "group_buy_failed"
+    ENTRY_BELOW_TIER = "entry_below_tier"
+    ENTRY_GROUP_LIMIT = "entry_group_limit"
+    ENTRY_REMOVE_ANNOUNCE = "entry_remove_announce"
     CARE_REPLY = "care_reply"
     FOLLOW_UP = "follow_up"
 
@@ -111,11 +116,17 @@ def _rules(c: dict) -> str:
 
 
 def _breach(c: dict) -> str:
-    """Why a member is warned or removed; context: rule (blocked, ads_link, ads_keyword, flood,
-    name_card) and its values."""
+    """Why a member is warned or removed; context: rule (blocked, abuse, ads_link, ads_keyword,
+    flood, name_card, below_tier, group_limit) and its values."""
     rule = c["rule"]
     if rule == "blocked":
         return _("on the block list")
+    if rule == "abuse":
+        return _("personal attacks or insults")
+    if rule == "below_tier":
+        return _("for %(tier)s members and above") % {"tier": c["tier"]}
+    if rule == "group_limit":
+        return _("at most %(limit)s %(kind)s per member") % {"limit": c["limit"], "kind": c["kind"]}
     if rule == "ads_link":
         return _("link not on the allow-list: %(domains)s") % {
             "domains": ", ".join(c["domains"]) or _("unknown")
@@ -128,20 +139,24 @@ def _breach(c: dict) -> str:
             "s": c["window_seconds"],
         }
     if rule == "name_card":
-        return _("name card “%(card)s” does not follow %(format)s") % {
+        return _("name card “%(card)s” does not follow the group's format, e.g. %(example)s") % {
             "card": c["card"],
-            "format": c["format"],
+            "example": c["example"],
         }
     raise KeyError(rule)
 
 
 def _warn(c: dict) -> str:
-    return _("@%(name)s, please follow the group rules: %(detail)s. Warning %(n)s of %(max)s.") % {
-        "name": c["name"],
-        "detail": c["detail"],
-        "n": c["warning"],
-        "max": c["threshold"],
-    }
+    values = {"name": c["name"], "detail": c["detail"], "n": c["warning"], "max": c["threshold"]}
+    if c.get("ads_group"):  # the organization has a group where ads are welcome
+        return _(
+            "@%(name)s, please follow the group rules: %(detail)s. Warning %(n)s of %(max)s. "
+            "Ads are welcome in “%(group)s”."
+        ) % {**values, "group": c["ads_group"]}
+    return (
+        _("@%(name)s, please follow the group rules: %(detail)s. Warning %(n)s of %(max)s.")
+        % values
+    )
 
 
 def _remove_announce(c: dict) -> str:
@@ -151,6 +166,64 @@ def _remove_announce(c: dict) -> str:
     }
 
 
+# --- who may join -------------------------------------------------------------------------------
+
+_TIER_CONDITIONS = {
+    "min_paid_orders": lambda n: ngettext("%(n)s paid order", "%(n)s paid orders", n) % {"n": n},
+    "min_spend": lambda n: _("¥%(n)s spent") % {"n": _amount(n)},
+    "min_points": lambda n: ngettext("%(n)s point", "%(n)s points", n) % {"n": n},
+    "min_active_days_30": lambda n: (
+        ngettext("active on %(n)s day in the last 30", "active on %(n)s days in the last 30", n)
+        % {"n": n}
+    ),
+}
+
+
+def _entry_below_tier(c: dict) -> str:
+    """context: name, group, tier, conditions ({condition: threshold}; the zero ones are left
+    out)."""
+    values = {"name": c["name"], "group": c["group"], "tier": c["tier"]}
+    met = [_TIER_CONDITIONS[k](v) for k, v in c.get("conditions", {}).items() if v]
+    if met:
+        return _(
+            "@%(name)s, %(group)s is for %(tier)s members and above. To qualify: %(conditions)s."
+        ) % {**values, "conditions": _list(met)}
+    return (
+        _(
+            "@%(name)s, %(group)s is for %(tier)s members and above. Staff grant this level; ask "
+            "them how to qualify."
+        )
+        % values
+    )
+
+
+def _entry_group_limit(c: dict) -> str:
+    """context: name, kind (the group kind's label), limit."""
+    return ngettext(
+        "@%(name)s, each member may join %(limit)s %(kind)s; please stay in the one you like best.",
+        "@%(name)s, each member may join %(limit)s %(kind)s at most; please keep the ones you "
+        "like best.",
+        c["limit"],
+    ) % {"name": c["name"], "limit": c["limit"], "kind": c["kind"]}
+
+
+def _entry_remove_announce(c: dict) -> str:
+    return _(
+        "%(name)s does not meet this group's entry rules yet (%(detail)s) and has been asked to "
+        "leave; welcome back once they do."
+    ) % {"name": c["name"], "detail": c["detail"]}
+
+
+def _amount(value) -> str:
+    """500 for 500.00, 99.50 for 99.5: whole yuan without decimals."""
+    value = Decimal(value)
+    return str(value.quantize(Decimal(1))) if value == value.to_integral() else f"{value:.2f}"
+
+
+def _list(items: list) -> str:
+    return _(", ").join(str(i) for i in items)
+
+
 # --- the operator's own words -------------------------------------------------------------------
 
 
@@ -158,9 +231,22 @@ def _verbatim(c: dict) -> str:
     return c["text"]
 
 
+# The sentence of a template that holds the offer, with its closing punctuation.
+_OFFER_CLAUSE = re.compile(r"[^。！？!?.\n]*\{offer\}[^。！？!?.\n]*[。！？!?.]?")
+
+
+def _keyword_reply(c: dict) -> str:
+    """The operator's reply to a keyword; `{rules}` stands for the group's rules as posted."""
+    return fill(c["text"], {"rules": c.get("rules", "")})
+
+
 def _wake_up(c: dict) -> str:
-    """The group's wake-up template with {name} and {offer} filled in."""
-    return fill(c["template"], {"name": c["name"], "offer": c.get("offer", "")})
+    """The group's wake-up template with {name} and {offer} filled in. Without an offer, the
+    clause that would introduce it goes too: never "给你留了一份专属优惠：" and nothing after."""
+    template, offer = c["template"], (c.get("offer") or "").strip()
+    if not offer:
+        template = _OFFER_CLAUSE.sub("", template).rstrip("，,：: ") or template
+    return fill(template, {"name": c["name"], "offer": offer})
 
 
 def _follow_up(c: dict) -> str:
@@ -227,9 +313,12 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.BREACH: _breach,
     MessageKind.WARN: _warn,
     MessageKind.REMOVE_ANNOUNCE: _remove_announce,
-    MessageKind.KEYWORD_REPLY: _verbatim,
+    MessageKind.KEYWORD_REPLY: _keyword_reply,
     MessageKind.WAKE_UP: _wake_up,
     MessageKind.POST: _verbatim,
+    MessageKind.ENTRY_BELOW_TIER: _entry_below_tier,
+    MessageKind.ENTRY_GROUP_LIMIT: _entry_group_limit,
+    MessageKind.ENTRY_REMOVE_ANNOUNCE: _entry_remove_announce,
     MessageKind.CARE_REPLY: _verbatim,
     MessageKind.FOLLOW_UP: _follow_up,
     MessageKind.CAMPAIGN_PREVIEW: _campaign_preview,

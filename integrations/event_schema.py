@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .platforms import Platform
 
 MAX_BATCH = 1000
-MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)  # the world's time zones
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 ShortText = Annotated[str, msgspec.Meta(max_length=120)]
 PlatformName = Literal[tuple(Platform.values)]  # type: ignore[valid-type]
@@ -167,14 +167,45 @@ def _field_error(exc: msgspec.ValidationError) -> dict[str, list[str]]:
     return {field or "non_field_errors": [_("Invalid value.")]}
 
 
-def _has_nul(value) -> bool:
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # clocks of bots and platforms drift, not by days
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)  # the world's time zones
+
+
+def _unstorable_text(value, path: str = "") -> str | None:
+    """The path of the first string PostgreSQL cannot store (a NUL, a lone surrogate), or
+    None."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return path or "non_field_errors"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "non_field_errors"
+        return None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        found = _unstorable_text(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def _implausible_time(at: datetime) -> str | None:
+    try:
+        utc = at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return str(_("This time is out of range."))
+    if utc < EARLIEST:
+        return str(_("Events before 2000 are not accepted."))
+    if utc > timezone.now() + FUTURE_SLACK:
+        return str(_("This time is more than a day in the future."))
+    return None
 
 
 def parse_batch(raw) -> tuple[list, list[dict]]:
@@ -210,13 +241,20 @@ def parse_batch(raw) -> tuple[list, list[dict]]:
                 }
             )
             continue
-        if _has_nul(item):  # in any field, also one the event type ignores (stored raw)
+        bad_text = _unstorable_text(msgspec.to_builtins(event))
+        if bad_text:
             rejected.append(
                 {
                     "index": index,
-                    "errors": {"non_field_errors": [_("Null characters are not allowed.")]},
+                    "errors": {
+                        bad_text: [_("Null characters and lone surrogates are not allowed.")]
+                    },
                 }
             )
+            continue
+        when = _implausible_time(event.occurred_at)
+        if when:
+            rejected.append({"index": index, "errors": {"occurred_at": [when]}})
             continue
         if event.id in seen:  # the same id twice in one batch: the second is a duplicate
             valid.append((index, None))

@@ -13,13 +13,21 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import CommunityRules, PointsRules
+from communities.models import (
+    Community,
+    CommunityKind,
+    CommunityRules,
+    CommunityStatus,
+    EntryRuleAction,
+    PointsRules,
+)
 from communities.rule_checks import first_breach, keyword_reply, name_card_ok
 from communities.rules import render_text
 from integrations.composer import MessageKind
 from integrations.event_schema import EventBatch
 from integrations.models import ActionKind
 
+from .entry_rules import unmet_entry_rules
 from .models import (
     PRESENT_STATUSES,
     Block,
@@ -59,6 +67,7 @@ class MemberEvents:
         groups_by_kind,
         last_checkins,
         points_today,
+        ads_groups=(),
     ):
         self.batch = batch
         self.org = batch.organization
@@ -69,6 +78,8 @@ class MemberEvents:
             self.writes, rules=rules, active_warnings=active_warnings, blocked=blocked
         )
         self.points_rules = points_rules
+        self.abuse_words = self.org.abuse_words or []
+        self.ads_groups = ads_groups  # [(id, name)] of the groups where ads are welcome
         self.groups_by_kind = groups_by_kind
         self.last_checkins = last_checkins
         self.points_today = defaultdict(int, points_today)
@@ -139,6 +150,12 @@ class MemberEvents:
             groups_by_kind=groups_by_kind,
             last_checkins=_last_checkins(org, membership_ids, events),
             points_today=_points_today(org, member_ids, events),
+            ads_groups=list(
+                Community.objects.for_org(org)
+                .filter(kind=CommunityKind.ADS, status=CommunityStatus.ACTIVE)
+                .order_by("pk")
+                .values_list("pk", "name")
+            ),
         )
 
     # --- shared with other apps' handlers ---------------------------------------------------
@@ -228,6 +245,27 @@ class MemberEvents:
                 detail = writes.compose(MessageKind.BREACH, rule="blocked")
                 self.moderation.remove(membership, community, identity, "blocked", detail, at)
                 return
+        kinds = self.groups_by_kind.setdefault(member.pk, defaultdict(set))
+        kinds[community.kind].add(community.pk)
+        unmet = unmet_entry_rules(
+            self.org, self.writes.compose, self.rules.get(community.pk), community, identity, kinds
+        )
+        for rule in unmet:
+            writes.flag(membership, rule.flag)
+        removal = next((rule for rule in unmet if rule.action == EntryRuleAction.REMOVE), None)
+        if removal is not None:
+            writes.set_status(membership, S.JOINED, at, _("rejoined") if rejoin else "")
+            self.moderation.remove(
+                membership,
+                community,
+                identity,
+                removal.reason,
+                removal.detail,
+                at,
+                announce_kind=MessageKind.ENTRY_REMOVE_ANNOUNCE,
+            )
+            kinds[community.kind].discard(community.pk)
+            return
         writes.set_status(membership, S.ONBOARDING, at, _("rejoined") if rejoin else _("joined"))
         membership.welcomed_at = at
         membership.name_card_ok = name_card_ok(rules, member.name_card)
@@ -238,14 +276,9 @@ class MemberEvents:
         )
         rules_text = render_text(rules, self.org.default_language) if rules else ""
         writes.action(ActionKind.WELCOME, community, identity, text=text, rules_text=rules_text)
-        kinds = self.groups_by_kind.setdefault(member.pk, defaultdict(set))
-        kinds[community.kind].add(community.pk)
-        limit = (self.org.group_limits or {}).get(community.kind)
-        if limit is not None and len(kinds[community.kind]) > int(limit):
-            writes.flag(membership, f"too_many_groups:{community.kind}")
-        required = community.required_tier
-        if required is not None and (member.tier is None or member.tier.rank < required.rank):
-            writes.flag(membership, "below_tier")
+        for rule in unmet:
+            if rule.action in (EntryRuleAction.NOTIFY, EntryRuleAction.NOTIFY_AND_REVIEW):
+                writes.action(ActionKind.NOTIFY, community, identity, text=rule.notice)
         if event.invited_by and event.invited_by != event.user:
             inviter = self.batch.identity(event, event.invited_by).member
             if inviter.pk != member.pk:
@@ -267,15 +300,25 @@ class MemberEvents:
 
     # --- messages --------------------------------------------------------------------------
 
-    def on_message_posted(self, event) -> None:
+    def _present(self, event, first_seen_reason):
+        """(community, identity, membership) of an event that shows the person in the group,
+        or None when they are no longer in it. A membership this batch created becomes active
+        with `first_seen_reason`."""
         self.remember_names(event)
         community, identity = self.batch.community(event), self.batch.identity(event)
         membership = self.memberships[(community.pk, identity.pk)]
-        writes, at = self.writes, event.occurred_at
-        if writes.is_new(membership):
-            writes.set_status(membership, S.ACTIVE, at, _("first seen posting"))
+        if self.writes.is_new(membership):
+            self.writes.set_status(membership, S.ACTIVE, event.occurred_at, first_seen_reason)
         if membership.status in (S.LEFT, S.REMOVED):
+            return None
+        return community, identity, membership
+
+    def on_message_posted(self, event) -> None:
+        present = self._present(event, _("first seen posting"))
+        if present is None:
             return
+        community, identity, membership = present
+        writes, at = self.writes, event.occurred_at
         membership.message_count += 1
         membership.last_active_at = max(filter(None, [membership.last_active_at, at]))
         rules = self.rules.get(community.pk)
@@ -295,14 +338,18 @@ class MemberEvents:
         elif membership.status == S.WARNED and not self.moderation.active_warnings[membership.pk]:
             writes.set_status(membership, S.ACTIVE, at, _("warnings expired"))
         writes.touch(membership)
-        breach = first_breach(rules, event, membership, at)
+        breach = first_breach(rules, event, membership, at, abuse_words=self.abuse_words)
         if breach:
             reason, context = breach
             detail = writes.compose(MessageKind.BREACH, **context)
-            self.moderation.warn(membership, community, identity, reason, detail, at)
+            ads_group = ""
+            if reason == "ads":
+                ads_group = next((n for pk, n in self.ads_groups if pk != community.pk), "")
+            self.moderation.warn(membership, community, identity, reason, detail, at, ads_group)
         reply = keyword_reply(rules, event.text)
         if reply is not None:
-            text = writes.compose(MessageKind.KEYWORD_REPLY, text=reply)
+            rules_text = render_text(rules, self.org.default_language) if "{rules}" in reply else ""
+            text = writes.compose(MessageKind.KEYWORD_REPLY, text=reply, rules=rules_text)
             writes.action(ActionKind.REPLY, community, identity, text=text, reply_to=event.id)
         if membership.status != S.REMOVED:
             p = self.points_rules
@@ -311,14 +358,11 @@ class MemberEvents:
     # --- engagement ------------------------------------------------------------------------
 
     def on_member_checked_in(self, event) -> None:
-        self.remember_names(event)
-        community, identity = self.batch.community(event), self.batch.identity(event)
-        membership = self.memberships[(community.pk, identity.pk)]
-        writes, at = self.writes, event.occurred_at
-        if writes.is_new(membership):
-            writes.set_status(membership, S.ACTIVE, at, _("first seen checking in"))
-        if membership.status in (S.LEFT, S.REMOVED):
+        present = self._present(event, _("first seen checking in"))
+        if present is None:
             return
+        _community, identity, membership = present
+        writes, at = self.writes, event.occurred_at
         day = self._day(at)
         last = self.last_checkins.get(membership.pk)
         if last is not None and last[0] >= day:

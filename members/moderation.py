@@ -47,8 +47,9 @@ class Moderation:
             .values_list("member_id", flat=True),
         )
 
-    def warn(self, membership, community, identity, reason, detail, at) -> None:
-        """A warning; at the group's threshold of active warnings, a removal instead."""
+    def warn(self, membership, community, identity, reason, detail, at, ads_group="") -> None:
+        """A warning; at the group's threshold of active warnings, a removal instead.
+        `ads_group`: where ads are welcome, named in a warning for ads."""
         rules = self.rules.get(community.pk)
         threshold = rules.warnings_before_removal if rules else 1
         if self.active_warnings[membership.pk] >= threshold:
@@ -76,14 +77,25 @@ class Moderation:
             detail=detail,
             warning=count,
             threshold=threshold,
+            ads_group=ads_group,
         )
         payload = {"text": notice, "reason": reason, "warning": count, "threshold": threshold}
         if rules and rules.mute_before_removal and count >= threshold:
             payload["mute_hours"] = 24
         writes.action(ActionKind.WARN, community, identity, **payload)
 
-    def remove(self, membership, community, identity, reason, detail, at) -> None:
-        """Out of the group (a state with history, not a deletion); ads also block the member."""
+    def remove(
+        self,
+        membership,
+        community,
+        identity,
+        reason,
+        detail,
+        at,
+        announce_kind=MessageKind.REMOVE_ANNOUNCE,
+    ) -> None:
+        """Out of the group (a state with history, not a deletion); ads also block the member.
+        `announce_kind`: how the group is told (a rule breach, or entry rules not met)."""
         writes = self.writes
         rules = self.rules.get(community.pk)
         membership.left_at = at
@@ -91,7 +103,7 @@ class Moderation:
         announce = ""
         if rules is None or rules.announce_removal:
             announce = writes.compose(
-                MessageKind.REMOVE_ANNOUNCE,
+                announce_kind,
                 name=identity.display_name or identity.member.display_name,
                 detail=detail,
             )

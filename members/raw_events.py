@@ -13,6 +13,18 @@ from integrations.event_schema import event_type
 from .models import RawEvent
 
 
+def already_claimed(org, events) -> set:
+    """The client event ids of these events that are stored already (resent events): checked
+    before anything is created for them, so a resend with another group or user creates
+    neither."""
+    ids = [e.id for e in events]
+    return set(
+        RawEvent.objects.for_org(org)
+        .filter(client_event_id__in=ids)
+        .values_list("client_event_id", flat=True)
+    )
+
+
 def claim_events(org, actor, events, communities, identities) -> list:
     """Store the raw events; return those this request inserted, in time order (the others
     are duplicates: sent before, or by a racing request)."""

@@ -5,8 +5,10 @@ Sources, all append-only records or state with history:
 - orders counted as bought (placed by a bot, or paid) by the local day they were placed;
 - the membership history (`MembershipChange`) for joins, leaves, removals and headcount.
 
-Writers call `mark_*` in their own transaction (ingestion, order changes, manual removals), so a
-change and its mark commit together; `refresh` claims marks with SKIP LOCKED and recomputes.
+The marks (`DirtyDay`) are inserted by database triggers on those source tables (migration
+metrics/0006), in the writing statement's transaction, so a change and its mark commit together
+whichever code path wrote it: writers know nothing of the metrics. `refresh` claims marks with
+SKIP LOCKED and recomputes; `refresh_marked` queues it for the organizations that have marks.
 A late event only dirties its own day (and, for membership history, the day of the next change
 of the same membership, whose "status before" it alters). Headcount is a running total of each
 day's net change, so recomputing one day shifts the later days by the difference in one UPDATE.
@@ -45,7 +47,9 @@ REFRESH_CHUNK = 200  # (community, day) pairs per transaction
 
 
 def mark_days(org, pairs: Iterable[tuple[int, date]]) -> None:
-    """Queue (community id, local day) pairs for recomputation (duplicates are free)."""
+    """Queue (community id, local day) pairs for recomputation (duplicates are free). Writes of
+    source records are marked by the triggers; this is for the refresh itself (a late membership
+    change alters the next one's day) and for tools that force a recomputation."""
     rows = {(c, d) for c, d in pairs if c is not None}
     if rows:
         DirtyDay.objects.bulk_create(
@@ -55,22 +59,6 @@ def mark_days(org, pairs: Iterable[tuple[int, date]]) -> None:
 
 def mark_instants(org, pairs: Iterable[tuple[int, datetime]]) -> None:
     mark_days(org, ((c, local_day(org, at)) for c, at in pairs if at is not None))
-
-
-def mark_orders(org, orders) -> None:
-    """An order's counts live on the day it was placed, whatever day it is paid or refunded."""
-    mark_instants(org, ((o.community_id, o.placed_at) for o in orders))
-
-
-def mark_memberships(org, memberships, at: datetime) -> None:
-    mark_instants(org, ((m.community_id, at) for m in memberships))
-
-
-def mark_member(org, member) -> None:
-    """Every day this member counted on (their member-days), e.g. before they are merged."""
-    mark_days(
-        org, MemberDay.objects.for_org(org).filter(member=member).values_list("community_id", "day")
-    )
 
 
 # --- refreshing --------------------------------------------------------------------------------
@@ -354,23 +342,11 @@ def _write_community_day(org, community_id, day, members, flips, start, end):
 REFRESH_DEBOUNCE_SECONDS = 30
 
 
-def mark_ingested(org, events, communities) -> None:
-    """Ingestion's hook: the days its events fall on (membership and order changes are marked
-    where they are written, in `BatchProcessor.flush`)."""
-    mark_instants(org, ((communities[(e.platform, e.community)].pk, e.occurred_at) for e in events))
-    refresh_soon(org)
-
-
-def refresh_soon(org) -> None:
-    """Queue a refresh once the transaction commits, at most one per org every half minute
-    (the periodic job catches anything this misses)."""
-    transaction.on_commit(lambda: _enqueue_refresh(org.pk), robust=True)
-
-
-def _enqueue_refresh(org_id) -> None:
+def enqueue_refresh(org_id) -> None:
+    """Queue a refresh of the organization's marked days, at most one every half minute."""
     from django.core.cache import cache
 
     from .tasks import refresh_rollups  # the tasks module imports this one
 
     if cache.add(f"metrics:refresh:{org_id}", 1, timeout=REFRESH_DEBOUNCE_SECONDS):
-        refresh_rollups.apply_async((org_id,), countdown=5)
+        refresh_rollups.delay(org_id)

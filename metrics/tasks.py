@@ -1,15 +1,28 @@
 """Celery jobs of the metrics: thin, per organization, idempotent."""
 
-from datetime import timedelta
-
+from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from communities.models import Community
 from tenancy.tasks import tenant_task
 
-from . import rollups
-from .days import local_day
+from . import leaderboards, rollups
+
+
+@shared_task
+def refresh_marked():
+    """Every half minute (beat): queue a refresh for each organization with marked days. The
+    marks come from the triggers on the source tables, whoever wrote the records; no writer
+    has to ask for a refresh."""
+    from .models import DirtyDay
+
+    # system work across organizations: only their ids; each refresh runs in its org's scope
+    org_ids = sorted(
+        DirtyDay.objects.unscoped().order_by().values_list("organization_id", flat=True).distinct()
+    )
+    for org_id in org_ids:
+        rollups.enqueue_refresh(org_id)
+    return {"organizations": len(org_ids)}
 
 
 @tenant_task
@@ -30,9 +43,15 @@ def rebuild_after_time_zone_change(*, org) -> None:
 
 @tenant_task
 def settle_rollups(org):
-    """Nightly safety net: recompute yesterday and today for every active group, in case a
-    writer forgot to mark a day."""
-    today = local_day(org, timezone.now())
-    groups = Community.objects.for_org(org).filter(status="active").values_list("pk", flat=True)
-    rollups.mark_days(org, ((c, d) for c in groups for d in (today - timedelta(days=1), today)))
-    return {"recomputed": rollups.refresh(org)}
+    """Nightly: the kept-ready leaderboards and window sets of every active group move on to
+    the new day (`leaderboards.keep_ready` ends them "today"; the refresh only moves the groups
+    it recomputed, so a quiet group's would stay on an old day and be computed on every read).
+    No day needs recomputing at midnight: a day's rollups depend only on that day's records,
+    whose every change is marked."""
+
+    recomputed = rollups.refresh(org)
+    groups = list(
+        Community.objects.for_org(org).filter(status="active").values_list("pk", flat=True)
+    )
+    leaderboards.keep_ready(org, groups)
+    return {"recomputed": recomputed, "leaderboards": len(groups)}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, migrations check, the pytest suite including the browser tests.
+# `make test`: lint, the layers contract, migrations check, the pytest suite (browser tests and
+# a tiny run of every benchmark included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=${UV:-uv}
@@ -14,6 +15,9 @@ echo "   DATABASE_URL=${DATABASE_URL}  REDIS_URL=${REDIS_URL:-<none>}"
 echo "== ruff"
 "$UV" run ruff check .
 "$UV" run ruff format --check .
+
+echo "== layers (docs/architecture.md)"
+"$UV" run lint-imports
 
 echo "== migrations"
 "$UV" run python manage.py makemigrations --check --dry-run

@@ -51,6 +51,11 @@ class OrganizationSettingsForm(forms.Form):
     remove_blocked_on_join = forms.BooleanField(
         label=_("Remove blocked members at once when they join another group"), required=False
     )
+    abuse_words = forms.CharField(
+        label=_("Words that count as personal attacks (one per line)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
     store_message_text = forms.BooleanField(
         label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
     )
@@ -77,6 +82,7 @@ class OrganizationSettingsForm(forms.Form):
             "general_group_limit": limits.get("general", 1),
             "category_group_limit": limits.get("category", 1),
             "remove_blocked_on_join": org.remove_blocked_on_join,
+            "abuse_words": "\n".join(org.abuse_words or []),
             "store_message_text": org.store_message_text,
             "require_post_approval": org.require_post_approval,
             "monthly_campaign_budget": org.monthly_campaign_budget,
@@ -88,7 +94,8 @@ class OrganizationSettingsForm(forms.Form):
             "general": data.pop("general_group_limit"),
             "category": data.pop("category_group_limit"),
         }
-        return {**data, "group_limits": limits}
+        words = [w.strip() for w in data.pop("abuse_words", "").splitlines() if w.strip()]
+        return {**data, "group_limits": limits, "abuse_words": list(dict.fromkeys(words))}
 
 
 class AcceptInvitationForm(SetPasswordForm):

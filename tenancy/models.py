@@ -29,6 +29,26 @@ def default_group_limits() -> dict:
     return {"general": 1, "category": 1}
 
 
+# Words that mark a message as a personal attack where a group has the no_personal_attacks rule
+# (seed 002: 禁止人身攻击); the organization edits the list in its settings.
+DEFAULT_ABUSE_WORDS = [
+    "傻逼",
+    "滚蛋",
+    "去死",
+    "白痴",
+    "废物",
+    "脑残",
+    "贱人",
+    "垃圾人",
+    "神经病",
+    "有病吧",
+]
+
+
+def default_abuse_words() -> list:
+    return list(DEFAULT_ABUSE_WORDS)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in to the dashboard. Logs in with an email address."""
 
@@ -82,6 +102,9 @@ class Organization(models.Model):
     # general and one category group).
     group_limits = models.JSONField(
         _("groups of a kind per member"), default=default_group_limits, blank=True
+    )
+    abuse_words = models.JSONField(
+        _("words that count as personal attacks"), default=default_abuse_words, blank=True
     )
     remove_blocked_on_join = models.BooleanField(
         _("remove blocked members at once when they join another group"), default=False

@@ -82,6 +82,7 @@ def organization_create(
 POLICY_FIELDS = [
     "sub_owner_community_limit",
     "group_limits",
+    "abuse_words",
     "remove_blocked_on_join",
     "store_message_text",
     "require_post_approval",
@@ -101,6 +102,15 @@ def _validate_policy(values: dict) -> dict:
         )
         if not ok:
             errors["group_limits"] = [_("Give a number from 1 to 100 for each kind of group.")]
+    words = values.get("abuse_words")
+    if words is not None:
+        ok = (
+            isinstance(words, list)
+            and len(words) <= 500
+            and all(isinstance(w, str) and 0 < len(w) <= 50 and "\x00" not in w for w in words)
+        )
+        if not ok:
+            errors["abuse_words"] = [_("Give at most 500 words of 1 to 50 characters.")]
     budget = values.get("monthly_campaign_budget")
     if budget is not None and not (0 <= budget <= 10**10):
         errors["monthly_campaign_budget"] = [_("Give an amount of at least 0.")]

@@ -11,8 +11,9 @@ for every other organization. Arguments travel as JSON (ids, never model instanc
 
 import functools
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from .models import Organization
 from .scope import org_scope
@@ -40,6 +41,6 @@ def fan_out(task_name: str):
     of settings.TENANT_JOBS may be named."""
     if task_name not in settings.TENANT_JOBS:
         raise ValueError(f"not a tenant job: {task_name}")
-    task = current_app.tasks[task_name]  # registered by name when Celery autodiscovers tasks
+    task = import_string(task_name)
     for org_id in Organization.objects.values_list("pk", flat=True):
         task.delay(org_id)

@@ -42,6 +42,19 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _pinned_language():
+    """Every test starts in settings.TEST_LANGUAGE (zh-hans) and leaves no language behind:
+    requests and services activate languages on the thread and never reset them, so without
+    this a test's language would depend on which tests ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.TEST_LANGUAGE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters and other cached state do not leak between tests."""
     from django.core.cache import cache

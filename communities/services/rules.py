@@ -28,6 +28,8 @@ RULES_FIELDS = [
     "warning_expiry_days",
     "announce_removal",
     "mute_before_removal",
+    "below_tier_action",
+    "group_limit_action",
     "auto_replies",
     "dormant_after_days",
     "reminder_cooldown_days",

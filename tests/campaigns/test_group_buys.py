@@ -74,7 +74,7 @@ def test_short_team_fails_at_deadline_and_is_refunded(org_a, group_buy):
     assert team.status == "failed"
     assert Order.objects.for_org(org_a.org).get(campaign=campaign).status == "refunded"
     notice = Action.objects.for_org(org_a.org).get(kind="member.notify")
-    assert "拼团" in notice.payload["text"] or notice.payload["text"]
+    assert notice.payload["text"] == "您参加的“两人拼团”拼团未能按时成团，款项将原路退回。"
     assert group_buys.expire_teams(org_a.org, now=timezone.now() + timedelta(hours=26)) == 0
     group_buys.team_open(actor=actor, campaign=campaign, member=leader)  # free again
 

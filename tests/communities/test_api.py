@@ -409,8 +409,8 @@ def test_tiers_create_patch_contradiction_and_deactivate(manager, owner, org_a):
         manager, f"{API}/tiers/", {"name": "VIP会员", "rank": 3, "min_paid_orders": 1}
     )
     assert contradictory.status_code == 400
-    assert "Contradictory" in contradictory.json()["error"]["message"] or (
-        "矛盾" in contradictory.json()["error"]["message"]
+    assert contradictory.json()["error"]["message"] == (
+        "条件矛盾：“VIP会员”的级别高于“高级会员”，因此其各项条件都不得低于后者，且不能完全相同。"
     )
     taken = _post(manager, f"{API}/tiers/", {"name": "x", "rank": 2})
     assert "rank" in _error_fields(taken, status=409)

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +11,8 @@ from communities.models import PostStatus, ScheduledPost
 from integrations.models import Action
 
 from ..concurrency import run_concurrently
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # org_a's time zone
 
 WEEK = [
     {
@@ -40,15 +43,18 @@ def two_groups(org_a):
     return [community_services.community_create(actor=actor, name=f"群{i}") for i in range(2)]
 
 
+# Monday 10:00 in Shanghai: the 14 days ahead (today included) hold the Monday 20:00 slot three
+# times (today, in one and in two weeks) and the other three slots twice each.
+@pytest.mark.time_machine(datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI), tick=False)
 def test_plan_lays_out_two_weeks_for_each_group_idempotently(org_a, two_groups):
     plan = content.plan_save(
         actor=org_a.actor(), name="每周内容", communities=two_groups, slots=WEEK
     )
     posts = ScheduledPost.objects.for_org(org_a.org).filter(plan=plan)
-    count = posts.count()
-    assert 14 <= count <= 18  # 4 slots × 2 groups × 2 weeks, give or take today's edge
+    assert posts.count() == (3 + 2 + 2 + 2) * 2  # slot occurrences × 2 groups
     assert content.materialize(org_a.org) == 0  # running again adds nothing
-    first = posts.filter(content_type="tips").first()
+    first = posts.filter(content_type="tips").order_by("scheduled_at").first()
+    assert first.scheduled_at == datetime(2026, 11, 16, 20, 0, tzinfo=SHANGHAI)  # today's
     assert first.text == f"周一干货：{first.community.name}"
     local = first.scheduled_at.astimezone(org_a.org.tzinfo)
     assert (local.weekday(), local.hour) == (0, 20)
@@ -137,12 +143,14 @@ def test_overdue_posts_still_go_out_after_an_outage(org_a, two_groups):
     assert post.status == "sent"
 
 
+# Half a minute before midnight in Shanghai, where this test once broke (its four posts
+# straddled local midnight); the heatmap's 2026-11-16 messages stay inside its window.
+@pytest.mark.time_machine(datetime(2026, 11, 18, 23, 59, 30, tzinfo=SHANGHAI), tick=False)
 def test_daily_limit_warning_and_heatmap(org_a, two_groups, client):
     from tests.members.conftest import ev
 
     actor = org_a.actor()
-    # Noon tomorrow in the org's zone: four posts a minute apart must fall on one local day
-    # whatever the time of the run.
+    # Noon tomorrow in the org's zone: four posts a minute apart fall on one local day.
     tomorrow = timezone.localdate(timezone.now(), org_a.org.tzinfo) + timedelta(days=1)
     day = datetime.combine(tomorrow, time(12), tzinfo=org_a.org.tzinfo)
     for i in range(4):

@@ -17,7 +17,7 @@ CONTEXTS = {
             {"kind": "no_flood", "params": {"max_consecutive": 5}},
             {
                 "kind": "name_card",
-                "params": {"format": "{city}-{name}", "example": "西安-小王"},
+                "params": {"format": "城市-名字", "example": "西安-小王"},
             },
             {"kind": "no_personal_attacks", "params": {}},
             {"kind": "custom", "params": {"text": "请勿私加好友"}},
@@ -59,6 +59,14 @@ CONTEXTS = {
         "original_price": Decimal("19.90"),
         "team_size": 2,
     },
+    MessageKind.ENTRY_BELOW_TIER: {
+        "name": "小王",
+        "group": "金卡会员群",
+        "tier": "金卡",
+        "conditions": {"min_paid_orders": 2, "min_spend": Decimal("500.00"), "min_points": 0},
+    },
+    MessageKind.ENTRY_GROUP_LIMIT: {"name": "小王", "limit": 2, "kind": "综合群"},
+    MessageKind.ENTRY_REMOVE_ANNOUNCE: {"name": "小王", "detail": "金卡 及以上会员专属"},
     MessageKind.LOTTERY_WON: {"prize": "保温杯", "name": "周末抽奖"},
     MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
     MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
@@ -74,8 +82,6 @@ def test_every_kind_has_a_context_here():
 def test_kind_composes_without_blanks(kind, language):
     text = compose(kind, CONTEXTS[kind], language=language)
     assert text.strip()
-    if kind == MessageKind.RULES:  # the name-card rule shows its format on purpose
-        text = text.replace("{city}-{name}", "")
     assert not re.search(r"%\(|\{\w+\}|None", text), text
     assert not text.rstrip().endswith(("：", ":")), text
 
@@ -92,4 +98,16 @@ def test_campaign_preview_names_the_campaign_kind():
 
 def test_rules_text_gives_a_name_card_example():
     text = compose(MessageKind.RULES, CONTEXTS[MessageKind.RULES], language="en")
-    assert "Set your name card as {city}-{name}, e.g. 西安-小王." in text
+    assert "Set your name card as 城市-名字, e.g. 西安-小王." in text
+
+
+def test_a_wake_up_without_an_offer_drops_the_sentence_that_would_announce_it():
+    template = "@{name}，好久没看到你了，最近有没有需要的产品？给你留了一份专属优惠：{offer}"
+    context = {"template": template, "name": "小王", "offer": ""}
+    assert compose(MessageKind.WAKE_UP, context, language="zh-hans") == (
+        "@小王，好久没看到你了，最近有没有需要的产品？"
+    )
+    context["offer"] = "满100减10券"
+    assert compose(MessageKind.WAKE_UP, context, language="zh-hans").endswith(
+        "专属优惠：满100减10券"
+    )

@@ -17,6 +17,8 @@ def _m(org, user="u1"):
     return Membership.objects.for_org(org).get(identity__external_user_id=user)
 
 
+# The events run to T0 + 33 days; events more than a day ahead of the clock are refused.
+@pytest.mark.time_machine(T0 + timedelta(days=34), tick=False)
 def test_dormant_scan_and_reminders_with_cooldown(org_a, group, post):
     post([ev("member.joined"), ev("message.posted", at=1), ev("message.posted", user="u2", at=1)])
     now = T0 + timedelta(days=15)

@@ -1,4 +1,8 @@
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from metrics.models import CommissionTier
 
@@ -69,6 +73,11 @@ def test_csv_exports(org_a, busy_group):
     assert client.get(f"/api/v1/metrics/communities/{busy_group.pk}/nope.csv").status_code == 404
 
 
+# Mid-month, mid-day in Shanghai: busy_group's orders (4 to 6 hours ago) are this month's. In
+# the first hours of a month they were last month's and the staff row had no orders.
+@pytest.mark.time_machine(
+    datetime(2026, 11, 18, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+)
 def test_commission_ladder_and_staff_performance(org_a, busy_group):
     from communities.services import staff_assign
 

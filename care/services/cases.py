@@ -1,5 +1,4 @@
-"""Every change to member care: open a case, move it one step, comment, assign; settings and
-keywords. Each is atomic, audited, and checks `care.manage` in the case's group."""
+"""Cases: open one, move it one step, comment, assign, reopen."""
 
 from __future__ import annotations
 
@@ -10,21 +9,8 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import OrderStatus
 from campaigns.services import order_refund
-from communities.models import StaffAssignment
-from core.errors import Conflict
-from integrations import outbox
-from integrations.composer import MessageKind, compose
-from integrations.models import ActionKind
-from members.hooks import PrivacySection
-from tenancy import audit
-from tenancy.actors import Actor
-from tenancy.models import OrgMembership
-from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, can_anywhere, require
-from tenancy.roles import CommunityRole
-
-from . import sla
-from .models import (
-    MAX_KEYWORDS,
+from care import sla
+from care.models import (
     STEPS,
     CareSettings,
     Case,
@@ -33,11 +19,19 @@ from .models import (
     CaseKind,
     CaseSource,
     CaseStatus,
-    CommunityKeywords,
-    FollowUpTask,
     Priority,
     Resolution,
 )
+from communities.models import StaffAssignment
+from core.errors import Conflict
+from integrations import outbox
+from integrations.composer import MessageKind, compose
+from integrations.models import ActionKind
+from tenancy import audit
+from tenancy.actors import Actor
+from tenancy.models import OrgMembership
+from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, require
+from tenancy.roles import CommunityRole
 
 MAX_TEXT = 2000
 # Who is alerted first: the group's deputy (seed 002's 副团长 answers the group), then the rest.
@@ -55,7 +49,7 @@ def settings_for(org) -> CareSettings:
     return CareSettings.objects.for_org(org).first() or CareSettings(organization=org)
 
 
-def _text(value, field, *, required=False, limit=MAX_TEXT) -> str:
+def clean_text(value, field, *, required=False, limit=MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({field: [_("This field is required.")]})
@@ -66,7 +60,7 @@ def _text(value, field, *, required=False, limit=MAX_TEXT) -> str:
     return value
 
 
-def _choice(value, choices, field) -> str:
+def clean_choice(value, choices, field) -> str:
     if value not in choices.values:
         raise ValidationError({field: [_("Choose one of the listed options.")]})
     return value
@@ -200,10 +194,10 @@ def case_open(
     for obj in (member, community, order):
         if obj is not None and obj.organization_id != org.pk:
             raise ValidationError(_("That object belongs to another organization."))
-    kind = _choice(kind, CaseKind, "kind")
-    priority = _choice(priority or Priority.NORMAL, Priority, "priority")
-    subject = _text(subject, "subject", required=True, limit=200)
-    text = _text(text, "text")
+    kind = clean_choice(kind, CaseKind, "kind")
+    priority = clean_choice(priority or Priority.NORMAL, Priority, "priority")
+    subject = clean_text(subject, "subject", required=True, limit=200)
+    text = clean_text(text, "text")
     if order is not None:
         if order.member_id != member.pk:
             raise ValidationError({"order": [_("This order is not this member's.")]})
@@ -285,8 +279,8 @@ def case_step(*, actor, case, step, note="", resolution="", reply="") -> Case:
     require_case(actor, case)
     if step not in STEP_FIELDS:
         raise ValidationError({"step": [_("Choose one of the listed options.")]})
-    note = _text(note, "note")
-    reply = _text(reply, "reply")
+    note = clean_text(note, "note")
+    reply = clean_text(reply, "reply")
     with transaction.atomic():
         case = _locked(actor, case)
         if case.next_step != step:
@@ -306,7 +300,7 @@ def case_step(*, actor, case, step, note="", resolution="", reply="") -> Case:
             case.responded_by = actor.user
             fields.append("responded_by")
         if step == CaseStatus.RESOLVED:
-            case.resolution = _choice(resolution, Resolution, "resolution")
+            case.resolution = clean_choice(resolution, Resolution, "resolution")
             case.resolved_by = actor.user
             fields += ["resolution", "resolved_by"]
         setattr(case, STEP_FIELDS[step], now)
@@ -335,7 +329,7 @@ def case_reopen(*, actor, case, reason) -> Case:
     "feelings acknowledged" and waits for a new resolution; the earlier resolution, follow-up
     and closing stay in its timeline. A refund already made is not undone."""
     require_case(actor, case)
-    reason = _text(reason, "reason", required=True)
+    reason = clean_text(reason, "reason", required=True)
     try:
         with transaction.atomic():
             case = _locked(actor, case)
@@ -422,7 +416,7 @@ def _reply(actor, case, text) -> None:
 
 def case_comment(*, actor, case, text) -> CaseEvent:
     require_case(actor, case)
-    text = _text(text, "text", required=True)
+    text = clean_text(text, "text", required=True)
     with transaction.atomic():
         event = _event(actor, case, CaseEventKind.COMMENT, text=text)
         Case.objects.for_org(actor.organization).filter(pk=case.pk).update(
@@ -436,7 +430,7 @@ def case_assign(*, actor, case, assignee=None, priority=None) -> Case:
     its priority."""
     require_case(actor, case)
     if priority is not None:
-        priority = _choice(priority, Priority, "priority")
+        priority = clean_choice(priority, Priority, "priority")
     if assignee is not None and not may_handle(actor.organization, assignee, case.community):
         raise ValidationError({"assignee": [_("This person cannot handle cases of this group.")]})
     with transaction.atomic():
@@ -466,109 +460,3 @@ def case_assign(*, actor, case, assignee=None, priority=None) -> Case:
 
 def step_order() -> list[str]:
     return [str(s) for s in STEPS]
-
-
-# --- settings --------------------------------------------------------------------------------
-
-
-def clean_keywords(raw) -> list[str]:
-    """A list of distinct keywords (from a list, or text split on commas and new lines)."""
-    if isinstance(raw, str):
-        raw = raw.replace("，", ",").replace("\n", ",").split(",")
-    if not isinstance(raw, list | tuple):
-        raise ValidationError({"keywords": [_("Give a list of keywords.")]})
-    words = []
-    for word in raw:
-        word = str(word).strip()
-        if not word:
-            continue
-        if len(word) > 30 or "\x00" in word:
-            raise ValidationError({"keywords": [_("A keyword has at most 30 characters.")]})
-        if word.casefold() not in {w.casefold() for w in words}:
-            words.append(word)
-    if len(words) > MAX_KEYWORDS:
-        raise ValidationError({"keywords": [_("At most %(n)s keywords.") % {"n": MAX_KEYWORDS}]})
-    return words
-
-
-def care_settings_update(
-    *, actor, first_response_minutes, service_start, service_end, complaint_keywords
-) -> CareSettings:
-    require(actor, "care.manage")
-    try:
-        minutes = int(first_response_minutes)
-    except (TypeError, ValueError):
-        minutes = 0
-    if not 1 <= minutes <= 1440:
-        raise ValidationError(
-            {"first_response_minutes": [_("Give a number of minutes from 1 to 1440.")]}
-        )
-    keywords = clean_keywords(complaint_keywords)
-    org = actor.organization
-    with transaction.atomic():
-        current = CareSettings.objects.for_org(org).select_for_update().first() or CareSettings(
-            organization=org
-        )
-        new = {
-            "first_response_minutes": minutes,
-            "service_start": service_start,
-            "service_end": service_end,
-            "complaint_keywords": keywords,
-        }
-        changes = audit.diff(current, new.keys(), new) if current.pk else {}
-        for name, value in new.items():
-            setattr(current, name, value)
-        current.updated_at = timezone.now()
-        current.save()
-        audit.record(
-            actor=actor,
-            action="care.settings",
-            changes={k: [str(a), str(b)] for k, (a, b) in changes.items()},
-        )
-    return current
-
-
-def community_keywords_set(*, actor, community, keywords, inherit=False):
-    """The group's own complaint keywords; `inherit`: back to the organization's."""
-    require(actor, "care.manage", community)
-    words = [] if inherit else clean_keywords(keywords)
-    org = actor.organization
-    with transaction.atomic():
-        if inherit:
-            CommunityKeywords.objects.for_org(org).filter(community=community).delete()
-        else:
-            CommunityKeywords.objects.for_org(org).update_or_create(
-                community=community,
-                defaults={"keywords": words, "updated_at": timezone.now(), "organization": org},
-            )
-        audit.record(
-            actor=actor,
-            action="care.keywords",
-            obj=community,
-            summary="inherit" if inherit else ", ".join(words)[:500],
-        )
-    return words
-
-
-def may_open_cases(actor) -> bool:
-    return can_anywhere(actor, "care.manage")
-
-
-def privacy_sections(*, org, member) -> list:
-    """Member care's rows about a member, for their data export and erasure (registered on
-    `members.hooks`): cases, their timelines, follow-ups, with the text that may quote them."""
-    return [
-        PrivacySection(
-            "care_cases", Case.objects.for_org(org).filter(member=member), text_fields=("subject",)
-        ),
-        PrivacySection(
-            "care_case_events",
-            CaseEvent.objects.for_org(org).filter(case__member=member),
-            text_fields=("text",),
-        ),
-        PrivacySection(
-            "follow_ups",
-            FollowUpTask.objects.for_org(org).filter(member=member),
-            text_fields=("text", "note"),
-        ),
-    ]

@@ -1,24 +1,24 @@
 """The real stack for the benchmarks: PostgreSQL and Redis up, gunicorn and a Celery worker
-started and stopped, and the memory of their processes read from /proc (no psutil).
-
-Redis db 10 is the benchmarks' (cache and Celery broker); the test suite uses db 15.
-"""
+started and stopped (only the processes started here, by their process group), and the memory
+of their processes read from /proc (no psutil). Ports are free ones picked by the kernel."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/10"
-WORKER_QUEUES = "default,metrics,delivery,imports"  # settings.WORKER_QUEUES: one worker, all
-
+from .app import WORKER_QUEUES
+from .env import ROOT, redis_url
 
 # --- services -------------------------------------------------------------------------------
 
@@ -38,13 +38,27 @@ def postgres_ready() -> bool:
     return True
 
 
-def redis_ready() -> bool:
+def _redis_command(url: str, *commands: str) -> bytes:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 3) as s:
+        s.sendall("".join(f"{c}\r\n" for c in commands).encode())
+        time.sleep(0.1)
+        return s.recv(256)
+
+
+def redis_ready(url: str | None = None) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=3) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+        return _redis_command(url or redis_url(), "PING").startswith(b"+PONG")
     except OSError:
         return False
+
+
+def _wait(ready, what: str) -> None:
+    for _ in range(30):
+        if ready():
+            return
+        time.sleep(1)
+    sys.exit(f"{what} did not start.")
 
 
 def ensure_services() -> None:
@@ -58,49 +72,21 @@ def ensure_services() -> None:
             _as_root(["pg_ctlcluster", "--skip-systemctl-redirect", clusters[0], "main", "start"]),
             check=False,
         )
-        for _ in range(30):
-            if postgres_ready():
-                break
-            time.sleep(1)
-        else:
-            sys.exit("PostgreSQL did not start.")
+        _wait(postgres_ready, "PostgreSQL")
     if not redis_ready():
         if not shutil.which("redis-server"):
             sys.exit("Redis does not answer on 127.0.0.1:6379 and redis-server is not installed.")
         print("== starting Redis", flush=True)
-        subprocess.run(
-            _as_root(
-                [
-                    "redis-server",
-                    "--daemonize",
-                    "yes",
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    "6379",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ]
-            ),
-            check=False,
-        )
-        for _ in range(30):
-            if redis_ready():
-                break
-            time.sleep(1)
-        else:
-            sys.exit("Redis did not start.")
+        cmd = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379"]
+        subprocess.run(_as_root([*cmd, "--save", "", "--appendonly", "no"]), check=False)
+        _wait(redis_ready, "Redis")
 
 
 def flush_bench_redis() -> None:
-    """Empty Redis db 10 (the benchmarks' own): no stale tasks or cache entries from a run
-    that was interrupted."""
-    with socket.create_connection(("127.0.0.1", 6379), timeout=3) as sock:
-        sock.sendall(b"SELECT 10\r\nFLUSHDB\r\n")
-        time.sleep(0.1)
-        sock.recv(64)
+    """Empty the benchmarks' Redis database (BENCH_REDIS_URL, only that one): no stale tasks
+    or cache entries from a run that was interrupted."""
+    db = urlsplit(redis_url()).path.lstrip("/") or "0"
+    _redis_command(redis_url(), f"SELECT {int(db)}", "FLUSHDB")
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -112,101 +98,80 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stack_env(**extra) -> dict:
-    """The environment of a bench server or worker: the bench database, Redis db 10 for cache
-    and broker, plain HTTP cookies (no TLS in front)."""
-    env = os.environ.copy()
+def server_env(*, redis: bool = True, base: dict | None = None, **extra) -> dict:
+    """The environment of a bench server or worker: `base` or this process's (set by
+    env.configure), plain-HTTP cookies (no TLS in front) and, with `redis`, the benchmarks'
+    Redis database as cache and broker."""
+    env = dict(os.environ if base is None else base)
     env.update(
         {
-            "REDIS_URL": BENCH_REDIS_URL,
-            "CELERY_BROKER_URL": BENCH_REDIS_URL,
             "SESSION_COOKIE_SECURE": "0",
             "CSRF_COOKIE_SECURE": "0",
             "SECURE_SSL_REDIRECT": "0",
             "SECURE_HSTS_SECONDS": "0",
         }
     )
+    if redis:
+        env.update({"REDIS_URL": redis_url(), "CELERY_BROKER_URL": redis_url()})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
-def start_gunicorn(port: int, log, *, workers: int = 3, env: dict | None = None):
-    """gunicorn as the image runs it (sync workers; WEB_CONCURRENCY defaults to 3)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--timeout",
-        "600",
-        "--log-level",
-        "warning",
-    ]
+def _start(cmd: list[str], log, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env or stack_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
-def bench_env(base: dict | None = None) -> dict:
-    """What a bench process sets before Django starts (as ingest_events.configure_environment
-    does), for a server or worker started from a process that has not set it up itself."""
-    env = dict(base if base is not None else os.environ)
-    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qunyun_bench")
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "0",
-            "TESTING": "1",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "API_THROTTLE_RATE": "1000000/min",
-        }
-    )
-    env.setdefault("EMAIL_URL", "dummymail://")
-    return env
+def start_gunicorn(port: int, log, *, workers: int = 3, env: dict | None = None):
+    """gunicorn as the image runs it (sync workers; WEB_CONCURRENCY defaults to 3); a slow
+    request is a figure to print, not a worker to kill."""
+    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+    cmd += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    cmd += ["--timeout", "600", "--log-level", "warning"]
+    return _start(cmd, log, env or server_env())
+
+
+def wait_healthy(proc, port: int, log_path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    print(Path(log_path).read_text(errors="replace")[-3000:], file=sys.stderr)
+    raise SystemExit("gunicorn did not become healthy (its log is above)")
+
+
+@contextmanager
+def gunicorn(*, workers: int = 2, env: dict | None = None, name: str = "gunicorn"):
+    """A healthy gunicorn on a free port for the block: yields (process, port, log path);
+    stopped afterwards. Its log goes to a temporary file, shown if it fails to start."""
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log") as log:
+        proc = start_gunicorn(port, log, workers=workers, env=env)
+        try:
+            wait_healthy(proc, port, log.name)
+            yield proc, port, log.name
+        finally:
+            stop(proc)
 
 
 def start_celery_worker(log, *, env: dict | None = None):
     """One Celery worker consuming every queue, as `make run` and compose start it (solo pool:
     one task at a time, in the worker process itself, so its memory is the worker's)."""
-    env = dict(env or stack_env())
+    env = dict(env or server_env())
     env["LOG_LEVEL"] = "INFO"  # its "Task … succeeded in …" lines are read by the benchmarks
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        WORKER_QUEUES,
-        "--pool",
-        "solo",
-        "--concurrency",
-        "1",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--loglevel",
-        "INFO",
-    ]
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", WORKER_QUEUES]
+    cmd += ["--pool", "solo", "--concurrency", "1", "--loglevel", "INFO"]
+    cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return _start(cmd, log, env)
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
