@@ -17,7 +17,12 @@ Lists use cursor pagination (newest first, by id); there is no `?ordering=` (see
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -297,6 +302,37 @@ class CommunityViewSet(
     def get_serializer_class(self):
         return self.serializer_classes.get(self.action, self.serializer_class)
 
+    @extend_schema(
+        examples=[
+            OpenApiExample(
+                "A WeChat group",
+                value={"name": "西安健康群", "platform": "wechat", "external_id": "wx-xian-001"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Created",
+                value={
+                    "id": 12,
+                    "name": "西安健康群",
+                    "kind": "general",
+                    "platform": "wechat",
+                    "external_id": "wx-xian-001",
+                    "capacity": 500,
+                    "region": "",
+                    "category": "",
+                    "parent": None,
+                    "tags": [],
+                    "required_tier": None,
+                    "status": "active",
+                    "archived_at": None,
+                    "created_at": "2026-11-21T12:00:00Z",
+                    "updated_at": "2026-11-21T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ]
+    )
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

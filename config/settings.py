@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
         "ImportJobStatusEnum": "members.models.ImportJob.Status",
         "ActionKindEnum": "integrations.models.ActionKind",
         "CommunityKindEnum": "communities.models.CommunityKind",
+        "EntryRuleActionEnum": "communities.models.EntryRuleAction",
         "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "CaseStatusEnum": "care.models.CaseStatus",
         "CaseKindEnum": "care.models.CaseKind",

@@ -22,6 +22,8 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 ERROR_STATUSES = {"400", "401", "403", "404", "409", "415", "422", "429"}
 # What a chat bot calls: each has an example of its request (when it has a body) and answer.
 BOT_FACING = [
+    ("get", "/api/v1/me/"),
+    ("post", "/api/v1/communities/"),
     ("post", "/api/v1/events/"),
     ("get", "/api/v1/actions/"),
     ("post", "/api/v1/actions/{id}/ack/"),
@@ -121,7 +123,8 @@ def test_bot_facing_operations_have_examples(schema):
         operation = schema["paths"][path][method]
         if "requestBody" in operation:
             assert operation["requestBody"]["content"]["application/json"]["examples"], path
-        answer = operation["responses"]["200"]["content"]["application/json"]
+        success = "201" if "201" in operation["responses"] else "200"
+        answer = operation["responses"][success]["content"]["application/json"]
         assert answer.get("examples"), path
 
 
