@@ -428,7 +428,8 @@ if SENTRY_DSN:
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
         release=env.str("SENTRY_RELEASE", default="") or None,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,  # members' and staff's data stay out of error reports
+        # Members' and staff's data stay out of error reports: no user, bodies or locals.
+        data_collection={"user_info": False, "http_bodies": [], "stack_frame_variables": False},
         integrations=[DjangoIntegration(), CeleryIntegration()],
     )
 

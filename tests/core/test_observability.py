@@ -174,3 +174,18 @@ def test_sentry_is_off_without_a_dsn_and_reports_with_the_request_id_when_set(se
     assert events, "nothing reached the transport"
     assert events[0]["tags"]["request_id"] == "req-sentry-0001"
     assert events[0]["exception"]["values"][0]["value"] == "kaboom"
+
+
+def test_setting_sentry_dsn_turns_reporting_on_with_django_and_celery():
+    code = (
+        "import django, sentry_sdk; django.setup(); "
+        "client = sentry_sdk.get_client(); "
+        "print(client.is_active(), {'celery', 'django'} <= set(client.integrations), "
+        "client.options['data_collection']['user_info'])"
+    )
+    env = {**os.environ, "SENTRY_DSN": "https://public@sentry.example.com/1"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["True", "True", "False"], result.stderr[-2000:]
