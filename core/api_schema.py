@@ -1,11 +1,11 @@
 """How the API describes itself (drf-spectacular), the same way for every app:
 
-- the schema is served in English whatever the request's language (generated clients get
-  English class and enum names; the Swagger page around it stays translatable);
+- the schema is served in English whatever the request's language (core.schema_view: generated
+  clients get English class and enum names; the Swagger page around it stays translatable);
 - every operation has a summary, tags for its area (settings.API_TAGS, by the first path
   segment after the API's prefix) and the shared error body for the 4xx answers it can give:
-  400, 401, 403, 404 and 429 where they apply, 409 and 422 where the view declares them
-  (`CONFLICT`, `UNPROCESSABLE` below);
+  400, 401, 403, 404, 415 and 429 where they apply, 409 for the actions a view lists in
+  `conflicts`, 422 where an operation names `UNPROCESSABLE` in its responses;
 - `json_schema_to_openapi` turns JSON Schema made from msgspec structs (the events and action
   payloads the server validates with) into OpenAPI 3.0 components, so they are not written
   twice.
@@ -152,15 +152,7 @@ ERRORS = {
         ],
     ),
 }
-CONFLICT = ERRORS[409]
 UNPROCESSABLE = ERRORS[422]
-
-
-def error_response(status: int, description: str) -> OpenApiResponse:
-    """The shared error body with an operation's own description of when it happens."""
-    return OpenApiResponse(
-        ErrorSerializer, description=description, examples=ERRORS[status].examples
-    )
 
 
 # --- the operation --------------------------------------------------------------------------
