@@ -22,6 +22,7 @@ from core.api_schema import UNPROCESSABLE
 from members.models import Member
 from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import OrgPrimaryKeyRelatedField
+from tenancy.scope import scoped_stream
 
 from . import group_buys, lottery, services
 from .exports import order_rows
@@ -476,7 +477,9 @@ class OrdersExportView(TenantAPIView):
     )
     def get(self, request):
         response = StreamingHttpResponse(
-            order_rows(self.organization, self.organization.tzinfo),
+            scoped_stream(
+                self.organization, order_rows(self.organization, self.organization.tzinfo)
+            ),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="orders.csv"'

@@ -14,6 +14,7 @@ from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.models import Organization
 from tenancy.permissions import can
+from tenancy.scope import scoped_stream
 
 from . import group_buys, lottery, services
 from .exports import order_rows
@@ -202,7 +203,9 @@ class OrdersExportView(OrgViewMixin, View):
 
     def get(self, request, org_slug):
         response = StreamingHttpResponse(
-            order_rows(self.organization, self.organization.tzinfo),
+            scoped_stream(
+                self.organization, order_rows(self.organization, self.organization.tzinfo)
+            ),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="orders-{org_slug}.csv"'

@@ -1,6 +1,6 @@
 """Content calendar pages: week and month views, weekly plans, one-off posts, quick edits."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.params import iso_date
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
@@ -43,10 +44,7 @@ class CalendarView(OrgViewMixin, View):
 
     def get(self, request, org_slug):
         tz = self.organization.tzinfo
-        try:
-            anchor = date.fromisoformat(request.GET.get("date", ""))
-        except ValueError:
-            anchor = timezone.now().astimezone(tz).date()
+        anchor = iso_date(request.GET.get("date")) or timezone.now().astimezone(tz).date()
         month = request.GET.get("view") == "month"
         if month:
             first = anchor.replace(day=1)

@@ -11,7 +11,8 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("qunyun")
+# Queueing never raises into the caller when the broker is down (core/tasks.py).
+app = Celery("qunyun", task_cls="core.tasks:ResilientTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

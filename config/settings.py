@@ -64,6 +64,9 @@ MIDDLEWARE = [
     # First: every later step, its log lines and its errors carry the request's id.
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Oversized bodies and NUL characters in the address are refused before any view or query.
+    "core.middleware.RequestGuardMiddleware",
+    "core.ratelimit.RateLimitHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,13 +122,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache; errors count as misses (core/cache.py), never as 500s.
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qunyun",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits (API, failed API authentications, logins, password resets) count in Redis so
+# that every process shares them (core/ratelimit.py); per process without it.
+RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default=REDIS_URL)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
@@ -154,6 +161,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
+# Queueing with the broker down gives up quickly (core/tasks.py logs it; beat catches up).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -177,6 +192,7 @@ TENANT_JOBS = {
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
+    "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
@@ -216,10 +232,33 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (it holds the email)
 AXES_USERNAME_CALLABLE = "tenancy.login_throttle.axes_username"
+# …and failed logins from one address across accounts (one password tried on many accounts),
+# counted atomically in front of axes (tenancy/login_throttle.py), over the same cool-off.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# Password-reset requests: per client address (past it: 429) and per account email (past it:
+# the page looks the same, no mail goes out). The mail is sent by a Celery task.
+PASSWORD_RESET_ADDRESS_RATE = env.str("PASSWORD_RESET_ADDRESS_RATE", default="10/hour")
+PASSWORD_RESET_ACCOUNT_RATE = env.str("PASSWORD_RESET_ACCOUNT_RATE", default="3/hour")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+# Reverse proxies in front that append to X-Forwarded-For; 0 trusts only the socket's peer.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_address"
+
+# Webhooks go to public addresses only (integrations/netguard.py). A self-hosted install whose
+# bots sit on a private network may allow ranges explicitly, e.g. "10.20.0.0/16,fd00:1::/64".
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.20.0.0/16)."
+        ) from None
+
+# Failed API authentications (bad or revoked keys) per client address.
+API_AUTH_FAILURE_RATE = env.str("API_AUTH_FAILURE_RATE", default="60/min")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -231,7 +270,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Opt-in: preloading commits the domain and all its subdomains to HTTPS for browsers for good,
+# which is the customer's decision on their own domain (docs/deployment.md).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -307,7 +348,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["core.api_filters.StrictFilterBackend"],
     # JSON bodies only; the member import (a file upload) sets its own multipart parser.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

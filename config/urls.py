@@ -15,17 +15,17 @@ from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
+from tenancy.login_throttle import GuardedLoginView, ThrottledPasswordResetView
 from tenancy.urls import org_urlpatterns
 
+handler400 = "config.views.handler400"
 handler404 = "config.views.handler404"
 handler500 = "config.views.handler500"
 
 account_urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
+        GuardedLoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -35,7 +35,7 @@ account_urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

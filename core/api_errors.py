@@ -7,7 +7,7 @@
 request's id (core.request_id), as in the X-Request-ID header and every log line of the request.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -47,6 +47,12 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        from .parsers import PayloadTooLarge
+
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # too many fields, a broken multipart body …
+        exc = exceptions.ParseError(_("The request could not be read."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -98,6 +104,14 @@ def _flatten(detail, prefix: str = "") -> dict:
 
 def api_not_found(request):
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def api_bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        from .limits import too_large_message
+
+        return JsonResponse(error_body("too_large", too_large_message()), status=413)
+    return JsonResponse(error_body("invalid", _("The request could not be read.")), status=400)
 
 
 def api_server_error(request):

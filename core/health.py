@@ -1,4 +1,12 @@
-"""`/healthz`: is the database answering, is the broker reachable. JSON, 200 or 503."""
+"""`/healthz`: is the database answering, are the broker, the cache and the rate limiter's
+Redis reachable. JSON.
+
+- 503 (`"status": "error"`) only when the database does not answer: nothing works without it.
+- 200 with `"status": "degraded"` and the names in `"degraded"` when Redis-backed parts are
+  down: pages and ingestion keep working (queued work is picked up by the periodic jobs, the
+  cache is skipped, rate limits count per process), so a load balancer must keep the instance.
+  Monitors that want to alert on it read the status, or ask `?strict=1` for a 503.
+"""
 
 from django.conf import settings
 from django.db import connection
@@ -29,12 +37,38 @@ def _check_broker() -> dict:
     return {"ok": True, "transport": scheme}
 
 
+def _check_cache() -> dict | None:
+    from django.core.cache import cache
+
+    available = getattr(cache, "available", None)
+    if available is None:  # in-process cache: nothing to be down
+        return None
+    return {"ok": bool(available())}
+
+
+def _check_rate_limits() -> dict | None:
+    from . import ratelimit
+
+    if not ratelimit.redis_url():
+        return None
+    return {"ok": ratelimit.redis_available()}
+
+
 @never_cache
 def healthz(request):
-    database = _check_database()
-    broker = _check_broker()
-    ok = database["ok"] and broker["ok"]
-    return JsonResponse(
-        {"status": "ok" if ok else "error", "database": database, "broker": broker},
-        status=200 if ok else 503,
-    )
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    for name, check in (("cache", _check_cache), ("rate_limits", _check_rate_limits)):
+        result = check()
+        if result is not None:
+            checks[name] = result
+    degraded = [name for name, result in checks.items() if name != "database" and not result["ok"]]
+    if not checks["database"]["ok"]:
+        status, code = "error", 503
+    elif degraded:
+        status, code = "degraded", 503 if request.GET.get("strict") == "1" else 200
+    else:
+        status, code = "ok", 200
+    body = {"status": status, **checks}
+    if degraded:
+        body["degraded"] = degraded
+    return JsonResponse(body, status=code)

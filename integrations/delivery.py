@@ -11,15 +11,13 @@ import json
 import random
 import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +25,7 @@ from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
 
-from . import outbox
+from . import netguard, outbox
 from .models import (
     Action,
     ActionKind,
@@ -128,6 +126,7 @@ def endpoint_create(*, actor, url, kinds=()) -> tuple[WebhookEndpoint, str]:
         URLValidator(schemes=["https", "http"])(url)
     except ValidationError:
         raise ValidationError({"url": [_("Enter a full http(s) address.")]}) from None
+    check_endpoint_url(url)
     kinds = list(dict.fromkeys(kinds or []))
     if any(kind not in ActionKind.values for kind in kinds):
         raise ValidationError({"kinds": [_("Choose among the listed action kinds.")]})
@@ -142,15 +141,51 @@ def endpoint_create(*, actor, url, kinds=()) -> tuple[WebhookEndpoint, str]:
     return endpoint, secret
 
 
+def check_endpoint_url(url: str) -> None:
+    """The address policy of integrations/netguard.py, as a form/API field error."""
+    try:
+        netguard.resolve(url)
+    except netguard.Refused as refused:
+        if refused.category == netguard.DNS_FAILED:
+            message = _("The host name does not resolve.")
+        elif refused.category == netguard.ADDRESS_REFUSED:
+            message = _(
+                "This address is on a loopback, private or otherwise internal network; "
+                "webhooks are only sent to public addresses."
+            )
+        else:
+            message = _("Enter a full http(s) address without a user name or password.")
+        raise ValidationError({"url": [message]}) from None
+
+
 def endpoint_set_active(*, actor, endpoint, active: bool) -> WebhookEndpoint:
+    """Pausing an endpoint stops it at once: its waiting deliveries end (as given up, with
+    the reason), and the actions nobody else will deliver go back to the pull queue now."""
     require(actor, "webhook.manage")
     with transaction.atomic():
         endpoint.is_active = active
         endpoint.save(update_fields=["is_active"])
+        if not active:
+            stop_deliveries(endpoint.organization_id, endpoint_ids=[endpoint.pk])
         audit.record(
             actor=actor, action="webhook.enable" if active else "webhook.disable", obj=endpoint
         )
     return endpoint
+
+
+def stop_deliveries(org_id, *, endpoint_ids) -> int:
+    """End the waiting deliveries of these (paused) endpoints and release their actions."""
+    now = timezone.now()
+    waiting = WebhookDelivery.objects.for_org(org_id).filter(
+        endpoint_id__in=endpoint_ids,
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+    )
+    action_ids = list(waiting.values_list("action_id", flat=True))
+    stopped = waiting.update(
+        status=DeliveryStatus.DEAD, last_error=netguard.ENDPOINT_DISABLED, next_attempt_at=now
+    )
+    _release_undelivered(org_id, action_ids)
+    return stopped
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -193,7 +228,8 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance=3
 def schedule_deliveries(org) -> int:
     """Create a delivery for every pending action and every active endpoint that wants it.
     The actions are moved to `leased` with a long lease so the pull API does not hand them
-    out too; if every endpoint gives up they return to pending for polling bots."""
+    out too; if every endpoint gives up they return to pending for polling bots (and stay
+    there: an endpoint that already gave up on an action does not take it again)."""
     endpoints = list(WebhookEndpoint.objects.for_org(org).filter(is_active=True))
     if not endpoints:
         return 0
@@ -213,7 +249,12 @@ def schedule_deliveries(org) -> int:
             if e.wants(a.kind)
         ]
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-        wanted = {row.action_id for row in rows}
+        wanted = set(
+            WebhookDelivery.objects.for_org(org)
+            .filter(action_id__in={row.action_id for row in rows})
+            .exclude(status=DeliveryStatus.DEAD)
+            .values_list("action_id", flat=True)
+        )
         Action.objects.for_org(org).filter(pk__in=wanted).update(
             status=ActionStatus.LEASED,
             lease_until=now + RETRY_FOR + timedelta(hours=1),
@@ -225,7 +266,16 @@ def schedule_deliveries(org) -> int:
 
 def deliver_due(org, *, limit=200, opener=None) -> dict:
     """Send the deliveries that are due. Each is claimed with skip_locked inside its own
-    transaction, so a worker that dies mid-request leaves it to be sent again."""
+    transaction, so a worker that dies mid-request leaves it to be sent again. Deliveries of
+    paused endpoints are never sent (and are ended here too, should any be left waiting)."""
+    paused = WebhookEndpoint.objects.for_org(org).filter(is_active=False).values("pk")
+    if (
+        WebhookDelivery.objects.for_org(org)
+        .filter(endpoint__in=paused, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING])
+        .exists()
+    ):
+        with transaction.atomic():
+            stop_deliveries(org.pk, endpoint_ids=paused)
     sent = failed = 0
     for _attempt_number in range(limit):
         with transaction.atomic():
@@ -234,48 +284,50 @@ def deliver_due(org, *, limit=200, opener=None) -> dict:
                 .filter(
                     status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
                     next_attempt_at__lte=timezone.now(),
+                    endpoint__is_active=True,
                 )
-                .select_for_update(skip_locked=True)
+                # only the delivery's row: locking the endpoint too would let one worker at a
+                # time deliver to an endpoint, and skip_locked would make the others idle
+                .select_for_update(skip_locked=True, of=("self",))
                 .select_related("action", "endpoint")
                 .order_by("next_attempt_at", "pk")
                 .first()
             )
             if delivery is None:
                 break
-            ok = _attempt(delivery, opener or urllib.request.urlopen)
+            ok = _attempt(delivery, opener or netguard.post)
             sent += ok
             failed += not ok
     return {"sent": sent, "failed": failed}
 
 
 def _attempt(delivery, opener) -> bool:
+    """One try. The host is resolved and checked again now (integrations/netguard.py): an
+    address that has become internal since the endpoint was saved is never connected to."""
     action, endpoint = delivery.action, delivery.endpoint
     body = json.dumps(action_body(action), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the operator's own endpoint, http(s) only
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Qunyun-Webhooks/1",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(endpoint_secret(endpoint), timestamp, body),
-            ID_HEADER: str(action.pk),
-            **standard_headers(endpoint_secret(endpoint), action.pk, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Qunyun-Webhooks/1",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(endpoint_secret(endpoint), timestamp, body),
+        ID_HEADER: str(action.pk),
+        **standard_headers(endpoint_secret(endpoint), action.pk, timestamp, body),
+    }
     now = timezone.now()
     delivery.attempts += 1
+    code, error = None, ""
     try:
-        with opener(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        code, error = None, str(getattr(exc, "reason", exc))[:500]
+        target = netguard.resolve(endpoint.url)
+        code = opener(target, body, headers, WEBHOOK_TIMEOUT_SECONDS)
+    except netguard.Refused as refused:
+        error = refused.category
     else:
-        error = "" if 200 <= code < 300 else f"HTTP {code}"
+        if 300 <= code < 400:
+            error = netguard.REDIRECT
+        elif not 200 <= code < 300:
+            error = netguard.HTTP_ERROR
     delivery.last_status_code, delivery.last_error = code, error
     if not error:
         delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
@@ -309,16 +361,19 @@ def backoff(attempts: int) -> timedelta:
 
 def _release_if_all_dead(action) -> None:
     """No endpoint took it: polling bots may still pick it up."""
-    org_id = action.organization_id
+    _release_undelivered(action.organization_id, [action.pk])
+
+
+def _release_undelivered(org_id, action_ids) -> None:
+    """Actions among these that no delivery is still working on go back to pending."""
     alive = (
         WebhookDelivery.objects.for_org(org_id)
-        .filter(action=action)
+        .filter(action=OuterRef("pk"))
         .exclude(status=DeliveryStatus.DEAD)
     )
-    if not alive.exists():
-        Action.objects.for_org(org_id).filter(pk=action.pk, status=ActionStatus.LEASED).update(
-            status=ActionStatus.PENDING, lease_until=None
-        )
+    Action.objects.for_org(org_id).filter(pk__in=action_ids, status=ActionStatus.LEASED).exclude(
+        Exists(alive)
+    ).update(status=ActionStatus.PENDING, lease_until=None, updated_at=timezone.now())
 
 
 def delivery_retry(*, actor, delivery) -> WebhookDelivery:
@@ -326,6 +381,8 @@ def delivery_retry(*, actor, delivery) -> WebhookDelivery:
     require(actor, "webhook.manage")
     if delivery.status == DeliveryStatus.SUCCEEDED:
         raise Conflict(_("This delivery already succeeded."))
+    if not delivery.endpoint.is_active:
+        raise Conflict(_("This endpoint is paused: resume it first."))
     with transaction.atomic():
         delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, timezone.now()
         delivery.created_at = timezone.now()  # a fresh 24 hours

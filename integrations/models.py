@@ -129,3 +129,10 @@ class WebhookDelivery(TenantModel):
                 name="delivery_waiting_idx",
             ),
         ]
+
+    @property
+    def error_label(self) -> str:
+        """What the last error category means (older rows may hold free text)."""
+        from .netguard import ERROR_LABELS
+
+        return str(ERROR_LABELS.get(self.last_error, self.last_error))

@@ -7,8 +7,9 @@ before it stay imported, and uploading the same file again is safe (the import i
 """
 
 import logging
+from datetime import timedelta
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tenancy.tasks import tenant_task
@@ -47,3 +48,23 @@ def _run(job):
         except Exception:
             logger.exception("could not mark member import %s as failed", job.pk)
         raise
+
+
+STALE_AFTER = timedelta(minutes=10)
+RESUME_BATCH = 20
+
+
+@tenant_task
+def resume_queued_imports(org):
+    """Beat's catch-up: an import still queued ten minutes after its upload had its task lost
+    (the broker was unreachable when the upload committed) or stuck behind a backlog; queue it
+    again. Queueing one twice is harmless: the status claim lets a single task run it."""
+    stale = list(
+        ImportJob.objects.for_org(org)
+        .filter(status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - STALE_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RESUME_BATCH]
+    )
+    for job_id in stale:
+        run_import.delay(org.pk, job_id)
+    return len(stale)

@@ -13,6 +13,7 @@ from integrations.models import Action, ActionKind, ActionStatus
 from integrations.platforms import Platform
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, require
+from tenancy.scope import scoped_stream
 
 from . import csv_io, privacy, services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
@@ -362,7 +363,9 @@ class MemberExportView(OrgViewMixin, View):
             members=search_members(self.actor, request.GET),
             memberships=visible_memberships(self.actor),
         )
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            scoped_stream(self.organization, rows), content_type="text/csv; charset=utf-8"
+        )
         filename = csv_io.export_filename(self.organization)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"

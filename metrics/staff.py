@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from care.selectors import response_times
 from communities.models import StaffAssignment
+from core.params import year_month
 from members.models import Membership
 from tenancy import audit
 from tenancy.permissions import require
@@ -38,11 +39,10 @@ def month_window(month: date) -> Window:
 def parse_month(org, raw: str | None) -> date:
     if not raw:
         return local_day(org, timezone.now()).replace(day=1)
-    try:
-        year, month = (int(part) for part in str(raw).split("-"))
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        raise ValidationError({"month": [_("Enter a month as YYYY-MM.")]}) from None
+    month = year_month(raw)
+    if month is None:
+        raise ValidationError({"month": [_("Enter a month as YYYY-MM.")]})
+    return month
 
 
 # --- the ladder ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.params import iso_date
+
 from .days import local_day
 
 PRESETS = (7, 30, 90)
@@ -49,9 +51,8 @@ def parse_window(org, params, today: date | None = None) -> Window:
         errors = {}
         parsed = {}
         for name, value in (("start", start), ("end", end)):
-            try:
-                parsed[name] = date.fromisoformat(str(value or ""))
-            except ValueError:
+            parsed[name] = iso_date(value)
+            if parsed[name] is None:
                 errors[name] = [_("Enter a date as YYYY-MM-DD.")]
         if errors:
             raise ValidationError(errors)

@@ -35,3 +35,21 @@ def org_scope(org):
         yield org
     finally:
         _current_org.reset(token)
+
+
+def scoped_stream(org, iterable):
+    """Iterate `iterable` with `org` in scope for each step: for StreamingHttpResponse, whose
+    generator runs after the view (and the middleware) has left the organization's scope.
+    Without it the export's queries would run unscoped, i.e. with row-level security's bypass
+    value. The scope is set around each `next()` only, never across a `yield`, so the caller's
+    scope is untouched between chunks."""
+    iterator = iter(iterable)
+    while True:
+        token = _current_org.set(org)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _current_org.reset(token)
+        yield chunk

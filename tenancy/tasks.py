@@ -44,3 +44,15 @@ def fan_out(task_name: str):
     task = import_string(task_name)
     for org_id in Organization.objects.values_list("pk", flat=True):
         task.delay(org_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_reset(user_id: int, language: str):
+    """The password-reset mail, composed and sent here rather than in the request. The link is
+    made now (a token for the account as it is now) and points at SITE_URL."""
+    from .emails import send_password_reset_email
+    from .models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None and user.has_usable_password():
+        send_password_reset_email(user, language)

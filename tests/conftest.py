@@ -59,9 +59,47 @@ def _fresh_cache():
     """Throttle counters and other cached state do not leak between tests."""
     from django.core.cache import cache
 
+    from core import ratelimit
+
     cache.clear()
+    ratelimit.reset_all()
     yield
     cache.clear()
+    ratelimit.reset_all()
+
+
+PUBLIC_TEST_ADDRESS = "93.184.215.14"  # a public address; nothing is ever sent to it
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_dns(monkeypatch):
+    """Webhook hosts are resolved (integrations/netguard.py), never through a DNS server in
+    tests: the documentation domains (bot.example.com …) resolve to a public address, IP
+    literals in any form (127.1, 0x7f.1, 2130706433, ::1) and localhost go to the system
+    resolver, which answers them without the network; any other name does not resolve."""
+    import socket
+
+    from integrations import netguard
+
+    real = netguard.getaddrinfo
+
+    def _literal(host):
+        if host == "localhost" or ":" in host:
+            return True
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return False
+        return True
+
+    def resolve(host, port):
+        if host.rstrip(".").endswith(("example.com", "example.org", "example.net")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_TEST_ADDRESS, port))]
+        if _literal(host):
+            return real(host, port)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(netguard, "getaddrinfo", resolve)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from members.models import (
 )
 from members.selectors import visible_members, visible_memberships
 from tenancy.api_base import TenantAPIView, TenantViewSet
+from tenancy.scope import scoped_stream
 
 # Capabilities. SEE gates reading (what a key then sees is decided by the queryset) and the
 # per-group actions, which check their own capability in the object's group.
@@ -158,7 +159,9 @@ class MemberExportView(TenantAPIView):
             members=filterset.qs,
             memberships=visible_memberships(self.actor),
         )
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            scoped_stream(self.organization, rows), content_type="text/csv; charset=utf-8"
+        )
         filename = csv_io.export_filename(self.organization)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"

@@ -94,6 +94,7 @@ def _settings_env(broker_url) -> dict:
         REDIS_URL=broker_url,
         TESTING="1",
         DEBUG="0",
+        WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",  # the test's receiver is on loopback
     )
     return env
 
@@ -173,7 +174,8 @@ class _SlowReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_worker_killed_mid_delivery_means_redelivery_not_loss(redis_server):
+def test_worker_killed_mid_delivery_means_redelivery_not_loss(redis_server, settings):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     _SlowReceiver.calls = []
     server = HTTPServer(("127.0.0.1", 0), _SlowReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -221,23 +223,25 @@ def test_posts_fall_due_while_redis_is_down_and_go_out_when_it_returns(redis_ser
             text="停机期间到期",
         )
         time.sleep(1.5)
-        with pytest.raises(subprocess.CalledProcessError):  # beat cannot queue anything now
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "import django; django.setup(); from config.celery import app; "
-                    "app.conf.broker_connection_max_retries = 1; "
-                    "from communities.tasks import dispatch_posts; "
-                    f"dispatch_posts.apply_async(args=[{org.pk}], retry=False)",
-                ],
-                cwd=ROOT,
-                env=_settings_env(redis_server.url),
-                check=True,
-                timeout=60,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        # beat cannot queue anything now; queueing says so (core/tasks.py) instead of raising
+        queued = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from config.celery import app; "
+                "app.conf.broker_connection_max_retries = 1; "
+                "from communities.tasks import dispatch_posts; "
+                f"print(dispatch_posts.apply_async(args=[{org.pk}], retry=False))",
+            ],
+            cwd=ROOT,
+            env=_settings_env(redis_server.url),
+            check=True,
+            timeout=60,
+            capture_output=True,
+            text=True,
+        )
+        assert queued.stdout.strip() == "None"
+        assert "Could not queue communities.tasks.dispatch_posts" in queued.stderr
         post.refresh_from_db()
         assert post.status == PostStatus.SCHEDULED  # recorded, waiting
         redis_server.start()

@@ -12,16 +12,6 @@ from integrations.models import ActionKind
 from ..factories import CommunityFactory, member_payload
 
 
-class _Answer:
-    status = 200
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_the_standardwebhooks_library_verifies_a_delivery(org_a):
     created = org_a.api_client().post(
         "/api/v1/webhooks/",
@@ -39,15 +29,14 @@ def test_the_standardwebhooks_library_verifies_a_delivery(org_a):
     )
     sent = []
 
-    def opener(request, timeout):
-        sent.append(request)
-        return _Answer()
+    def opener(target, body, headers, timeout):  # integrations.netguard.post's signature
+        sent.append((body, headers))
+        return 200
 
     assert delivery.schedule_deliveries(org_a.org) == 1
     assert delivery.deliver_due(org_a.org, opener=opener) == {"sent": 1, "failed": 0}
-    request = sent[0]
-    headers = dict(request.header_items())  # urllib spells them "Webhook-id" …
-    body = request.data
+    body, sent_headers = sent[0]
+    headers = {name.title(): value for name, value in sent_headers.items()}  # any spelling
 
     verified = Webhook(standard_secret).verify(body, headers)
     assert verified == json.loads(body) and verified["id"] == action.pk

@@ -4,6 +4,7 @@ options, nosniff, referrer policy; and pages that keep to the policy (no inline 
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.urlwalk import all_routes
@@ -23,7 +24,8 @@ def _csp(response) -> dict[str, list[str]]:
 def test_production_settings_are_in_force(settings):
     assert settings.DEBUG is False
     assert settings.SECURE_HSTS_SECONDS >= 60 * 60 * 24 * 365
-    assert settings.SECURE_HSTS_INCLUDE_SUBDOMAINS and settings.SECURE_HSTS_PRELOAD
+    assert settings.SECURE_HSTS_INCLUDE_SUBDOMAINS
+    assert settings.SECURE_HSTS_PRELOAD is False  # opt-in, as docs/deployment.md says
     assert settings.X_FRAME_OPTIONS == "DENY"
     assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
 
@@ -33,7 +35,7 @@ def test_production_settings_are_in_force(settings):
 def test_pages_send_the_security_headers(client, page):
     response = client.get(reverse(page), secure=True)
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == ("max-age=31536000; includeSubDomains; preload")
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
@@ -44,6 +46,20 @@ def test_pages_send_the_security_headers(client, page):
     assert csp["style-src"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
+
+
+def test_hsts_preload_is_sent_only_when_the_operator_opts_in(client, db, settings):
+    settings.SECURE_HSTS_PRELOAD = True
+    response = Client().get(reverse("login"), secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_the_deployment_guide_says_what_the_code_does():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs/deployment.md").read_text()
+    row = next(line for line in guide.splitlines() if line.startswith("| `SECURE_HSTS_PRELOAD`"))
+    assert row.split("|")[2].strip() == "off"
 
 
 def test_hsts_is_only_sent_over_https(client, db):

@@ -255,8 +255,16 @@ def test_password_change_works_and_the_new_password_logs_in():
 # --- Password reset -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """The reset mail is sent by a Celery task; run tasks in-process here."""
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
 @pytest.mark.django_db
-def test_password_reset_by_email_link_sets_a_new_password():
+def test_password_reset_by_email_link_sets_a_new_password(eager_tasks):
     user = UserFactory(email="alice@example.com")
     client = _client()
     response = client.post(reverse("password_reset"), {"email": "Alice@Example.com"})
@@ -294,7 +302,7 @@ def test_password_reset_by_email_link_sets_a_new_password():
 
 
 @pytest.mark.django_db
-def test_password_reset_weak_password_is_rejected():
+def test_password_reset_weak_password_is_rejected(eager_tasks):
     user = UserFactory(email="alice@example.com")
     client = _client()
     client.post(reverse("password_reset"), {"email": user.email})
@@ -308,7 +316,7 @@ def test_password_reset_weak_password_is_rejected():
 
 
 @pytest.mark.django_db
-def test_password_reset_for_unknown_email_sends_nothing_but_looks_the_same():
+def test_password_reset_for_unknown_email_sends_nothing_but_looks_the_same(eager_tasks):
     UserFactory(email="alice@example.com")
     known = _client().post(reverse("password_reset"), {"email": "alice@example.com"}, follow=True)
     mail.outbox.clear()
