@@ -6,13 +6,19 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from communities.models import Community, VipTier
 from core.api_fields import ListFiltersOnly, object_for_bodiless_action
+from core.api_schema import UNPROCESSABLE
 from members.models import Member
 from tenancy.api_base import TenantAPIView, TenantViewSet
 from tenancy.api_fields import OrgPrimaryKeyRelatedField
@@ -20,7 +26,7 @@ from tenancy.scope import scoped_stream
 
 from . import group_buys, lottery, services
 from .exports import order_rows
-from .models import Campaign, CampaignTarget, Order, Team, TeamMember
+from .models import Campaign, CampaignTarget, Order, OrderStatus, Team, TeamMember
 from .selectors import campaign_review
 
 REFUSAL_STATUS = {
@@ -84,6 +90,53 @@ class CampaignSerializer(serializers.ModelSerializer):
         return [t.community_id for t in obj.targets.all()]
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string", "format": "decimal"}],
+        "nullable": True,
+        "description": "A number; money as a decimal string; null when there is none.",
+    }
+)
+class FigureField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class ReviewFiguresSerializer(serializers.Serializer):
+    units = FigureField()
+    revenue = FigureField()
+    buyers = FigureField()
+    targeted = FigureField(help_text="Members of the targeted groups.")
+    conversion = FigureField(help_text="Buyers ÷ targeted members.")
+    sell_out_seconds = FigureField(help_text="From the start to the last unit; null: not sold out.")
+    cost = FigureField()
+
+
+class ReviewRowSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(
+        choices=["units", "revenue", "buyers", "conversion", "sell_out_seconds", "cost"]
+    )
+    value = FigureField()
+    previous = FigureField(help_text="The previous campaign of the same kind; null: none.")
+    delta = FigureField(help_text="value - previous; null when either is missing.")
+
+
+class PrizeSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class WinnerSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    prize = serializers.CharField()
+    position = serializers.IntegerField(help_text="1 for the first winner drawn.")
+
+
+@extend_schema_field(PrizeSerializer(many=True))
+class PrizeListField(serializers.ListField):
+    """[{name, quantity}]: the lottery service checks them (with its own messages)."""
+
+
 class FlashSaleCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     product_name = serializers.CharField(max_length=120)
@@ -107,7 +160,7 @@ class FlashSaleCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=["flash_sale", "group_buy", "lottery"], default="flash_sale"
     )
-    prizes = serializers.ListField(
+    prizes = PrizeListField(
         child=serializers.DictField(),
         required=False,
         max_length=20,
@@ -183,6 +236,17 @@ class CampaignViewSet(
     announcements; `orders` places an order with an `Idempotency-Key` header. Refusals come with
     their own codes: `sold_out`, `cap_exceeded`, `not_live` (409), `not_eligible` (403),
     `idempotency_conflict` (422)."""
+
+    summaries = {
+        "publish": "Publish a campaign",
+        "cancel": "Cancel a campaign",
+        "review": "Review a campaign against the previous one",
+        "entries": "Enter a member in a lottery",
+        "draw": "Draw a lottery now",
+        "teams": "Open a group-buy team",
+        "orders": "Place an order",
+    }
+    conflicts = ("publish", "cancel", "entries", "draw", "teams", "orders")
 
     model = Campaign
     serializer_class = CampaignSerializer
@@ -264,8 +328,10 @@ class CampaignViewSet(
         responses=inline_serializer(
             "CampaignReview",
             {
-                "previous": serializers.IntegerField(allow_null=True),
-                "rows": serializers.ListField(child=serializers.DictField()),
+                "previous": serializers.IntegerField(
+                    allow_null=True, help_text="The previous campaign of the same kind."
+                ),
+                "rows": ReviewRowSerializer(many=True),
             },
         )
     )
@@ -308,9 +374,7 @@ class CampaignViewSet(
         request=inline_serializer(
             "LotteryDrawIn", {"public_value": serializers.CharField(required=False, max_length=100)}
         ),
-        responses=inline_serializer(
-            "LotteryDrawOut", {"winners": serializers.ListField(child=serializers.DictField())}
-        ),
+        responses=inline_serializer("LotteryDrawOut", {"winners": WinnerSerializer(many=True)}),
     )
     @action(detail=True, methods=["post"])
     def draw(self, request, pk=None):
@@ -346,7 +410,7 @@ class CampaignViewSet(
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer},
+        responses={201: OrderSerializer, 422: UNPROCESSABLE},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=True
@@ -376,6 +440,11 @@ class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     a team still short at its deadline fails and is refunded. `already_in_team` and
     `team_closed` are 409."""
 
+    summaries = {
+        "join": "Join a group-buy team",
+    }
+    conflicts = ("join",)
+
     model = Team
     serializer_class = TeamSerializer
     capability = "campaign.view"
@@ -397,9 +466,15 @@ class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
 class OrdersExportView(TenantAPIView):
     """Every order of the organization as CSV (UTF-8 with BOM), newest first."""
 
+    summaries = {
+        "get": "Export orders as CSV",
+    }
+
     capability = "metrics.export"
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="orders_export_csv", responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
     def get(self, request):
         response = StreamingHttpResponse(
             scoped_stream(
@@ -416,8 +491,16 @@ class OrderViewSet(
 ):
     """Every order: campaign orders and orders the bots reported. `pay`, `cancel`, `refund`."""
 
+    summaries = {
+        "pay": "Mark an order paid",
+        "cancel": "Cancel an order",
+        "refund": "Refund an order",
+    }
+    conflicts = ("pay", "cancel", "refund")
+
     model = Order
     serializer_class = OrderSerializer
+    extra_query_params = ("campaign", "status")
     capability = "campaign.view"
     capabilities = {
         "list": "campaign.view",
@@ -434,6 +517,15 @@ class OrderViewSet(
         if params.get("status"):
             queryset = queryset.filter(status=params["status"][:20])
         return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, description="Orders of this campaign."),
+            OpenApiParameter("status", str, enum=OrderStatus.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _change(self, service):
         order = object_for_bodiless_action(self)

@@ -19,6 +19,7 @@ from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
 from members.models import Member
+from members.selectors import address, addressees
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -167,7 +168,10 @@ def _tell(team, message_kind) -> None:
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
     text = compose(message_kind, {"name": campaign.name}, language=org.default_language)
     community = next(iter(campaign_targets(campaign)), None)
+    reach = addressees(org, [row.member_id for row in members], community and community.platform)
     for row in members:
+        if row.member_id not in reach:
+            continue  # no identity: nobody to message
         outbox.enqueue(
             organization=org,
             kind=ActionKind.NOTIFY,
@@ -176,6 +180,7 @@ def _tell(team, message_kind) -> None:
             text=text,
             team_id=team.pk,
             campaign_id=campaign.pk,
+            **address(reach[row.member_id], row.member),
         )
 
 

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
 from members.models import CheckIn, Member, RawEvent
+from members.selectors import address, addressees
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -132,20 +134,20 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         require(actor, "campaign.manage", community)
     public_value = (public_value or "").strip()[:100]
     if campaign.phase() not in ("ended",) and campaign.ends_at > timezone.now():
-        raise ValidationError(_("Entries are still open."))
+        raise Conflict(_("Entries are still open."))
     freeze_entries(campaign)
     org = campaign.organization
     with transaction.atomic():
         draw = LotteryDraw.objects.for_org(org).select_for_update().get(campaign=campaign)
         if draw.drawn_at is not None:
-            raise ValidationError(_("This lottery has been drawn."))
+            raise Conflict(_("This lottery has been drawn."))
         ids = list(
             LotteryEntry.objects.for_org(org)
             .filter(campaign=campaign)
             .values_list("member_id", flat=True)
         )
         if lottery_verify.entries_hash(ids) != draw.entries_hash:
-            raise ValidationError(_("The entrant list changed after it was frozen."))
+            raise Conflict(_("The entrant list changed after it was frozen."))
         prizes = list(LotteryPrize.objects.for_org(org).filter(campaign=campaign).order_by("rank"))
         by_name = {p.name: p for p in prizes}
         picked = lottery_verify.winners(
@@ -171,6 +173,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         draw.save(update_fields=["public_value", "drawn_at"])
         community = next(iter(campaign_targets(campaign)), None)
         members = Member.objects.for_org(org).in_bulk([row.member_id for row in rows])
+        reach = addressees(org, members, community.platform if community else None)
         notices = [
             outbox.build(
                 organization=org,
@@ -183,8 +186,10 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
                     language=org.default_language,
                 ),
                 campaign_id=campaign.pk,
+                **address(reach[row.member_id], members[row.member_id]),
             )
             for row in rows
+            if row.member_id in reach
         ]
         outbox.enqueue_all(notices)
         audit.record(

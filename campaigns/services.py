@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from communities import content
 from communities.models import ContentType, VipTier
+from core.errors import Conflict
 from core.formatting import money
 from integrations.composer import MessageKind, compose
 from members.hooks import PrivacySection
@@ -125,9 +126,9 @@ def campaign_publish(*, actor, campaign) -> Campaign:
     for community in targets:
         require(actor, "campaign.manage", community)
     if campaign.status != CampaignStatus.DRAFT:
-        raise ValidationError(_("Only a draft can be published."))
+        raise Conflict(_("Only a draft can be published."))
     if campaign.ends_at <= timezone.now():
-        raise ValidationError(_("This sale's window is already over."))
+        raise Conflict(_("This sale's window is already over."))
     now = timezone.now()
     with transaction.atomic():
         campaign.status = CampaignStatus.SCHEDULED
@@ -165,7 +166,7 @@ def campaign_cancel(*, actor, campaign) -> Campaign:
     for community in campaign_targets(campaign):
         require(actor, "campaign.manage", community)
     if campaign.status == CampaignStatus.CANCELLED:
-        raise ValidationError(_("This campaign is already cancelled."))
+        raise Conflict(_("This campaign is already cancelled."))
     with transaction.atomic():
         campaign.status = CampaignStatus.CANCELLED
         campaign.save(update_fields=["status"])
@@ -322,7 +323,7 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
     with transaction.atomic():
         locked = Order.objects.for_org(org).select_for_update().get(pk=order.pk)
         if locked.status not in allowed:
-            raise ValidationError(
+            raise Conflict(
                 _("This order is %(status)s; it cannot be changed that way.")
                 % {"status": locked.get_status_display()}
             )

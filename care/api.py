@@ -165,8 +165,17 @@ class CaseViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     """Complaints and after-sales cases. Lists: `?queue=unassigned|overdue|open|closed`,
     `?community=<id>`, `?status=`, `?kind=`."""
 
+    summaries = {
+        "step": "Take a case to its next step",
+        "comment": "Comment on a case",
+        "reopen": "Reopen a case",
+        "assign": "Assign a case",
+    }
+    conflicts = ("create", "step", "reopen")
+
     model = Case
     serializer_class = CaseSerializer
+    extra_query_params = ("queue", "community", "status", "kind")
     capability = SEE
     community_capabilities = {
         "create": HANDLE,
@@ -332,8 +341,14 @@ class FollowUpViewSet(
 ):
     """After-sales follow-ups made by the organization's rules. `?status=open|sent|done|skipped`."""
 
+    summaries = {
+        "finish": "Finish a follow-up",
+    }
+    conflicts = ("finish",)
+
     model = FollowUpTask
     serializer_class = FollowUpSerializer
+    extra_query_params = ("status",)
     capability = SEE
     community_capabilities = {"finish": HANDLE}
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import BOUGHT, Order
+from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
@@ -132,6 +133,7 @@ def _make_for_rule(org, rule, now) -> int:
                     member=order.member,
                     user_external_id=identity.external_user_id,
                     display_name=identity.display_name or order.member.display_name,
+                    platform=identity.platform,
                     text=text,
                     order_id=order.external_order_id,
                     follow_up_rule=rule.pk,
@@ -227,7 +229,7 @@ def follow_up_finish(*, actor, task, outcome, note="", open_case=False):
     with transaction.atomic():
         locked = FollowUpTask.objects.for_org(org).select_for_update().get(pk=task.pk)
         if locked.status not in (FollowUpStatus.OPEN, FollowUpStatus.SENT):
-            raise ValidationError(_("This follow-up is already finished."))
+            raise Conflict(_("This follow-up is already finished."))
         case = None
         if open_case:
             case = case_open(

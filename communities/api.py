@@ -17,7 +17,12 @@ Lists use cursor pagination (newest first, by id); there is no `?ordering=` (see
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -253,6 +258,20 @@ class CommunityViewSet(
 ):
     """Chat groups. Archived, never deleted: no PUT, no DELETE; `POST …/archive/`, `…/restore/`."""
 
+    summaries = {
+        "list": "List groups",
+        "retrieve": "Get a group",
+        "create": "Create a group",
+        "partial_update": "Update a group",
+        "archive": "Archive a group",
+        "restore": "Restore an archived group",
+        "rules:get": "Get a group's intro and rules",
+        "rules:put": "Change a group's intro and rules",
+        "rules_copy": "Copy a group's rules to other groups",
+        "rules_template": "Start a group's rules from a template",
+    }
+    conflicts = ("create", "partial_update")
+
     model = Community
     serializer_class = CommunitySerializer
     filterset_class = CommunityFilter
@@ -283,6 +302,37 @@ class CommunityViewSet(
     def get_serializer_class(self):
         return self.serializer_classes.get(self.action, self.serializer_class)
 
+    @extend_schema(
+        examples=[
+            OpenApiExample(
+                "A WeChat group",
+                value={"name": "西安健康群", "platform": "wechat", "external_id": "wx-xian-001"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Created",
+                value={
+                    "id": 12,
+                    "name": "西安健康群",
+                    "kind": "general",
+                    "platform": "wechat",
+                    "external_id": "wx-xian-001",
+                    "capacity": 500,
+                    "region": "",
+                    "category": "",
+                    "parent": None,
+                    "tags": [],
+                    "required_tier": None,
+                    "status": "active",
+                    "archived_at": None,
+                    "created_at": "2026-11-21T12:00:00Z",
+                    "updated_at": "2026-11-21T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ]
+    )
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -384,6 +434,11 @@ class StaffAssignmentViewSet(
     """Who holds which role in which group. Active ones by default (`?include_ended=1` for the
     history); ended, never deleted (`POST …/end/`)."""
 
+    summaries = {
+        "end": "End a staff assignment",
+    }
+    conflicts = ("create",)
+
     model = StaffAssignment
     serializer_class = StaffAssignmentSerializer
     filterset_class = StaffAssignmentFilter
@@ -422,6 +477,11 @@ class VipTierViewSet(
     TenantViewSet,
 ):
     """VIP tiers with their entry conditions and benefits. Deactivated, never deleted."""
+
+    summaries = {
+        "deactivate": "Deactivate a tier",
+    }
+    conflicts = ("create", "partial_update", "deactivate")
 
     model = VipTier
     serializer_class = VipTierSerializer
@@ -473,6 +533,11 @@ class RedemptionItemViewSet(
 
 class PointsRulesView(TenantAPIView):
     """The organization's points rules (one set per organization)."""
+
+    summaries = {
+        "get": "Get the points rules",
+        "put": "Change the points rules",
+    }
 
     serializer_class = PointsRulesSerializer
     # The fallback for actions not named below.

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind, ActionStatus
@@ -207,7 +208,7 @@ def _clean_text(text) -> str:
 
 def _editable(post) -> None:
     if post.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED):
-        raise ValidationError(_("Only a draft or scheduled post can be changed."))
+        raise Conflict(_("Only a draft or scheduled post can be changed."))
 
 
 def post_update(*, actor, post, text=None, scheduled_at=None) -> ScheduledPost:
@@ -254,7 +255,7 @@ def post_skip(*, actor, post) -> ScheduledPost:
 def post_approve(*, actor, post) -> ScheduledPost:
     require(actor, "content.approve", post.community)
     if post.status != PostStatus.DRAFT:
-        raise ValidationError(_("Only a draft can be approved."))
+        raise Conflict(_("Only a draft can be approved."))
     with transaction.atomic():
         post.status = PostStatus.SCHEDULED
         post.save(update_fields=["status"])

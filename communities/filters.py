@@ -30,15 +30,20 @@ def json_string_variants(value: str) -> set[str]:
 
 
 class CommunityFilter(filters.FilterSet):
+    """`?platform=wechat&external_id=wx-group-001` finds one group as a bot knows it."""
+
     kind = filters.ChoiceFilter(choices=CommunityKind.choices)
     platform = filters.ChoiceFilter(choices=Platform.choices)
+    external_id = filters.CharFilter(
+        max_length=128, help_text="The group's id on its platform, exactly (with `platform`)."
+    )
     status = filters.ChoiceFilter(choices=CommunityStatus.choices)
     tag = filters.CharFilter(method="filter_tag", max_length=30)
     q = filters.CharFilter(method="filter_q", max_length=100)
 
     class Meta:
         model = Community
-        fields = ["kind", "platform", "status", "tag", "q"]
+        fields = ["kind", "platform", "external_id", "status", "tag", "q"]
 
     def filter_tag(self, queryset, name, value):
         """Groups whose tags contain `value` (case-insensitive); portable across databases."""

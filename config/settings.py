@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later step, its log lines and its errors carry the request's id.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Oversized bodies and NUL characters in the address are refused before any view or query.
     "core.middleware.RequestGuardMiddleware",
@@ -171,6 +173,9 @@ ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Workers log through LOGGING below (JSON in production, with the request id of the request
+# that queued the task), not through Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 # The beat schedule is static and small: every job but one (below) is a tenant task that beat
@@ -274,7 +279,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # Content-Security-Policy: the dashboard loads only its own static files (Bootstrap, htmx,
 # static/qunyun/app.js, vendored libraries under static/vendor/). No inline script or style:
 # behaviour lives in app.js, dynamic widths are set from data attributes through the CSSOM.
@@ -339,15 +344,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.api_permissions.HasCapability"],
     "DEFAULT_THROTTLE_CLASSES": ["tenancy.api_auth.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_THROTTLE_RATE", default="1200/min")},
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["core.api_filters.StrictFilterBackend"],
+    # JSON bodies only; the member import (a file upload) sets its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
@@ -366,6 +368,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "Events", "description": "What happens in the groups, sent by the bots."},
+        {"name": "Actions", "description": "What the bots are asked to do: poll and acknowledge."},
+        {"name": "Webhooks", "description": "Actions pushed to the bots, signed; delivery log."},
+        {"name": "Groups", "description": "Chat groups, their rules and staff."},
+        {"name": "Members", "description": "People, their identities and memberships."},
+        {"name": "Moderation", "description": "Warnings and the block list."},
+        {"name": "Points and tiers", "description": "VIP tiers, points rules, rewards."},
+        {"name": "Campaigns", "description": "Flash sales, group buys, lotteries."},
+        {"name": "Orders", "description": "Campaign orders and orders the bots reported."},
+        {"name": "Member care", "description": "Complaints, after-sales cases, follow-ups."},
+        {"name": "Metrics", "description": "Rates, series, staff performance, exports."},
+        {"name": "Organization", "description": "The key's organization and the audit log."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.openapi.add_components",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CommunityStatusEnum": "communities.models.CommunityStatus",
         "MembershipStatusEnum": "members.models.MembershipStatus",
@@ -386,14 +407,86 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
 }
 
+# The OpenAPI tag of each area, by the first path segment after /api/v1/ (core.api_schema).
+API_TAGS = {
+    "events": "Events",
+    "actions": "Actions",
+    "webhooks": "Webhooks",
+    "webhook-deliveries": "Webhooks",
+    "communities": "Groups",
+    "staff-assignments": "Groups",
+    "members": "Members",
+    "identities": "Members",
+    "memberships": "Members",
+    "member-imports": "Members",
+    "warnings": "Moderation",
+    "blocks": "Moderation",
+    "tiers": "Points and tiers",
+    "points-rules": "Points and tiers",
+    "redemption-items": "Points and tiers",
+    "campaigns": "Campaigns",
+    "teams": "Campaigns",
+    "orders": "Orders",
+    "care": "Member care",
+    "metrics": "Metrics",
+    "me": "Organization",
+    "audit-log": "Organization",
+}
+
+# Logs: one JSON object per line in production (LOG_FORMAT=json), plain text in development;
+# both carry the request id (core/request_id.py), also in Celery tasks a request queued.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG or TESTING else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Error reporting: Sentry (or a compatible service) when SENTRY_DSN is set, off otherwise.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # Members' and staff's data stay out of error reports: no user, bodies or locals.
+        data_collection={"user_info": False, "http_bodies": [], "stack_frame_variables": False},
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )
+
+# Prometheus metrics at /metrics (config/monitoring.py): off unless a token or networks are
+# set. With METRICS_TOKEN a scraper sends `Authorization: Bearer <token>`; with
+# METRICS_ALLOWED_NETWORKS (e.g. "10.0.0.0/8,127.0.0.1/32") the peer address must be in one;
+# with both, both must hold.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network (e.g. 10.0.0.0/8)."
+        ) from None
 
 # Absolute links in emails (invitations, password resets sent by tasks).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -1,13 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from campaigns import views as campaign_views
 from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from care.urls import org_urlpatterns as care_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
+from config.monitoring import metrics_view
 from core.health import healthz
+from core.schema_view import SchemaView
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
@@ -80,13 +82,14 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path(
         "lottery/<slug:org>/<int:pk>/",
         campaign_views.lottery_verification,
         name="lottery-verification",
     ),
     path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the Content-Security-Policy allows no inline
     # script (and templates/api_docs.html moves the page's inline style to a static file).
     path(

@@ -1,26 +1,47 @@
 """One JSON error shape for the whole API:
 
-{"error": {"code": "invalid", "message": "…", "fields": {"name": ["…"]}}}
+{"error": {"code": "invalid", "message": "…", "fields": {"name": ["…"]}, "request_id": "…"}}
+
+400 for invalid input, 409 for a valid request that conflicts with the current state
+(`core.errors.Conflict`), the rest as DRF says (401, 403, 404, 429 …). `request_id` is the
+request's id (core.request_id), as in the X-Request-ID header and every log line of the request.
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import Conflict
+from .request_id import current_request_id
+
+
+class ConflictError(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = gettext_lazy("This conflicts with the current state.")
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     body = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     return {"error": body}
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    fields = None
+    if isinstance(exc, Conflict):
+        fields, message = _messages(exc)
+        exc = ConflictError(message or ConflictError.default_detail)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -48,8 +69,19 @@ def exception_handler(exc, context):
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
-        response.data = error_body(code, exc.detail)
+        response.data = error_body(code, exc.detail, fields)
     return response
+
+
+def _messages(exc: DjangoValidationError) -> tuple[dict | None, str]:
+    """(fields, message) of a Django ValidationError, as the error body shows them."""
+    detail = as_serializer_error(exc)
+    fields = _flatten(detail)
+    general = fields.pop("non_field_errors", None)
+    if general:
+        return fields or None, " ".join(general)
+    first = next(iter(fields.values()), [""])
+    return fields or None, first[0]
 
 
 def _flatten(detail, prefix: str = "") -> dict:

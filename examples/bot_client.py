@@ -7,7 +7,8 @@ asks, acknowledge it. Copy it into your bot; it needs only `requests`.
         ok = my_bot.carry_out(action)          # post the welcome, warn, remove …
         client.ack(action["id"], "done" if ok else "failed", detail="…")
 
-Webhook receivers check signatures with `verify_signature(secret, headers, body)`.
+Webhook receivers check signatures with `verify_signature(secret, headers, body)` (or with a
+Standard Webhooks library and the endpoint's `standard_webhooks_secret`; docs/integrations.md).
 Run `python examples/bot_client.py --url … --key …` for a short demonstration.
 """
 
@@ -40,14 +41,15 @@ class QunyunClient:
         self.timeout, self.retries = timeout, retries
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
-        """One API call; network errors, 429 and 5xx are retried with backoff (event ids make
-        resending safe)."""
+        """One API call; network errors, timeouts (also a read timeout: the server may have
+        done the work), 429 and 5xx are retried with backoff. Resending is safe: events are
+        de-duplicated by their id, and acknowledging again with the same status is a no-op."""
         for attempt in range(self.retries + 1):
             try:
                 response = self.session.request(
                     method, self.base_url + path, timeout=self.timeout, **kwargs
                 )
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if attempt == self.retries:
                     raise
             else:
@@ -102,10 +104,13 @@ def event(type_: str, community: str, user: str, **fields) -> dict:
     }
 
 
-def verify_signature(secret: str, headers: dict, body: bytes, tolerance: int = 300) -> bool:
-    """Check a webhook: X-Qunyun-Signature = sha256=HMAC-SHA256(secret, "<timestamp>.<body>")."""
-    timestamp = headers.get("X-Qunyun-Timestamp", "")
-    signature = headers.get("X-Qunyun-Signature", "")
+def verify_signature(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
+    """Check a webhook: X-Qunyun-Signature = sha256=HMAC-SHA256(secret, "<timestamp>.<body>"),
+    the key being the secret's UTF-8 bytes. Header names are matched in any case (HTTP
+    servers and frameworks spell them differently); `body` is the raw request body."""
+    found = {str(name).lower(): value for name, value in dict(headers).items()}
+    timestamp = found.get("x-qunyun-timestamp", "")
+    signature = found.get("x-qunyun-signature", "")
     try:
         if abs(time.time() - int(timestamp)) > tolerance:
             return False

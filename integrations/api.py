@@ -2,13 +2,20 @@
 acknowledge), webhook endpoints and their delivery log."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api_fields import ListFiltersOnly, object_for_bodiless_action
+from core.api_filters import check_query_params
 from tenancy.api_base import TenantViewSet
 
 from . import delivery
@@ -39,6 +46,42 @@ class ActionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(many=False)  # already a page: not to be wrapped in another
+class ActionPageSerializer(serializers.Serializer):
+    """A page of the outbox. Pull mode (`?status=pending`) leases what it returns and says for
+    how long in `lease_seconds`; `next` and `previous` are null there."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ActionSerializer(many=True)
+    lease_seconds = serializers.IntegerField(
+        required=False, help_text="Pull mode only: acknowledge within this many seconds."
+    )
+
+
+ACTION_EXAMPLE = {
+    "id": 4217,
+    "kind": "member.welcome",
+    "status": "leased",
+    "community": 12,
+    "member": 3051,
+    "payload": {
+        "community_external_id": "wx-group-001",
+        "platform": "wechat",
+        "user_external_id": "wxid_abc",
+        "display_name": "小王",
+        "text": "欢迎小王加入健康生活群！请先阅读群规。",
+        "rules_text": "群规：1. 不发广告 2. 友善交流",
+    },
+    "attempts": 1,
+    "lease_until": "2026-11-21T12:05:00Z",
+    "outcome": "",
+    "created_at": "2026-11-21T12:00:00Z",
+    "updated_at": "2026-11-21T12:00:00Z",
+    "finished_at": None,
+}
+
+
 class AckSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[ActionStatus.DONE, ActionStatus.FAILED])
     detail = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -56,20 +99,61 @@ class ActionViewSet(
     `kind` (repeatable) and `community` narrow what is leased, e.g. one bot per group.
     Any other filter lists the outbox with cursor pagination, without leasing."""
 
+    summaries = {
+        "list": "List or lease actions",
+        "retrieve": "Get an action",
+        "ack": "Acknowledge an action",
+    }
+    conflicts = ("ack",)
+
     model = Action
     serializer_class = ActionSerializer
     filterset_class = ActionFilter
+    extra_query_params = ("limit",)
     capability = ACTIONS
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, description="`pending` leases what it returns."),
-            OpenApiParameter("limit", int, description="Pull mode: how many to lease (≤ 100)."),
-        ]
+            OpenApiParameter(
+                "status",
+                str,
+                enum=ActionStatus.values,
+                description="`pending` leases what it returns (pull mode): up to `limit` "
+                "actions, each handed to no one else until `lease_seconds` have passed.",
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                description="Pull mode: how many to lease, 1 to 100 (default 50).",
+            ),
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=ActionKind.values,
+                many=True,
+                explode=True,
+                description="Only these kinds (repeat the parameter for several).",
+            ),
+        ],
+        responses={200: ActionPageSerializer},
+        examples=[
+            OpenApiExample(
+                "Leased: a welcome",
+                value={
+                    "next": None,
+                    "previous": None,
+                    "lease_seconds": 300,
+                    "results": [ACTION_EXAMPLE],
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     def list(self, request, *args, **kwargs):
         if request.query_params.get("status") != ActionStatus.PENDING:
             return super().list(request, *args, **kwargs)
+        check_query_params(request, self, self.filterset_class)
         limit = request.query_params.get("limit", "50")
         if not limit.isdigit() or not 1 <= int(limit) <= delivery.MAX_LEASE_BATCH:
             raise ValidationError({"limit": [_("Give a number from 1 to 100.")]})
@@ -85,12 +169,33 @@ class ActionViewSet(
         )
         return Response(
             {
+                "next": None,
+                "previous": None,
                 "results": ActionSerializer(leased, many=True).data,
                 "lease_seconds": int(delivery.LEASE.total_seconds()),
             }
         )
 
-    @extend_schema(request=AckSerializer, responses=ActionSerializer)
+    @extend_schema(
+        request=AckSerializer,
+        responses=ActionSerializer,
+        examples=[
+            OpenApiExample("Done", value={"status": "done", "detail": "posted"}, request_only=True),
+            OpenApiExample(
+                "Failed",
+                value={"status": "failed", "detail": "the bot is not in this group"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Acknowledged",
+                value={**ACTION_EXAMPLE, "status": "done", "outcome": "posted"},
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+        description="Say how it went: `done`, or `failed` with a `detail`. Repeating the same "
+        "answer changes nothing; another answer for a finished action is a 409.",
+    )
     @action(detail=True, methods=["post"])
     def ack(self, request, pk=None):
         target = self.get_object()
@@ -116,6 +221,12 @@ class WebhookEndpointViewSet(
 ):
     """Webhook endpoints. Creating one returns its signing `secret`, once."""
 
+    summaries = {
+        "create": "Add a webhook endpoint",
+        "disable": "Pause a webhook endpoint",
+        "enable": "Resume a webhook endpoint",
+    }
+
     model = WebhookEndpoint
     serializer_class = WebhookEndpointSerializer
     capability = WEBHOOKS
@@ -124,7 +235,15 @@ class WebhookEndpointViewSet(
         responses={
             201: inline_serializer(
                 "WebhookEndpointCreated",
-                {"endpoint": WebhookEndpointSerializer(), "secret": serializers.CharField()},
+                {
+                    "endpoint": WebhookEndpointSerializer(),
+                    "secret": serializers.CharField(
+                        help_text="Shown once. The HMAC key is this string's UTF-8 bytes."
+                    ),
+                    "standard_webhooks_secret": serializers.CharField(
+                        help_text="The same secret for Standard Webhooks libraries (whsec_…)."
+                    ),
+                },
             )
         }
     )
@@ -133,7 +252,11 @@ class WebhookEndpointViewSet(
         serializer.is_valid(raise_exception=True)
         endpoint, secret = delivery.endpoint_create(actor=self.actor, **serializer.validated_data)
         return Response(
-            {"endpoint": self.get_serializer(endpoint).data, "secret": secret},
+            {
+                "endpoint": self.get_serializer(endpoint).data,
+                "secret": secret,
+                "standard_webhooks_secret": delivery.standard_webhooks_secret(secret),
+            },
             status=status.HTTP_201_CREATED,
         )
 
@@ -180,6 +303,11 @@ class WebhookDeliveryViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """The delivery log: every action sent to every endpoint, with the last response."""
+
+    summaries = {
+        "retry": "Retry a delivery now",
+    }
+    conflicts = ("retry",)
 
     model = WebhookDelivery
     serializer_class = WebhookDeliverySerializer

@@ -4,6 +4,7 @@ take the same action twice, and a crash leaves the work to be done again, not lo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -20,6 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -41,6 +43,12 @@ WEBHOOK_TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Qunyun-Signature"
 TIMESTAMP_HEADER = "X-Qunyun-Timestamp"
 ID_HEADER = "X-Qunyun-Action-Id"
+# The Standard Webhooks set (standardwebhooks.com), sent beside ours: `webhook-signature` is
+# `v1,` + base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>", keyed with the
+# same secret (its UTF-8 bytes); the libraries take it as `standard_webhooks_secret()`.
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
 
 
 def action_body(action) -> dict:
@@ -90,7 +98,7 @@ def acknowledge(*, actor, action, status, detail="") -> Action:
         if action.status in (ActionStatus.DONE, ActionStatus.FAILED):
             if action.status == status:
                 return action
-            raise ValidationError(
+            raise Conflict(
                 _("This action is already finished as “%(status)s”.") % {"status": action.status}
             )
         action.status, action.outcome = status, detail
@@ -184,6 +192,25 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>")."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def standard_webhooks_secret(secret: str) -> str:
+    """The endpoint's secret as Standard Webhooks libraries take it: `whsec_` + base64 of the
+    secret's UTF-8 bytes (the same HMAC key as for X-Qunyun-Signature)."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode()
+
+
+def standard_headers(secret: str, action_id: int, timestamp: str, body: bytes) -> dict:
+    """`webhook-id` (`action-<id>`, the same on every retry), `webhook-timestamp`,
+    `webhook-signature`."""
+    message_id = f"action-{action_id}"
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    return {
+        STANDARD_ID_HEADER: message_id,
+        STANDARD_TIMESTAMP_HEADER: timestamp,
+        STANDARD_SIGNATURE_HEADER: "v1," + base64.b64encode(digest).decode(),
+    }
 
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance=300) -> bool:
@@ -286,6 +313,7 @@ def _attempt(delivery, opener) -> bool:
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(endpoint_secret(endpoint), timestamp, body),
         ID_HEADER: str(action.pk),
+        **standard_headers(endpoint_secret(endpoint), action.pk, timestamp, body),
     }
     now = timezone.now()
     delivery.attempts += 1
@@ -352,9 +380,9 @@ def delivery_retry(*, actor, delivery) -> WebhookDelivery:
     """The operator's "retry now" button, also for a delivery that gave up."""
     require(actor, "webhook.manage")
     if delivery.status == DeliveryStatus.SUCCEEDED:
-        raise ValidationError(_("This delivery already succeeded."))
+        raise Conflict(_("This delivery already succeeded."))
     if not delivery.endpoint.is_active:
-        raise ValidationError(_("This endpoint is paused: resume it first."))
+        raise Conflict(_("This endpoint is paused: resume it first."))
     with transaction.atomic():
         delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, timezone.now()
         delivery.created_at = timezone.now()  # a fresh 24 hours

@@ -169,6 +169,7 @@ def _field_error(exc: msgspec.ValidationError) -> dict[str, list[str]]:
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)  # clocks of bots and platforms drift, not by days
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)  # the world's time zones
 
 
 def _unstorable_text(value, path: str = "") -> str | None:
@@ -226,6 +227,17 @@ def parse_batch(raw) -> tuple[list, list[dict]]:
                 {
                     "index": index,
                     "errors": {"occurred_at": [_("Give a time zone (e.g. +08:00 or Z).")]},
+                }
+            )
+            continue
+        offset = event.occurred_at.utcoffset()
+        if not MIN_OFFSET <= offset <= MAX_OFFSET:  # PostgreSQL refuses past ±15:59
+            rejected.append(
+                {
+                    "index": index,
+                    "errors": {
+                        "occurred_at": [_("Give a real time zone offset, from -12:00 to +14:00.")]
+                    },
                 }
             )
             continue

@@ -54,6 +54,13 @@ class Action(TenantModel):
         indexes = [
             models.Index(fields=["organization", "status", "created_at"]),
             models.Index(fields=["organization", "member"]),
+            # The unfinished actions only, small: the monitoring's backlog per kind reads it
+            # across organizations (config/monitoring.py).
+            models.Index(
+                fields=["organization", "status", "kind", "created_at"],
+                condition=models.Q(status__in=["pending", "leased"]),
+                name="action_unfinished_idx",
+            ),
         ]
 
     def __str__(self):
@@ -119,7 +126,14 @@ class WebhookDelivery(TenantModel):
                 fields=["organization", "action", "endpoint"], name="delivery_once_per_endpoint"
             )
         ]
-        indexes = [models.Index(fields=["organization", "status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "next_attempt_at"]),
+            models.Index(  # the waiting ones only, for the monitoring (config/monitoring.py)
+                fields=["organization", "status", "next_attempt_at"],
+                condition=models.Q(status__in=["pending", "retrying"]),
+                name="delivery_waiting_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.action_id} → {self.endpoint}"

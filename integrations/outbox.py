@@ -2,6 +2,7 @@
 
 from core.hooks import Hook
 
+from .action_payloads import check
 from .models import Action
 
 # action_finished(action): a bot answered "done" or "failed" for an action; the app the action
@@ -10,10 +11,12 @@ action_finished = Hook("action_finished")
 
 
 def build(*, organization, kind, community=None, member=None, **payload) -> Action:
-    """An unsaved action, for bulk inserts on the ingestion path."""
+    """An unsaved action, for bulk inserts on the ingestion path. The payload must match its
+    kind's struct in `integrations.action_payloads` (what the API documents)."""
     if community is not None:
         payload.setdefault("community_external_id", community.external_id)
         payload.setdefault("platform", community.platform)
+    check(kind, payload)
     return Action(
         organization=organization,
         kind=kind,

@@ -35,7 +35,11 @@ class WebhooksView(OrgViewMixin, ServiceActionView):
 
     def success_response(self, result):
         endpoint, secret = result  # the only time the secret is shown
-        created = {"endpoint": endpoint, "secret": secret}
+        created = {
+            "endpoint": endpoint,
+            "secret": secret,
+            "standard_secret": delivery.standard_webhooks_secret(secret),
+        }
         return self.get(self.request, *self.args, created=created, **self.kwargs)
 
 

@@ -77,10 +77,29 @@ class MemberFilter(filters.FilterSet):
     blocked = filters.BooleanFilter(
         method="filter_blocked", help_text="1: on the block list; 0: not on it."
     )
+    platform = filters.ChoiceFilter(
+        choices=Platform.choices,
+        method="filter_identity",
+        help_text="Members with an identity on this platform (with `external_user_id`: that one).",
+    )
+    external_user_id = filters.CharFilter(
+        max_length=128,
+        method="filter_identity",
+        help_text="The member's id on a platform, exactly: the member a bot knows by it.",
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "tag", "tier", "community", "status", "blocked"]
+        fields = [
+            "q",
+            "tag",
+            "tier",
+            "community",
+            "status",
+            "blocked",
+            "platform",
+            "external_user_id",
+        ]
 
     def _memberships(self):
         return visible_memberships(self.request.auth)
@@ -108,6 +127,24 @@ class MemberFilter(filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(pk__in=self._memberships().filter(status=value).values("member_id"))
+
+    def filter_identity(self, queryset, name, value):
+        return queryset  # both parameters at once in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        exact = {
+            key: data[param]
+            for param, key in (("platform", "platform"), ("external_user_id", "external_user_id"))
+            if data.get(param)
+        }
+        if exact:
+            identities = MemberIdentity.objects.for_org(self.request.auth.organization).filter(
+                **exact
+            )
+            queryset = queryset.filter(pk__in=identities.values("member_id"))
+        return queryset
 
     def filter_blocked(self, queryset, name, value):
         blocked = Block.objects.for_org(self.request.auth.organization).filter(lifted_at=None)

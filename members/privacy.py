@@ -12,11 +12,11 @@ without the erased data.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from integrations.models import Action
 from tenancy import audit
 from tenancy.models import AuditLogEntry
@@ -65,92 +65,98 @@ def _jsonable(row: dict) -> dict:
     return out
 
 
+MEMBER_FIELDS = [
+    "id",
+    "display_name",
+    "name_card",
+    "phone",
+    "tags",
+    "notes",
+    "tier__name",
+    "tier_since",
+    "points_balance",
+    "first_seen_at",
+    "erased_at",
+]
+MEMBERSHIP_FIELDS = [
+    "id",
+    "community_id",
+    "community__name",
+    "identity_id",
+    "status",
+    "joined_at",
+    "left_at",
+    "churn_reason",
+    "last_active_at",
+    "message_count",
+    "welcomed_at",
+    "introduced_at",
+    "coupon_issued_at",
+    "flags",
+]
+HISTORY_FIELDS = ["from_status", "to_status", "reason", "actor_label", "created_at"]
+# The export's lists of rows: key -> (model, fields, how the member's rows are found).
+SECTIONS = {
+    "identities": (
+        MemberIdentity,
+        ["id", "platform", "external_user_id", "display_name", "first_seen_at"],
+        "member",
+    ),
+    "warnings": (
+        Warning,
+        ["id", "membership_id", "reason", "detail", "created_at", "expires_at", "revoked_at"],
+        "membership__member",
+    ),
+    "blocks": (Block, ["id", "reason", "created_at", "lifted_at"], "member"),
+    "points_ledger": (
+        PointsEntry,
+        ["id", "delta", "reason", "detail", "day", "created_at"],
+        "member",
+    ),
+    "tier_changes": (
+        TierChange,
+        ["from_tier__name", "to_tier__name", "reason", "created_at"],
+        "member",
+    ),
+    "check_ins": (CheckIn, ["id", "membership_id", "day", "streak", "created_at"], "member"),
+    "invites": (
+        Invite,
+        ["id", "community_id", "invitee_id", "invited_at", "credited_at"],
+        "inviter",
+    ),
+    "raw_events": (
+        RawEvent,
+        ["id", "client_event_id", "type", "occurred_at", "received_at", "payload"],
+        "member",
+    ),
+}
+
+
 def member_export(*, actor, member) -> dict:
-    """Everything stored about one member, as JSON-ready data. Audited (who exported whom)."""
+    """Everything stored about one member, as JSON-ready data. Audited (who exported whom).
+    Its shape is described for the API by `members.api.export_schema` from the same lists."""
     require(actor, CAPABILITY)
     org = actor.organization
     memberships = Membership.objects.for_org(org).filter(member=member)
-    membership_ids = list(memberships.values_list("pk", flat=True))
     data = {
         "format": "qunyun.member-export.v1",
         "exported_at": timezone.now().isoformat(),
         "organization": org.slug,
-        "member": _rows(
-            Member.objects.for_org(org).filter(pk=member.pk),
-            [
-                "id",
-                "display_name",
-                "name_card",
-                "phone",
-                "tags",
-                "notes",
-                "tier__name",
-                "tier_since",
-                "points_balance",
-                "first_seen_at",
-                "erased_at",
-            ],
-        )[0],
-        "identities": _rows(
-            MemberIdentity.objects.for_org(org).filter(member=member),
-            ["id", "platform", "external_user_id", "display_name", "first_seen_at"],
-        ),
+        "member": _rows(Member.objects.for_org(org).filter(pk=member.pk), MEMBER_FIELDS)[0],
         "memberships": [
             {
                 **row,
                 "history": _rows(
                     MembershipChange.objects.for_org(org).filter(membership_id=row["id"]),
-                    ["from_status", "to_status", "reason", "actor_label", "created_at"],
+                    HISTORY_FIELDS,
                 ),
             }
-            for row in _rows(
-                memberships,
-                [
-                    "id",
-                    "community_id",
-                    "community__name",
-                    "identity_id",
-                    "status",
-                    "joined_at",
-                    "left_at",
-                    "churn_reason",
-                    "last_active_at",
-                    "message_count",
-                    "welcomed_at",
-                    "introduced_at",
-                    "coupon_issued_at",
-                    "flags",
-                ],
-            )
+            for row in _rows(memberships, MEMBERSHIP_FIELDS)
         ],
-        "warnings": _rows(
-            Warning.objects.for_org(org).filter(membership_id__in=membership_ids),
-            ["id", "membership_id", "reason", "detail", "created_at", "expires_at", "revoked_at"],
-        ),
-        "blocks": _rows(
-            Block.objects.for_org(org).filter(member=member),
-            ["id", "reason", "created_at", "lifted_at"],
-        ),
-        "points_ledger": _rows(
-            PointsEntry.objects.for_org(org).filter(member=member),
-            ["id", "delta", "reason", "detail", "day", "created_at"],
-        ),
-        "tier_changes": _rows(
-            TierChange.objects.for_org(org).filter(member=member),
-            ["from_tier__name", "to_tier__name", "reason", "created_at"],
-        ),
-        "check_ins": _rows(
-            CheckIn.objects.for_org(org).filter(member=member),
-            ["id", "membership_id", "day", "streak", "created_at"],
-        ),
-        "invites": _rows(
-            Invite.objects.for_org(org).filter(inviter=member),
-            ["id", "community_id", "invitee_id", "invited_at", "credited_at"],
-        ),
-        "raw_events": _rows(
-            RawEvent.objects.for_org(org).filter(member=member),
-            ["id", "client_event_id", "type", "occurred_at", "received_at", "payload"],
-        ),
+        **{
+            key: _rows(model.objects.for_org(org).filter(**{lookup: member}), fields)
+            for key, (model, fields, lookup) in SECTIONS.items()
+        },
         **{section.key: _section_rows(org, section) for section in _sections(org, member)},
     }
     audit.record(
@@ -160,6 +166,13 @@ def member_export(*, actor, member) -> dict:
         summary=_("Exported the member's data"),
     )
     return data
+
+
+def section_fields(section) -> list[str]:
+    model = section.queryset.model
+    return section.fields or [
+        f.attname for f in model._meta.concrete_fields if f.attname != "organization_id"
+    ]
 
 
 def _sections(org, member) -> list:
@@ -172,11 +185,7 @@ def _sections(org, member) -> list:
 
 
 def _section_rows(org, section) -> list[dict]:
-    model = section.queryset.model
-    fields = section.fields or [
-        f.attname for f in model._meta.concrete_fields if f.attname != "organization_id"
-    ]
-    return _rows(section.queryset, fields)
+    return _rows(section.queryset, section_fields(section))
 
 
 # --- erasure ----------------------------------------------------------------------------------
@@ -228,7 +237,7 @@ def member_erase(*, actor, member) -> Member:
     with transaction.atomic():
         member = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
         if member.erased_at is not None:
-            raise ValidationError(_("This member's personal data has already been erased."))
+            raise Conflict(_("This member's personal data has already been erased."))
         identities = MemberIdentity.objects.for_org(org).filter(member=member)
         old_values = {member.display_name, member.name_card, member.phone}
         old_values |= set(identities.values_list("display_name", flat=True))

@@ -16,6 +16,7 @@ from tenancy.permissions import can
 from .models import (
     ChurnReason,
     Member,
+    MemberIdentity,
     Membership,
     MembershipChange,
     MembershipStatus,
@@ -23,6 +24,27 @@ from .models import (
     RawEvent,
     Warning,
 )
+
+
+def addressees(org, member_ids, platform=None) -> dict:
+    """{member id: the identity a bot reaches them by}: the one on `platform` when they have
+    one there, else their first. Members with no identity are left out (nobody to message)."""
+    found: dict = {}
+    rows = MemberIdentity.objects.for_org(org).filter(member_id__in=set(member_ids)).order_by("pk")
+    for identity in rows:
+        current = found.get(identity.member_id)
+        if current is None or (identity.platform == platform and current.platform != platform):
+            found[identity.member_id] = identity
+    return found
+
+
+def address(identity, member) -> dict:
+    """The payload fields that say whom an action is for (integrations.action_payloads)."""
+    return {
+        "user_external_id": identity.external_user_id,
+        "display_name": identity.display_name or member.display_name,
+        "platform": identity.platform,
+    }
 
 
 def visible_memberships(actor):

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from communities.models import CommunityRules, RedemptionItem
 from communities.services import clean_tags
+from core.errors import Conflict
 from integrations import outbox
 from integrations.models import ActionKind
 from tenancy import audit
@@ -72,7 +73,7 @@ def member_warn(*, actor, membership, reason) -> Membership:
     with transaction.atomic():
         membership = _locked(actor, membership)
         if membership.status in (S.REMOVED, S.LEFT):
-            raise ValidationError(_("This member is no longer in the group."))
+            raise Conflict(_("This member is no longer in the group."))
         moderation = Moderation.for_membership(actor, membership)
         moderation.warn(
             membership, membership.community, membership.identity, "manual", reason, timezone.now()
@@ -88,7 +89,7 @@ def member_remove(*, actor, membership, reason, block=False) -> Membership:
     with transaction.atomic():
         membership = _locked(actor, membership)
         if membership.status in (S.REMOVED, S.LEFT):
-            raise ValidationError(_("This member is no longer in the group."))
+            raise Conflict(_("This member is no longer in the group."))
         moderation = Moderation.for_membership(actor, membership)
         moderation.remove(
             membership,
@@ -107,7 +108,7 @@ def warning_revoke(*, actor, warning) -> Warning:
     membership = warning.membership
     require(actor, "member.warn", membership.community)
     if warning.revoked_at is not None:
-        raise ValidationError(_("This warning is already revoked."))
+        raise Conflict(_("This warning is already revoked."))
     with transaction.atomic():
         warning.revoked_at = timezone.now()
         warning.save(update_fields=["revoked_at"])
@@ -126,7 +127,7 @@ def member_reinstate(*, actor, membership, reason="") -> Membership:
     with transaction.atomic():
         membership = _locked(actor, membership)
         if membership.status != S.REMOVED:
-            raise ValidationError(_("Only a removed member can be reinstated."))
+            raise Conflict(_("Only a removed member can be reinstated."))
         membership.left_at = None
         _change(actor, membership, S.ACTIVE, reason or _("reinstated"))
         membership.save(update_fields=["left_at"])
@@ -146,7 +147,7 @@ def member_reinstate(*, actor, membership, reason="") -> Membership:
 def block_lift(*, actor, block) -> Block:
     require(actor, "member.remove")
     if block.lifted_at is not None:
-        raise ValidationError(_("This block is already lifted."))
+        raise Conflict(_("This block is already lifted."))
     with transaction.atomic():
         block.lifted_at = timezone.now()
         block.save(update_fields=["lifted_at"])
@@ -206,7 +207,7 @@ def identity_link(*, actor, identity, to_member) -> Member:
     the same person on two platforms."""
     require(actor, "member.edit")
     if identity.member_id == to_member.pk:
-        raise ValidationError(_("This identity already belongs to that member."))
+        raise Conflict(_("This identity already belongs to that member."))
     if to_member.organization_id != actor.organization.pk:
         raise ValidationError(_("That object belongs to another organization."))
     return _move_identity(actor, identity, to_member, "link")
@@ -217,7 +218,7 @@ def identity_unlink(*, actor, identity) -> Member:
     require(actor, "member.edit")
     org = actor.organization
     if MemberIdentity.objects.for_org(org).filter(member_id=identity.member_id).count() < 2:
-        raise ValidationError(_("A member's only identity cannot be unlinked."))
+        raise Conflict(_("A member's only identity cannot be unlinked."))
     with transaction.atomic():
         new_member = Member.objects.create(
             organization=org, display_name=identity.display_name or identity.external_user_id
@@ -282,7 +283,7 @@ def points_adjust(*, actor, member, delta: int, reason) -> PointsEntry:
             .get(pk=member.pk)
         )
         if locked.points_balance + delta < 0:
-            raise ValidationError({"delta": [_("The balance cannot go below zero.")]})
+            raise Conflict({"delta": [_("The balance cannot go below zero.")]})
         entry = _ledger(actor, locked, delta, "adjust", reason)
         audit.record(
             actor=actor, action="points.adjust", obj=locked, summary=f"{delta:+d} {reason}"
@@ -295,7 +296,7 @@ def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
     stock: the member row is locked and the stock decremented with a guarded UPDATE."""
     require(actor, "member.points.adjust")
     if not item.is_active:
-        raise ValidationError(_("This reward is paused."))
+        raise Conflict(_("This reward is paused."))
     with transaction.atomic():
         locked = (
             Member.objects.for_org(actor.organization)
@@ -303,7 +304,7 @@ def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
             .get(pk=member.pk)
         )
         if locked.points_balance < item.points_cost:
-            raise ValidationError(_("Not enough points."))
+            raise Conflict(_("Not enough points."))
         if item.stock is not None:
             taken = (
                 RedemptionItem.objects.for_org(actor.organization)
@@ -311,7 +312,7 @@ def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
                 .update(stock=F("stock") - 1)
             )
             if not taken:
-                raise ValidationError(_("This reward is out of stock."))
+                raise Conflict(_("This reward is out of stock."))
         entry = _ledger(actor, locked, -item.points_cost, "redeem", item.name)
         audit.record(actor=actor, action="points.redeem", obj=locked, summary=item.name)
     return entry

@@ -44,6 +44,10 @@ class OverviewView(TenantAPIView):
     """Every group with its members, the three rates and their change against the previous
     window, sortable; a staff key's view is limited to its groups."""
 
+    summaries = {
+        "get": "Get every group's rates",
+    }
+
     capability = "metrics.view"
 
     @extend_schema(parameters=[*WINDOW_PARAMETERS, SORT_PARAMETER], responses=OverviewSerializer)
@@ -56,9 +60,16 @@ class OverviewView(TenantAPIView):
 
 
 class OverviewExportView(TenantAPIView):
+    summaries = {
+        "get": "Export the overview as CSV",
+    }
     capability = "metrics.export"
 
-    @extend_schema(parameters=[*WINDOW_PARAMETERS, SORT_PARAMETER], responses=CSV_RESPONSE)
+    @extend_schema(
+        operation_id="metrics_overview_csv",
+        parameters=[*WINDOW_PARAMETERS, SORT_PARAMETER],
+        responses=CSV_RESPONSE,
+    )
     def get(self, request):
         data = selectors.overview(
             self.actor, _window(self, request), request.query_params.get("sort", "-members")
@@ -77,6 +88,10 @@ class CommunityMetricsView(TenantAPIView):
     """One group: rates with change, daily series, hour-of-week heatmap, churn reasons,
     join-week cohort retention, dormancy, top contributors and campaign reviews."""
 
+    summaries = {
+        "get": "Get one group's metrics",
+    }
+
     capability = "metrics.view"
 
     @extend_schema(parameters=WINDOW_PARAMETERS, responses=CommunityReportSerializer)
@@ -88,9 +103,16 @@ class CommunityMetricsView(TenantAPIView):
 
 
 class CommunityTableExportView(TenantAPIView):
+    summaries = {
+        "get": "Export a table of a group's metrics as CSV",
+    }
     capability = "metrics.export"
 
-    @extend_schema(parameters=WINDOW_PARAMETERS, responses=CSV_RESPONSE)
+    @extend_schema(
+        operation_id="metrics_community_table_csv",
+        parameters=WINDOW_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
     def get(self, request, pk, table):
         if table not in exports.TABLES:
             raise Http404
@@ -104,6 +126,10 @@ class StaffPerformanceView(TenantAPIView):
     """Per staff member for a month: orders and revenue of their groups, the commission the
     ladder gives, their groups' activity, care response times; and award suggestions."""
 
+    summaries = {
+        "get": "Get staff performance for a month",
+    }
+
     capability = "metrics.revenue"
 
     @extend_schema(parameters=[MONTH_PARAMETER], responses=StaffPerformanceSerializer)
@@ -115,10 +141,15 @@ class StaffPerformanceView(TenantAPIView):
 
 
 class StaffPerformanceExportView(TenantAPIView):
+    summaries = {
+        "get": "Export staff performance as CSV",
+    }
     capability = "metrics.export"
     capabilities = {"get": "metrics.revenue"}
 
-    @extend_schema(parameters=[MONTH_PARAMETER], responses=CSV_RESPONSE)
+    @extend_schema(
+        operation_id="metrics_staff_csv", parameters=[MONTH_PARAMETER], responses=CSV_RESPONSE
+    )
     def get(self, request):
         month = staff.parse_month(self.organization, request.query_params.get("month"))
         data = staff.staff_performance(self.organization, month)
@@ -128,6 +159,11 @@ class StaffPerformanceExportView(TenantAPIView):
 class CommissionLadderView(TenantAPIView):
     """The org's tiered commission: each step pays its percent on the month's revenue once a
     staff member's groups reach its number of orders (seed 002: 10% from 10, 12% from 20)."""
+
+    summaries = {
+        "get": "Get the commission ladder",
+        "put": "Replace the commission ladder",
+    }
 
     capability = "metrics.revenue"
     capabilities = {"get": "metrics.revenue", "put": "org.manage"}

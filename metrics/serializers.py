@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from campaigns.api import ReviewFiguresSerializer, ReviewRowSerializer
+
 
 class ChangeSerializer(serializers.Serializer):
     previous = serializers.FloatField(allow_null=True)
@@ -116,8 +118,8 @@ class CommunityCampaignReviewSerializer(serializers.Serializer):
     campaign_id = serializers.IntegerField(source="campaign.pk")
     name = serializers.CharField(source="campaign.name")
     kind = serializers.CharField(source="campaign.kind")
-    figures = serializers.DictField()
-    rows = serializers.ListField(child=serializers.DictField())
+    figures = ReviewFiguresSerializer()
+    rows = ReviewRowSerializer(many=True)
 
 
 class CommunityReportSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -10,6 +10,10 @@ from .permissions import capabilities_of
 
 class MeView(TenantAPIView):
     """Which organization and role the presented API key has."""
+
+    summaries = {
+        "get": "Get the key's organization and role",
+    }
 
     capability = "org.view"
 
@@ -32,7 +36,25 @@ class MeView(TenantAPIView):
                 ),
                 "capabilities": serializers.ListField(child=serializers.CharField()),
             },
-        )
+        ),
+        examples=[
+            OpenApiExample(
+                "A bot's key",
+                value={
+                    "organization": {
+                        "slug": "acme",
+                        "name": "Acme 社群",
+                        "time_zone": "Asia/Shanghai",
+                        "default_language": "zh-hans",
+                    },
+                    "role": "manager",
+                    "api_key": {"name": "chat-bot", "prefix": "qy_1a2b3c4d"},
+                    "capabilities": ["integration.actions", "integration.ingest", "org.view"],
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     def get(self, request):
         org, key = self.organization, self.actor.api_key

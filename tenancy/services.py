@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
+
 from . import audit, hooks, tokens
 from .actors import Actor
 from .emails import send_invitation_email
@@ -176,7 +178,7 @@ def invitation_create(*, actor: Actor, email: str, role: str) -> tuple[Invitatio
     _check_may_grant(actor, role)
     org = actor.organization
     if OrgMembership.objects.for_org(org).filter(user__email=email, is_active=True).exists():
-        raise ValidationError({"email": [_("This person is already in the organization.")]})
+        raise Conflict({"email": [_("This person is already in the organization.")]})
     token = tokens.new_invitation_token()
     now = timezone.now()
     with transaction.atomic():
@@ -205,7 +207,7 @@ def invitation_create(*, actor: Actor, email: str, role: str) -> tuple[Invitatio
 def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     require(actor, "team.manage")
     if invitation.status != "pending":
-        raise ValidationError(_("Only a pending invitation can be revoked."))
+        raise Conflict(_("Only a pending invitation can be revoked."))
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -306,7 +308,7 @@ def membership_change_role(*, actor: Actor, membership: OrgMembership, role: str
         _lock_organization(actor.organization)
         membership = OrgMembership.objects.for_org(actor.organization).get(pk=membership.pk)
         if membership.role == OrgRole.OWNER and _active_owner_count(actor.organization) <= 1:
-            raise ValidationError(_("An organization needs at least one owner."))
+            raise Conflict(_("An organization needs at least one owner."))
         old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
@@ -335,7 +337,7 @@ def membership_set_active(
         membership = OrgMembership.objects.for_org(actor.organization).get(pk=membership.pk)
         org = actor.organization
         if not active and membership.role == OrgRole.OWNER and _active_owner_count(org) <= 1:
-            raise ValidationError(_("An organization needs at least one owner."))
+            raise Conflict(_("An organization needs at least one owner."))
         membership.is_active = active
         membership.deactivated_at = None if active else timezone.now()
         membership.save(update_fields=["is_active", "deactivated_at"])
@@ -386,7 +388,7 @@ def api_key_create(*, actor: Actor, name: str, role: str = OrgRole.MANAGER) -> t
 def api_key_revoke(*, actor: Actor, api_key: ApiKey) -> ApiKey:
     require(actor, "apikey.manage")
     if api_key.revoked_at is not None:
-        raise ValidationError(_("This key is already revoked."))
+        raise Conflict(_("This key is already revoked."))
     with transaction.atomic():
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

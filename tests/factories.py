@@ -190,12 +190,25 @@ class WebhookEndpointFactory(TenantFactory):
     secret_hint = "abc123"
 
 
+def member_payload(text="hi", **extra) -> dict:
+    """A payload addressed to a member, as the outbox's `member.*` kinds want it (the test
+    supplies the rest of its kind's fields in `extra`)."""
+    return {
+        "community_external_id": "wx-group-test",
+        "platform": "wechat",
+        "user_external_id": "wxid_test",
+        "display_name": "测试成员",
+        "text": text,
+        **extra,
+    }
+
+
 class ActionFactory(TenantFactory):
     class Meta:
         model = "integrations.Action"
 
     kind = "member.welcome"
-    payload = factory.LazyFunction(lambda: {"text": "ORG-MARKER action"})
+    payload = factory.LazyFunction(lambda: member_payload("ORG-MARKER action"))
 
 
 class WebhookDeliveryFactory(TenantFactory):

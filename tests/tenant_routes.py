@@ -152,7 +152,9 @@ def _identity(tenant):
 def _outbox_action(tenant):
     from integrations import outbox
 
-    action = outbox.enqueue(organization=tenant.org, kind="member.welcome", text="hi")
+    from .factories import member_payload
+
+    action = outbox.enqueue(organization=tenant.org, kind="member.welcome", **member_payload())
     return {"pk": action.pk}
 
 
@@ -321,6 +323,7 @@ EXEMPT = {
     "invitation-accept": "the unguessable single-use token is the credential (tested separately)",
     "set_language": "sets a cookie only",
     "healthz": "service status only, no tenant data",
+    "metrics": "operator monitoring: totals over all organizations, behind METRICS_TOKEN",
     "lottery-verification": "public by design: commitments, pseudonymous entrant ids, winners",
     "api-schema": "OpenAPI description of the API, no tenant data",
     "api-docs": "Swagger UI page, no tenant data",

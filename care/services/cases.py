@@ -23,6 +23,7 @@ from care.models import (
     Resolution,
 )
 from communities.models import StaffAssignment
+from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
@@ -234,7 +235,7 @@ def case_open(
             audit.record(actor=actor, action="care.case_open", obj=case, summary=subject)
     except IntegrityError:
         existing = open_complaint(org, member, community)
-        raise ValidationError(
+        raise Conflict(
             _("This member already has an open complaint in this group (case #%(n)s).")
             % {"n": existing.pk if existing else "?"}
         ) from None
@@ -284,8 +285,8 @@ def case_step(*, actor, case, step, note="", resolution="", reply="") -> Case:
         case = _locked(actor, case)
         if case.next_step != step:
             if case.status == CaseStatus.CLOSED:
-                raise ValidationError(_("This case is closed."))
-            raise ValidationError(
+                raise Conflict(_("This case is closed."))
+            raise Conflict(
                 {
                     "step": [
                         _("The next step of this case is “%(step)s”.")
@@ -333,9 +334,7 @@ def case_reopen(*, actor, case, reason) -> Case:
         with transaction.atomic():
             case = _locked(actor, case)
             if case.status not in REOPENABLE:
-                raise ValidationError(
-                    _("Only a resolved, followed-up or closed case can be reopened.")
-                )
+                raise Conflict(_("Only a resolved, followed-up or closed case can be reopened."))
             now = timezone.now()
             case.status = CaseStatus.ACKNOWLEDGED
             case.resolution = ""
@@ -361,7 +360,7 @@ def case_reopen(*, actor, case, reason) -> Case:
             audit.record(actor=actor, action="care.case_reopen", obj=case, summary=reason)
     except IntegrityError:  # a newer complaint of the member in this group is still open
         existing = open_complaint(actor.organization, case.member, case.community)
-        raise ValidationError(
+        raise Conflict(
             _("This member already has an open complaint in this group (case #%(n)s).")
             % {"n": existing.pk if existing else "?"}
         ) from None
@@ -384,7 +383,7 @@ def _refund(actor, case) -> None:
             "reports the refund."
         ) % {"order": order.external_order_id}
     else:
-        raise ValidationError(
+        raise Conflict(
             {"resolution": [_("This order was never paid: there is nothing to refund.")]}
         )
     _event(actor, case, CaseEventKind.REFUND, text=text)
@@ -392,18 +391,18 @@ def _refund(actor, case) -> None:
 
 def _reply(actor, case, text) -> None:
     if case.community is None:
-        raise ValidationError({"reply": [_("This case has no group to reply in.")]})
+        raise Conflict({"reply": [_("This case has no group to reply in.")]})
     identity = (
         case.member.identities.filter(platform=case.community.platform).order_by("pk").first()
     )
     if identity is None:
-        raise ValidationError({"reply": [_("The member has no identity on this platform.")]})
+        raise Conflict({"reply": [_("The member has no identity on this platform.")]})
     message = compose(
         MessageKind.CARE_REPLY, {"text": text}, language=case.organization.default_language
     )
     payload = {"user_external_id": identity.external_user_id, "text": message, "case": case.pk}
-    if case.source_event_id:
-        payload["reply_to_event_id"] = case.source_event_id
+    if case.source_event_id:  # `reply_to` as keyword replies say it; the old name stays too
+        payload["reply_to"] = payload["reply_to_event_id"] = case.source_event_id
     outbox.enqueue(
         organization=actor.organization,
         kind=ActionKind.REPLY,

@@ -12,6 +12,7 @@ from communities.models import (
     CommunityRules,
     CommunityStatus,
 )
+from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -50,7 +51,7 @@ def _check_community(actor, community: Community) -> None:
         if community.pk:
             clash = clash.exclude(pk=community.pk)
         if clash.exists():
-            raise ValidationError(
+            raise Conflict(
                 {"external_id": [_("Another group on this platform already has this external id.")]}
             )
 

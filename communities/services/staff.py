@@ -11,6 +11,7 @@ from communities.models import (
     Community,
     StaffAssignment,
 )
+from core.errors import Conflict
 from tenancy import audit
 from tenancy.models import OrgMembership
 from tenancy.permissions import require
@@ -25,7 +26,7 @@ def staff_assign(*, actor, community: Community, user, role: str) -> StaffAssign
         raise ValidationError({"role": [_("Choose a valid role.")]})
     org = actor.organization
     if community.is_archived:
-        raise ValidationError(_("This group is archived."))
+        raise Conflict(_("This group is archived."))
     if not OrgMembership.objects.for_org(org).filter(user=user, is_active=True).exists():
         raise ValidationError({"user": [_("This person is not in the organization.")]})
     existing = StaffAssignment.objects.for_org(org).filter(

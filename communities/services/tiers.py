@@ -11,6 +11,7 @@ from communities.models import (
     CommunityStatus,
     VipTier,
 )
+from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
 
@@ -42,9 +43,9 @@ def _check_tier(actor, tier: VipTier) -> None:
     if tier.pk:
         others = others.exclude(pk=tier.pk)
     if others.filter(rank=tier.rank).exists():
-        raise ValidationError({"rank": [_("Another tier already has this rank.")]})
+        raise Conflict({"rank": [_("Another tier already has this rank.")]})
     if others.filter(name=tier.name).exists():
-        raise ValidationError({"name": [_("Another tier already has this name.")]})
+        raise Conflict({"name": [_("Another tier already has this name.")]})
     if tier.manual_only:
         return
     for other in others.filter(manual_only=False):
@@ -93,7 +94,7 @@ def tier_deactivate(*, actor, tier: VipTier) -> VipTier:
         .filter(required_tier=tier, status=CommunityStatus.ACTIVE)
         .exists()
     ):
-        raise ValidationError(_("Groups still require this tier; change them first."))
+        raise Conflict(_("Groups still require this tier; change them first."))
     with transaction.atomic():
         tier.is_active = False
         tier.save(update_fields=["is_active"])

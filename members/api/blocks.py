@@ -42,6 +42,11 @@ class BlockViewSet(
     """The organization's block list: active blocks unless `?include_lifted=1`. Lifted
     (`POST …/lift/`), never deleted."""
 
+    summaries = {
+        "lift": "Lift a block",
+    }
+    conflicts = ("lift",)
+
     model = Block
     serializer_class = BlockSerializer
     filterset_class = BlockFilter

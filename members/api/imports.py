@@ -12,10 +12,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.api_fields import ListFiltersOnly
+from core.api_filters import check_query_params
 from members import csv_io
 from members.filters import (
     ImportJobFilter,
@@ -116,6 +117,10 @@ class MemberExportView(TenantAPIView):
     """The members the key sees as a CSV for Excel (UTF-8 with BOM), one row per platform
     identity; the same filters as the member list."""
 
+    summaries = {
+        "get": "Export members as CSV",
+    }
+
     capability = EXPORT
 
     def perform_content_negotiation(self, request, force=False):
@@ -123,6 +128,7 @@ class MemberExportView(TenantAPIView):
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
+        operation_id="members_export_csv",
         parameters=[
             OpenApiParameter("q", str, description="Part of a name, name card or user id."),
             OpenApiParameter("tag", str, description="One whole tag."),
@@ -142,6 +148,7 @@ class MemberExportView(TenantAPIView):
         },
     )
     def get(self, request):
+        check_query_params(request, self, MemberFilter)
         filterset = MemberFilter(
             request.query_params, queryset=visible_members(self.actor), request=request
         )
@@ -165,8 +172,12 @@ class MemberImportView(TenantAPIView):
     """Upload a CSV of members (multipart field `file`). The import runs in the background:
     202 with the job; poll `GET /member-imports/{id}/`."""
 
+    summaries = {
+        "post": "Import members from a CSV file",
+    }
+
     capability = EDIT
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},

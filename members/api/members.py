@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
@@ -38,6 +37,7 @@ from .common import (
     SEE,
     members_for_display,
 )
+from .export_schema import MemberExportSerializer
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -161,6 +161,16 @@ class MemberViewSet(
 ):
     """People, with their platform identities and memberships. Never deleted: no DELETE."""
 
+    summaries = {
+        "erase": "Erase a member's personal data",
+        "data_export": "Export everything stored about a member",
+        "link": "Link an identity to this member",
+        "points": "List a member's points ledger",
+        "points_adjust": "Adjust a member's points",
+        "points_redeem": "Redeem points for a reward",
+    }
+    conflicts = ("erase", "link", "points_adjust", "points_redeem")
+
     model = Member
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
@@ -272,7 +282,7 @@ class MemberViewSet(
         )
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses=MemberExportSerializer,
         description="Everything stored about the member (a data access request): member, "
         "identities, memberships with their history, warnings, blocks, points ledger, orders, "
         "check-ins, invites and raw events. Owner and manager keys only.",
@@ -304,6 +314,11 @@ class IdentityViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Members as a chat platform knows them (`?platform=wechat&external_user_id=wxid_abc`)."""
+
+    summaries = {
+        "unlink": "Unlink an identity into a member of its own",
+    }
+    conflicts = ("unlink",)
 
     model = MemberIdentity
     serializer_class = IdentitySerializer

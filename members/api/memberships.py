@@ -168,6 +168,14 @@ class MembershipViewSet(
     """A member in one group, with the status history. Removed, never deleted: `…/remove/`,
     `…/reinstate/`."""
 
+    summaries = {
+        "warn": "Warn a member",
+        "remove": "Remove a member from a group",
+        "reinstate": "Reinstate a removed member",
+        "onboarding": "Tick an onboarding step",
+    }
+    conflicts = ("warn", "remove", "reinstate")
+
     model = Membership
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
@@ -251,6 +259,11 @@ class WarningViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Warnings, revoked (`POST …/revoke/`), never deleted."""
+
+    summaries = {
+        "revoke": "Revoke a warning",
+    }
+    conflicts = ("revoke",)
 
     model = Warning
     serializer_class = WarningSerializer

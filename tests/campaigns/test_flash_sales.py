@@ -220,8 +220,9 @@ def test_api_codes_and_idempotent_response(org_a, shop):
     missing = client.post(url, {"member": bob.pk}, content_type="application/json")
     assert missing.status_code == 400
     order_id = first.json()["id"]
-    assert client.post(f"/api/v1/orders/{order_id}/pay/").json()["status"] == "paid"
-    assert client.post(f"/api/v1/orders/{order_id}/pay/").status_code == 400
+    pay = f"/api/v1/orders/{order_id}/pay/"
+    assert client.post(pay, content_type="application/json").json()["status"] == "paid"
+    assert client.post(pay, content_type="application/json").status_code == 409
 
 
 # --- real PostgreSQL, parallel connections --------------------------------------------------

@@ -24,7 +24,7 @@ def test_open_step_and_comment_through_the_api(org_a, group, member_in, api):
     assert body["timeline"][0]["kind"] == "opened"
     url = f"/api/v1/care/cases/{body['id']}/"
     skipped = api.post(url + "step/", {"step": "closed"}, content_type="application/json")
-    assert skipped.status_code == 400 and "step" in skipped.json()["error"]["fields"]
+    assert skipped.status_code == 409 and "step" in skipped.json()["error"]["fields"]
     for step in ["responded", "acknowledged"]:
         moved = api.post(url + "step/", {"step": step}, content_type="application/json")
         assert moved.status_code == 200, moved.content
@@ -56,12 +56,12 @@ def test_lists_by_queue(org_a, group, api):
     assert len(ids("open")) == 2 and ids("closed") == []
 
 
-def test_duplicate_open_complaint_is_a_400(org_a, group, member_in, api):
+def test_duplicate_open_complaint_is_a_409(org_a, group, member_in, api):
     member = member_in(group)
     data = {"member": member.pk, "community": group.pk, "kind": "complaint", "subject": "x"}
     assert api.post("/api/v1/care/cases/", data, content_type="application/json").status_code == 201
     again = api.post("/api/v1/care/cases/", data, content_type="application/json")
-    assert again.status_code == 400 and "error" in again.json()
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
 
 
 def test_another_orgs_ids_do_not_exist(org_a, org_b, group, api):
@@ -106,7 +106,7 @@ def test_reopen_through_the_api(org_a, group, api):
     case = CaseFactory(organization=org_a.org, community=group, assignee=org_a.deputy)
     url = f"/api/v1/care/cases/{case.pk}/"
     early = api.post(url + "reopen/", {"reason": "又坏了"}, content_type="application/json")
-    assert early.status_code == 400
+    assert early.status_code == 409
     for step in ["responded", "acknowledged", "resolved"]:
         data = {"step": step, "resolution": "replacement"}
         assert api.post(url + "step/", data, content_type="application/json").status_code == 200

@@ -46,10 +46,10 @@ def _put(client, url, data):
     return client.put(url, data=data, content_type="application/json")
 
 
-def _error_fields(response):
-    assert response.status_code == 400, response.content
+def _error_fields(response, status=400):
+    assert response.status_code == status, response.content
     error = response.json()["error"]
-    assert error["code"] == "invalid"
+    assert error["code"] == ("invalid" if status == 400 else "conflict")
     return error.get("fields", {})
 
 
@@ -160,10 +160,10 @@ def test_staff_key_sees_no_groups(org_a, owner):
     assert staff.get(f"{API}/tiers/").status_code == 403  # organization-wide settings
 
 
-def test_duplicate_external_id_is_a_field_error(manager, owner):
+def test_duplicate_external_id_is_a_conflict_on_the_field(manager, owner):
     _group(owner, external_id="wx-1")
     response = _post(manager, f"{API}/communities/", {"name": "另一个群", "external_id": "wx-1"})
-    assert "external_id" in _error_fields(response)
+    assert "external_id" in _error_fields(response, status=409)
 
 
 def test_parent_and_tier_of_another_org_are_refused(manager, owner, org_a, org_b):
@@ -412,7 +412,8 @@ def test_tiers_create_patch_contradiction_and_deactivate(manager, owner, org_a):
     assert contradictory.json()["error"]["message"] == (
         "条件矛盾：“VIP会员”的级别高于“高级会员”，因此其各项条件都不得低于后者，且不能完全相同。"
     )
-    assert "rank" in _error_fields(_post(manager, f"{API}/tiers/", {"name": "x", "rank": 2}))
+    taken = _post(manager, f"{API}/tiers/", {"name": "x", "rank": 2})
+    assert "rank" in _error_fields(taken, status=409)
     manual = _post(
         manager, f"{API}/tiers/", {"name": "核心", "rank": 9, "manual_only": True, "min_points": 5}
     )
@@ -434,7 +435,7 @@ def test_tier_in_use_cannot_be_deactivated(manager, owner):
     tier = services.tier_save(actor=owner, name="VIP", rank=1)
     _group(owner, required_tier=tier)
     response = _post(manager, f"{API}/tiers/{tier.pk}/deactivate/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["error"]["message"]
 
 

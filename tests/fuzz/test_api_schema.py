@@ -29,6 +29,7 @@ from tests.factories import (
     OrderFactory,
     WarningFactory,
     WebhookDeliveryFactory,
+    member_payload,
 )
 
 MAX_EXAMPLES = 6
@@ -57,7 +58,9 @@ def _seed(tenant) -> None:
     OrderFactory(organization=tenant.org, member=memberships[1].member)
     CampaignFactory(organization=tenant.org)
     WebhookDeliveryFactory(organization=tenant.org)
-    outbox.enqueue(organization=tenant.org, kind="member.welcome", text="hi", community=community)
+    payload = member_payload()
+    del payload["community_external_id"], payload["platform"]  # the group's
+    outbox.enqueue(organization=tenant.org, kind="member.welcome", community=community, **payload)
 
 
 def _real_ids(client, schema) -> dict[str, list]:

@@ -36,7 +36,7 @@ def test_bot_client_posts_polls_and_acknowledges(live_server):
     assert Action.objects.for_org(org).filter(status="done").count() == 3
     with pytest.raises(bot_client.QunyunError) as exc:
         client.ack(actions[0]["id"], "failed")
-    assert exc.value.status == 400
+    assert exc.value.status == 409
 
 
 def test_signature_check_matches_the_server():
@@ -48,3 +48,51 @@ def test_signature_check_matches_the_server():
     assert bot_client.verify_signature("s3cret", headers, body)
     assert not bot_client.verify_signature("other", headers, body)
     assert not bot_client.verify_signature("s3cret", {**headers, "X-Qunyun-Timestamp": "1"}, body)
+
+
+def test_signature_headers_are_read_in_any_case():
+    import time
+
+    timestamp, body = str(int(time.time())), b'{"id": 2}'
+    signature = delivery.sign("s3cret", timestamp, body)
+    for names in (
+        ("x-qunyun-timestamp", "x-qunyun-signature"),  # as WSGI/ASGI frameworks often give them
+        ("X-QUNYUN-TIMESTAMP", "X-Qunyun-signature"),
+    ):
+        headers = {names[0]: timestamp, names[1]: signature}
+        assert bot_client.verify_signature("s3cret", headers, body)
+
+
+def test_a_read_timeout_is_retried():
+    """The first answer comes too late (the server did the work): the client asks again."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            calls.append(self.path)
+            if len(calls) == 1:
+                threading.Event().wait(1.0)  # longer than the client's timeout
+            body = json.dumps({"organization": {"name": "x"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = bot_client.QunyunClient(
+            f"http://127.0.0.1:{server.server_port}", "qy_test", timeout=0.3, retries=2
+        )
+        assert client.whoami() == {"organization": {"name": "x"}}
+    finally:
+        server.shutdown()
+    assert calls == ["/api/v1/me/", "/api/v1/me/"]

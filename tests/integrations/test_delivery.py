@@ -10,10 +10,11 @@ from integrations import delivery, outbox
 from integrations.models import Action, DeliveryStatus, WebhookDelivery
 
 from ..concurrency import run_concurrently
+from ..factories import member_payload
 
 
 def _action(org, text="hi"):
-    return outbox.enqueue(organization=org, kind="member.welcome", text=text)
+    return outbox.enqueue(organization=org, kind="member.welcome", **member_payload(text))
 
 
 # --- pull mode ------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ def test_poll_leases_and_ack_finishes(org_a):
     conflict = client.post(
         f"/api/v1/actions/{first.pk}/ack", {"status": "failed"}, content_type="application/json"
     )
-    assert conflict.status_code == 400
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "conflict"
     bad = client.post(
         f"/api/v1/actions/{second.pk}/ack", {"status": "maybe"}, content_type="application/json"
     )
@@ -72,7 +73,12 @@ def test_two_bots_polling_at_once_never_get_the_same_action():
 
     org = organization_create(name="并发拉取", slug="poll-race", owner_email="poll@example.com")
     Action.objects.bulk_create(
-        [outbox.build(organization=org, kind="member.remind", text=str(i)) for i in range(200)]
+        [
+            outbox.build(
+                organization=org, kind="member.remind", **member_payload(str(i), reminder=1)
+            )
+            for i in range(200)
+        ]
     )
 
     def poll():

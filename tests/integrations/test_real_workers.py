@@ -25,6 +25,8 @@ from integrations import delivery, outbox
 from integrations.models import Action, DeliveryStatus, WebhookDelivery
 from tenancy.services import organization_create
 
+from ..factories import member_payload
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.postgres,
@@ -183,7 +185,7 @@ def test_worker_killed_mid_delivery_means_redelivery_not_loss(redis_server, sett
     delivery.endpoint_create(
         actor=Actor.system(org), url=f"http://127.0.0.1:{server.server_port}/hook"
     )
-    action = outbox.enqueue(organization=org, kind="member.welcome", text="欢迎")
+    action = outbox.enqueue(organization=org, kind="member.welcome", **member_payload("欢迎"))
     worker = _start_worker(redis_server.url)
     try:
         _send(redis_server.url, "integrations.tasks.deliver_webhooks", org.pk)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations import delivery, netguard, outbox
 from integrations.models import Action, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from tests.factories import WebhookEndpointFactory
+from tests.factories import WebhookEndpointFactory, member_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ INTERNAL_URLS = [
 
 
 def _action(org, text="hi"):
-    return outbox.enqueue(organization=org, kind="member.welcome", text=text)
+    return outbox.enqueue(organization=org, kind="member.welcome", **member_payload(text))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -302,7 +302,10 @@ def test_pausing_an_endpoint_ends_its_deliveries_and_releases_the_actions(org_a,
     waiting = _action(org_a.org, "second")
     delivery.schedule_deliveries(org_a.org)
     client = org_a.api_client()
-    assert client.post(f"/api/v1/webhooks/{endpoint.pk}/disable/").status_code == 200
+    paused = client.post(
+        f"/api/v1/webhooks/{endpoint.pk}/disable/", content_type="application/json"
+    )
+    assert paused.status_code == 200
     rows = WebhookDelivery.objects.for_org(org_a.org).filter(endpoint=endpoint)
     assert {(r.status, r.last_error) for r in rows} == {("dead", "endpoint_disabled")}
     for a in (action, waiting):
@@ -370,8 +373,10 @@ def test_retrying_a_paused_endpoints_delivery_is_refused(org_a, settings, server
     )
     delivery.endpoint_set_active(actor=org_a.actor(), endpoint=endpoint, active=False)
     row = WebhookDelivery.objects.for_org(org_a.org).get()
-    response = org_a.api_client().post(f"/api/v1/webhook-deliveries/{row.pk}/retry/")
-    assert response.status_code == 400
+    response = org_a.api_client().post(
+        f"/api/v1/webhook-deliveries/{row.pk}/retry/", content_type="application/json"
+    )
+    assert response.status_code == 409  # the endpoint's state: resume it first
 
 
 def test_an_action_every_endpoint_gave_up_on_stays_in_the_pull_queue(org_a, settings, servers):

@@ -54,10 +54,10 @@ def _ok(response, status=200):
     return response.json()
 
 
-def _error_fields(response):
-    assert response.status_code == 400, response.content
+def _error_fields(response, status=400):
+    assert response.status_code == status, response.content
     error = response.json()["error"]
-    assert error["code"] == "invalid"
+    assert error["code"] == ("invalid" if status == 400 else "conflict")
     return error.get("fields", {})
 
 
@@ -267,13 +267,17 @@ def test_points_adjust_redeem_and_ledger(manager, analyst, org_a, people):
     assert added["points_balance"] == 120 and added["entry"]["delta"] == 120
     big = RedemptionItemFactory(organization=org_a.org, name="电饭煲", points_cost=500)
     short = _post(manager, f"{base}/redeem/", {"item": big.pk})
-    assert short.status_code == 400
-    assert short.json()["error"]["message"] == "Not enough points."
+    assert short.status_code == 409  # the balance, not the request, is short
+    assert short.json()["error"] == {
+        "code": "conflict",
+        "message": "Not enough points.",
+        "request_id": short["X-Request-ID"],
+    }
     coupon = RedemptionItemFactory(organization=org_a.org, name="5元券", points_cost=100, stock=1)
     redeemed = _ok(_post(manager, f"{base}/redeem/", {"item": coupon.pk}), 201)
     assert redeemed["points_balance"] == 20 and redeemed["entry"]["detail"] == "5元券"
     too_much = _post(manager, f"{base}/adjust/", {"delta": -21, "reason": "扣分"})
-    assert _error_fields(too_much).keys() == {"delta"}
+    assert _error_fields(too_much, status=409).keys() == {"delta"}  # the balance is too low
     assert _error_fields(_post(manager, f"{base}/adjust/", {"delta": 5})).keys() == {"reason"}
     assert _error_fields(
         _post(manager, f"{base}/adjust/", {"delta": "x", "reason": "r"})
@@ -294,7 +298,7 @@ def test_link_and_unlink_identities(manager, analyst, org_a, people, post):
     assert _post(analyst, url, {"identity": telegram.pk}).status_code == 403
     linked = _ok(_post(manager, url, {"identity": telegram.pk}))
     assert {i["external_user_id"] for i in linked["identities"]} == {"u1", "tg-1"}
-    assert _post(manager, url, {"identity": telegram.pk}).status_code == 400  # already linked
+    assert _post(manager, url, {"identity": telegram.pk}).status_code == 409  # already linked
     assert _error_fields(_post(manager, url, {})).keys() == {"identity"}
     assert _audit(org_a.org, "member.identity_link") == [str(people["u1"].pk)]
 
@@ -303,7 +307,7 @@ def test_link_and_unlink_identities(manager, analyst, org_a, people, post):
     assert [i["external_user_id"] for i in unlinked["identities"]] == ["tg-1"]
     only = MemberIdentity.objects.for_org(org_a.org).get(external_user_id="u2")
     refused = _post(manager, f"{API}/identities/{only.pk}/unlink/")
-    assert refused.status_code == 400 and "only identity" in refused.json()["error"]["message"]
+    assert refused.status_code == 409 and "only identity" in refused.json()["error"]["message"]
     assert _post(analyst, f"{API}/identities/{only.pk}/unlink/").status_code == 403
 
 
@@ -324,19 +328,19 @@ def test_warn_remove_reinstate_revoke_with_audit(manager, org_a, people):
     revoked = _ok(_post(manager, f"{API}/warnings/{warning_id}/revoke/"))
     assert revoked["revoked_at"] and revoked["is_active"] is False
     assert _ok(manager.get(f"{url}/"))["status"] == "active"
-    assert _post(manager, f"{API}/warnings/{warning_id}/revoke/").status_code == 400
+    assert _post(manager, f"{API}/warnings/{warning_id}/revoke/").status_code == 409
     assert _ids(manager.get(f"{API}/warnings/?active=1")) == []
 
     removed = _ok(_post(manager, f"{url}/remove/", {"reason": "屡次广告", "block": True}))
     assert removed["status"] == "removed" and removed["left_at"]
-    assert _post(manager, f"{url}/remove/", {"reason": "again"}).status_code == 400
+    assert _post(manager, f"{url}/remove/", {"reason": "again"}).status_code == 409
     assert _ids(manager.get(f"{API}/blocks/")) == [
         Block.objects.for_org(org).get(member=people["u3"]).pk
     ]
     reinstated = _ok(_post(manager, f"{url}/reinstate/", {"reason": "误踢"}))
     assert reinstated["status"] == "active"
     assert [c["to_status"] for c in reinstated["changes"]][:2] == ["active", "removed"]
-    assert _post(manager, f"{url}/reinstate/", {}).status_code == 400  # not removed any more
+    assert _post(manager, f"{url}/reinstate/", {}).status_code == 409  # not removed any more
 
     kinds = set(Action.objects.for_org(org).values_list("kind", flat=True))
     assert {"member.warn", "member.remove", "member.invite_back"} <= kinds
@@ -444,7 +448,7 @@ def test_blocks_list_lift_and_include_lifted(manager, analyst, org_a, people):
     assert _ids(manager.get(f"{API}/blocks/")) == []
     assert _ids(manager.get(f"{API}/blocks/?include_lifted=1")) == [block.pk]
     assert _ok(manager.get(f"{API}/blocks/{block.pk}/"))["lifted_at"]  # detail ignores filters
-    assert _post(manager, f"{API}/blocks/{block.pk}/lift/").status_code == 400
+    assert _post(manager, f"{API}/blocks/{block.pk}/lift/").status_code == 409
     assert _audit(org, "member.unblock") == [str(people["u2"].pk)]
 
 
