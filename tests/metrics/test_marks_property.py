@@ -206,6 +206,7 @@ def test_every_writer_leaves_marks_that_bring_the_rollups_to_brute_force(world, 
     @settings(
         max_examples=max(200, int(os.environ.get("PROPERTY_EXAMPLES", "200"))),
         deadline=None,
+        derandomize=True,  # the same 200 histories every run: CI cannot flake on the draw
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(history=histories())
