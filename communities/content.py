@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from integrations import outbox
-from integrations.composer import MessageKind, compose
+from integrations.composer import MessageKind, compose, fill
 from integrations.models import ActionKind, ActionStatus
 from tenancy import audit
 from tenancy.permissions import can, require
@@ -37,11 +37,7 @@ MAX_TEXT = 2000
 
 def render(template: str, community: Community, **extra) -> str:
     """Fill a slot's template: {community}, {date} and anything in `extra`."""
-    values = {"community": community.name, **extra}
-    text = template
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", str(value))
-    return text
+    return fill(template, {"community": community.name, **extra})
 
 
 def _clean_slots(slots) -> list[dict]:
