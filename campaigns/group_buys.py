@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
+from members.access import personal_links
 from members.models import Member
 from members.selectors import address, addressees
 from tenancy import audit
-from tenancy.permissions import require
+from tenancy.permissions import require_for
 
 from .models import Campaign, CampaignKind, Order, OrderStatus, Team, TeamMember, TeamStatus
 from .services import OrderRefused, campaign_targets, check_eligible, flash_sale_create
@@ -69,7 +70,7 @@ def _paid_order(campaign, member, community_id, now) -> Order:
 
 
 def team_open(*, actor, campaign, member) -> Team:
-    require(actor, "order.manage")
+    require_for(actor, "order.manage", member)
     _live_group_buy(campaign)
     community_id = check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
@@ -102,7 +103,7 @@ def team_open(*, actor, campaign, member) -> Team:
 
 
 def team_join(*, actor, team, member) -> Team:
-    require(actor, "order.manage")
+    require_for(actor, "order.manage", member)
     campaign = team.campaign
     _live_group_buy(campaign)
     community_id = check_eligible(campaign, member)
@@ -166,12 +167,14 @@ def _tell(team, message_kind) -> None:
     campaign = team.campaign
     org = campaign.organization
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
-    text = compose(message_kind, {"name": campaign.name}, language=org.default_language)
     community = next(iter(campaign_targets(campaign)), None)
     reach = addressees(org, [row.member_id for row in members], community and community.platform)
+    links = personal_links(org, [row.member for row in members], f"c/{campaign.pk}/")
     for row in members:
         if row.member_id not in reach:
             continue  # no identity: nobody to message
+        context = {"name": campaign.name, "link": links.get(row.member_id, "")}
+        text = compose(message_kind, context, language=org.default_language)
         outbox.enqueue(
             organization=org,
             kind=ActionKind.NOTIFY,

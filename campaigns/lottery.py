@@ -19,10 +19,11 @@ from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
+from members.access import personal_links
 from members.models import CheckIn, Member, RawEvent
 from members.selectors import address, addressees
 from tenancy import audit
-from tenancy.permissions import require
+from tenancy.permissions import require, require_for
 
 from . import lottery_verify
 from .models import Campaign, CampaignKind, LotteryDraw, LotteryEntry, LotteryPrize, LotteryWinner
@@ -83,7 +84,7 @@ def lottery_create(
 
 
 def lottery_enter(*, actor, campaign, member) -> LotteryEntry:
-    require(actor, "order.manage")
+    require_for(actor, "order.manage", member)
     draw = LotteryDraw.objects.for_org(campaign.organization).get(campaign=campaign)
     if campaign.phase() != "live" or draw.entries_frozen_at:
         raise OrderRefused("not_live", _("Entries are not open now."))
@@ -174,6 +175,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         community = next(iter(campaign_targets(campaign)), None)
         members = Member.objects.for_org(org).in_bulk([row.member_id for row in rows])
         reach = addressees(org, members, community.platform if community else None)
+        links = personal_links(org, members.values(), f"c/{campaign.pk}/")
         notices = [
             outbox.build(
                 organization=org,
@@ -182,7 +184,11 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
                 member=members[row.member_id],
                 text=compose(
                     MessageKind.LOTTERY_WON,
-                    {"prize": row.prize.name, "name": campaign.name},
+                    {
+                        "prize": row.prize.name,
+                        "name": campaign.name,
+                        "link": links.get(row.member_id, ""),
+                    },
                     language=org.default_language,
                 ),
                 campaign_id=campaign.pk,

@@ -20,10 +20,11 @@ from communities.models import ContentType, VipTier
 from core.errors import Conflict
 from core.formatting import money
 from integrations.composer import MessageKind, compose
+from members.access import public_page_url
 from members.hooks import PrivacySection
 from members.models import PRESENT_STATUSES, Member, Membership
 from tenancy import audit
-from tenancy.permissions import can, require
+from tenancy.permissions import can, require, require_for
 
 from .models import (
     BOUGHT,
@@ -142,6 +143,7 @@ def campaign_publish(*, actor, campaign) -> Campaign:
             "price": campaign.price,
             "original_price": campaign.original_price,
             "team_size": campaign.team_size,
+            "public_link": public_page_url(org, f"c/{campaign.pk}/"),
         }
         language = org.default_language
         posts = (
@@ -196,7 +198,7 @@ def flash_sale_order(
     """Place an order. Returns (order, created). The same Idempotency-Key returns the same order;
     with other parameters it is refused. Never oversells: the stock is taken with a conditional
     UPDATE; never exceeds the cap: the member's row is locked while their orders are counted."""
-    require(actor, "order.manage")
+    require_for(actor, "order.manage", member)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise ValidationError(

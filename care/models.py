@@ -69,6 +69,7 @@ class CaseSource(models.TextChoices):
     MANUAL = "manual", _("Opened by staff")
     API = "api", _("Opened through the API")
     FOLLOW_UP = "follow_up", _("From an after-sales follow-up")
+    MEMBER_PAGE = "member_page", _("Reported by the member on their page")
 
 
 class CareSettings(TenantModel):

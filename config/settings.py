@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "care",
     "metrics",
     "ingestion",
+    "portal",
     "demo",
 ]
 
@@ -490,3 +491,11 @@ for _network in METRICS_ALLOWED_NETWORKS:
 
 # Absolute links in emails (invitations, password resets sent by tasks).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Member pages (portal/): a personal link works once and expires; the session it starts lasts.
+MEMBER_LINK_HOURS = env.int("MEMBER_LINK_HOURS", default=48)
+MEMBER_SESSION_DAYS = env.int("MEMBER_SESSION_DAYS", default=30)
+# Encrypts stored bot tokens (core/secrets_box.py); derived from SECRET_KEY when unset.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# A Telegram Mini App's initData older than this is refused (replayed openings).
+TELEGRAM_INIT_DATA_MAX_AGE = env.int("TELEGRAM_INIT_DATA_MAX_AGE", default=3600)

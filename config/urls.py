@@ -88,6 +88,7 @@ urlpatterns = [
         campaign_views.lottery_verification,
         name="lottery-verification",
     ),
+    path("m/<slug:org>/", include("portal.urls")),
     path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the Content-Security-Policy allows no inline

@@ -41,12 +41,31 @@ class MessageKind:
     ENTRY_REMOVE_ANNOUNCE = "entry_remove_announce"
     CARE_REPLY = "care_reply"
     FOLLOW_UP = "follow_up"
+    MEMBER_LINK = "member_link"
+
+
+# Said to one member: when the context has `link` (their personal link, members/access.py) the
+# text ends by offering it. Group posts about a campaign end with its public page instead.
+PERSONAL_KINDS = frozenset(
+    {
+        MessageKind.WAKE_UP,
+        MessageKind.LOTTERY_WON,
+        MessageKind.GROUP_BUY_FILLED,
+        MessageKind.GROUP_BUY_FAILED,
+    }
+)
+CAMPAIGN_POST_KINDS = frozenset({MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START})
 
 
 def compose(kind: str, context: dict, *, language: str) -> str:
     """The text for `kind` in `language`. Raises KeyError for an unknown kind."""
     with translation.override(language):
-        return _COMPOSERS[kind](context)
+        text = _COMPOSERS[kind](context)
+        if kind in PERSONAL_KINDS and context.get("link"):
+            text += "\n" + _("Your page: %(link)s") % {"link": context["link"]}
+        if kind in CAMPAIGN_POST_KINDS and context.get("public_link"):
+            text += "\n" + _("Details and sign-up: %(link)s") % {"link": context["public_link"]}
+        return text
 
 
 def fill(template: str, values: dict) -> str:
@@ -307,6 +326,14 @@ def _group_buy_failed(c: dict) -> str:
     }
 
 
+def _member_link(c: dict) -> str:
+    """context: link, hours (how long it works). Sent privately: it signs the member in."""
+    return _(
+        "Here is your own page: %(link)s — it opens once, within %(hours)s hours; please do not "
+        "forward it. Send me the keyword again for a new one."
+    ) % {"link": c["link"], "hours": c["hours"]}
+
+
 _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.WELCOME: _welcome,
     MessageKind.RULES: _rules,
@@ -326,4 +353,5 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.LOTTERY_WON: _lottery_won,
     MessageKind.GROUP_BUY_FILLED: _group_buy_filled,
     MessageKind.GROUP_BUY_FAILED: _group_buy_failed,
+    MessageKind.MEMBER_LINK: _member_link,
 }

@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 
 from tenancy.models import TenantModel
 
+from .platforms import Platform
+
 
 class ActionKind(models.TextChoices):
     WELCOME = "member.welcome", _("Welcome a member")
@@ -144,3 +146,27 @@ class WebhookDelivery(TenantModel):
         from .netguard import ERROR_LABELS
 
         return str(ERROR_LABELS.get(self.last_error, self.last_error))
+
+
+class BotCredential(TenantModel):
+    """A platform bot's secret the product itself uses (a Telegram bot token: it verifies Mini
+    App openings). Stored encrypted (core/secrets_box.py) and never shown again; replacing it
+    keeps the old row, retired."""
+
+    platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    sealed_secret = models.TextField()
+    hint = models.CharField(_("ends in"), max_length=8)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by_label = models.CharField(max_length=200, blank=True)
+    retired_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bot credential")
+        verbose_name_plural = _("bot credentials")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "platform"],
+                condition=models.Q(retired_at=None),
+                name="one_live_bot_credential_per_platform",
+            )
+        ]

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from integrations.composer import MessageKind
 from integrations.event_schema import EventBatch
 from integrations.models import ActionKind
 
+from .access import LINK_KEYWORDS, personal_link
 from .entry_rules import unmet_entry_rules
 from .models import (
     PRESENT_STATUSES,
@@ -351,11 +353,22 @@ class MemberEvents:
             rules_text = render_text(rules, self.org.default_language) if "{rules}" in reply else ""
             text = writes.compose(MessageKind.KEYWORD_REPLY, text=reply, rules=rules_text)
             writes.action(ActionKind.REPLY, community, identity, text=text, reply_to=event.id)
+        elif (event.text or "").strip().lower() in LINK_KEYWORDS:
+            self.send_link(community, identity, LINK_KEYWORDS[event.text.strip().lower()])
         if membership.status != S.REMOVED:
             p = self.points_rules
             self.earn(identity.member, "message", p.per_message, at, cap=p.message_daily_cap)
 
     # --- engagement ------------------------------------------------------------------------
+
+    def send_link(self, community, identity, target) -> None:
+        """The member's personal link, privately, in answer to a keyword (members/access.py)."""
+        link = personal_link(identity.member, target)
+        if link:
+            text = self.writes.compose(
+                MessageKind.MEMBER_LINK, link=link, hours=settings.MEMBER_LINK_HOURS
+            )
+            self.writes.action(ActionKind.NOTIFY, community, identity, text=text)
 
     def on_member_checked_in(self, event) -> None:
         present = self._present(event, _("first seen checking in"))

@@ -21,6 +21,7 @@ from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind
 
 from . import hooks
+from .access import personal_links
 from .models import CheckIn, Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
 from .points import post_points
 from .status import status_change_bulk
@@ -83,7 +84,10 @@ def send_reminders(org, now=None) -> int:
                 batch = list(due.select_for_update(skip_locked=True).order_by("pk")[:CHUNK])
                 if not batch:
                     break
-                actions = [reminder_action(org, rule, m) for m in batch]
+                links = personal_links(org, [m.member for m in batch], "me/")
+                actions = [
+                    reminder_action(org, rule, m, link=links.get(m.member_id, "")) for m in batch
+                ]
                 outbox.enqueue_all(actions)
                 Membership.objects.for_org(org).filter(pk__in=[m.pk for m in batch]).update(
                     reminders_sent=F("reminders_sent") + 1, last_reminded_at=now
@@ -92,11 +96,16 @@ def send_reminders(org, now=None) -> int:
     return sent
 
 
-def reminder_action(org, rule, membership) -> Action:
+def reminder_action(org, rule, membership, link: str = "") -> Action:
     """The wake-up message for one dormant membership (unsaved), composed from the group's
-    wake-up template."""
+    wake-up template; `link` is the member's personal link to their page."""
     name = membership.identity.display_name or membership.member.display_name
-    context = {"template": rule.reminder_template or "", "name": name, "offer": rule.reminder_offer}
+    context = {
+        "template": rule.reminder_template or "",
+        "name": name,
+        "offer": rule.reminder_offer,
+        "link": link,
+    }
     text = compose(MessageKind.WAKE_UP, context, language=org.default_language)
     return outbox.build(
         organization=org,

@@ -375,3 +375,38 @@ class TierChange(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "member", "created_at"])]
+
+
+class MemberLink(TenantModel):
+    """A personal link the bot delivers to one member: opened once, it starts a member session
+    (members/access.py). Only the token's hash is stored."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    target = models.CharField(max_length=200)  # the member page it opens, e.g. "c/12/"
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "member", "revoked_at"])]
+
+
+class MemberSession(TenantModel):
+    """A member signed in on a phone: by a personal link or a Telegram Mini App."""
+
+    class Via(models.TextChoices):
+        LINK = "link", _("personal link")
+        TELEGRAM = "telegram", _("Telegram Mini App")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    key_hash = models.CharField(max_length=64, unique=True)
+    via = models.CharField(max_length=20, choices=Via.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "member", "revoked_at"])]

@@ -23,6 +23,7 @@ from tenancy.models import AuditLogEntry
 from tenancy.permissions import require
 
 from . import hooks
+from .access import revoke_access
 from .models import (
     Block,
     CheckIn,
@@ -290,6 +291,7 @@ def member_erase(*, actor, member) -> Member:
             _rewrite(about_member, "summary", scrub_text)
             _rewrite(about_member, "changes", scrub)
 
+        revoke_access(org, [member.pk])
         audit.record(
             actor=actor,
             action="member.erase",

@@ -21,6 +21,7 @@ from tenancy import audit
 from tenancy.permissions import require
 
 from . import hooks
+from .access import personal_links
 from .jobs import reminder_action
 from .models import (
     Block,
@@ -353,7 +354,13 @@ def remind_now(*, actor, memberships) -> int:
         and m.reminders_sent < rules[m.community_id].max_reminders
     ]
     with transaction.atomic():
-        outbox.enqueue_all([reminder_action(org, rules[m.community_id], m) for m in due])
+        links = personal_links(org, [m.member for m in due], "me/")
+        outbox.enqueue_all(
+            [
+                reminder_action(org, rules[m.community_id], m, link=links.get(m.member_id, ""))
+                for m in due
+            ]
+        )
         Membership.objects.for_org(org).filter(pk__in=[m.pk for m in due]).update(
             reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
         )

@@ -7,6 +7,7 @@ from core.bulk import bulk_update_rows
 from integrations import outbox
 from integrations.composer import compose
 
+from .access import revoke_access
 from .models import (
     Block,
     CheckIn,
@@ -128,6 +129,8 @@ class MemberWrites:
         for model, rows in ((Block, self.blocks), (CheckIn, self.checkins), (Invite, self.invites)):
             if rows:
                 model.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        if self.blocks:
+            revoke_access(self.org, {block.member_id for block in self.blocks})
         post_points(self.org, self.points)
         if self.actions:
             outbox.enqueue_all(self.actions)

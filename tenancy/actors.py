@@ -16,6 +16,7 @@ class Actor:
     user: object | None = None
     api_key: object | None = None
     system_label: str = ""
+    member: object | None = None  # a member acting for themself, on their own pages
     _community_roles: dict | None = field(default=None, repr=False)
 
     @classmethod
@@ -32,6 +33,11 @@ class Actor:
         in the audit log (translated where it is written)."""
         return cls(organization=organization, role="system", system_label=label)
 
+    @classmethod
+    def for_member(cls, member) -> Actor:
+        """A member on their own pages: may act only for themself (`permissions.require_for`)."""
+        return cls(organization=member.organization, role="member", member=member)
+
     @property
     def is_system(self) -> bool:
         return self.role == "system"
@@ -45,6 +51,8 @@ class Actor:
                 "name": self.api_key.name,
                 "prefix": self.api_key.prefix,
             }
+        if self.member is not None:
+            return _("member %(name)s, on their own page") % {"name": self.member}
         return self.system_label or _("system")
 
     def community_roles_ids(self) -> set:

@@ -76,6 +76,13 @@ class OrganizationSettingsForm(forms.Form):
         label=_("Posts drafted by content officers need a sub-owner's or manager's approval"),
         required=False,
     )
+    payment_instructions = forms.CharField(
+        label=_("How members pay for orders placed on their pages"),
+        help_text=_("Shown with the amount after a member orders, e.g. who to transfer to."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        required=False,
+    )
 
     @staticmethod
     def initial_from(org) -> dict:
@@ -92,6 +99,7 @@ class OrganizationSettingsForm(forms.Form):
             "store_message_text": org.store_message_text,
             "require_post_approval": org.require_post_approval,
             "monthly_campaign_budget": org.monthly_campaign_budget,
+            "payment_instructions": org.payment_instructions,
         }
 
     def to_service_values(self) -> dict:

@@ -119,6 +119,9 @@ class Organization(models.Model):
     store_message_text = models.BooleanField(
         _("keep message text (otherwise it is only used for rule checks)"), default=False
     )
+    # Shown to a member after they order on their page: leaders collect payment themselves
+    # (e.g. "转账到团长微信 qunyun_demo，备注订单号").
+    payment_instructions = models.TextField(_("how members pay"), blank=True, max_length=1000)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -157,6 +157,16 @@ def require(actor, capability: str, community=None) -> None:
         raise PermissionDenied(_("You do not have permission to do that."))
 
 
+def require_for(actor, capability: str, member, community=None) -> None:
+    """A member may do for themself what staff need `capability` for (place an order, join a
+    team, enter a lottery); for anyone else this is `require`."""
+    if getattr(actor, "member", None) is not None:
+        if actor.member.pk != member.pk or actor.organization.pk != member.organization_id:
+            raise PermissionDenied(_("You do not have permission to do that."))
+        return
+    require(actor, capability, community)
+
+
 def capabilities_of(actor) -> list[str]:
     """Organization-wide capabilities of an actor, sorted (shown by /api/v1/me/)."""
     if actor.is_system:

@@ -92,6 +92,7 @@ POLICY_FIELDS = [
     "store_message_text",
     "require_post_approval",
     "monthly_campaign_budget",
+    "payment_instructions",
 ]
 
 
@@ -119,6 +120,11 @@ def _validate_policy(values: dict) -> dict:
     budget = values.get("monthly_campaign_budget")
     if budget is not None and not (0 <= budget <= 10**10):
         errors["monthly_campaign_budget"] = [_("Give an amount of at least 0.")]
+    instructions = values.get("payment_instructions")
+    if instructions is not None:
+        values["payment_instructions"] = instructions = str(instructions).strip()
+        if len(instructions) > 1000 or "\x00" in instructions:
+            errors["payment_instructions"] = [_("Write at most 1,000 characters.")]
     if errors:
         raise ValidationError(errors)
     return values

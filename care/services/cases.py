@@ -30,7 +30,7 @@ from integrations.models import ActionKind
 from tenancy import audit
 from tenancy.actors import Actor
 from tenancy.models import OrgMembership
-from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, require
+from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, require, require_for
 from tenancy.roles import CommunityRole
 
 MAX_TEXT = 2000
@@ -203,7 +203,9 @@ def case_open(
             raise ValidationError({"order": [_("This order is not this member's.")]})
         if community is None and order.community_id is not None:
             community = order.community
-    if community is not None:
+    if actor.member is not None:
+        require_for(actor, "care.manage", member)
+    elif community is not None:
         require(actor, "care.manage", community)
     else:
         require(actor, "care.manage")
@@ -240,6 +242,37 @@ def case_open(
             % {"n": existing.pk if existing else "?"}
         ) from None
     return case
+
+
+def member_report(*, actor, order, kind, text) -> Case:
+    """A member reports a problem with their own order on their page: a case in the queue of
+    the order's group, with the member's words as its first entry."""
+    text = clean_text(text, "text", required=True)
+    subject = _("%(items)s (order %(order)s)") % {
+        "items": order_items_text(order),
+        "order": order.external_order_id[-8:],
+    }
+    return case_open(
+        actor=actor,
+        member=order.member,
+        kind=kind,
+        subject=subject,
+        order=order,
+        text=text,
+        source=CaseSource.MEMBER_PAGE,
+    )
+
+
+def order_items_text(order) -> str:
+    """ "白藜芦醇 × 2" for the order's items; the campaign's name when there are none."""
+    items = [
+        f"{item.get('name', '')} × {item.get('quantity', 1)}"
+        for item in (order.items or [])
+        if isinstance(item, dict) and item.get("name")
+    ]
+    if items:
+        return _(", ").join(items)
+    return order.campaign.name if order.campaign_id else order.external_order_id
 
 
 def open_complaint(org, member, community):

@@ -1,0 +1,182 @@
+"""What the campaign pages show a visitor or a signed-in member (read-only)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Sum
+from django.utils import timezone, translation
+
+from campaigns.models import (
+    HOLDING,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    LotteryDraw,
+    LotteryEntry,
+    LotteryPrize,
+    LotteryWinner,
+    Order,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+from campaigns.services import OrderRefused, campaign_targets, check_eligible
+from campaigns.stock import live_stock_left
+from members.models import PRESENT_STATUSES, Membership
+
+# The word a visitor without a session sends the bot for their link, by what they look at.
+_KEYWORD = {
+    CampaignKind.FLASH_SALE: "秒杀",
+    CampaignKind.GROUP_BUY: "拼团",
+    CampaignKind.LOTTERY: "抽奖",
+}
+
+
+def signin_keyword(kind: str | None = None) -> str:
+    if translation.get_language() == "en":
+        return "deals" if kind else "me"
+    return _KEYWORD.get(kind, "我的")
+
+
+def shown_campaigns(org):
+    """Campaigns members may see: published, not cancelled."""
+    return Campaign.objects.for_org(org).filter(status=CampaignStatus.SCHEDULED)
+
+
+def live_and_upcoming(org, member, now=None) -> list[Campaign]:
+    """The campaigns of the member's groups that are live or still to come (the home page)."""
+    now = now or timezone.now()
+    campaigns = (
+        shown_campaigns(org).filter(ends_at__gt=now).select_related("product").order_by("starts_at")
+    )
+    if member is not None:
+        groups = Membership.objects.for_org(org).filter(member=member, status__in=PRESENT_STATUSES)
+        campaigns = campaigns.filter(targets__community_id__in=groups.values("community_id"))
+    return list(campaigns.distinct()[:50])
+
+
+def refusal(campaign, member) -> str:
+    """Why this member may not take part ("" when they may): the group or the tier."""
+    try:
+        check_eligible(campaign, member)
+    except OrderRefused as refused:
+        return refused.message
+    return ""
+
+
+def stock_view(campaign) -> dict:
+    left = live_stock_left(campaign)
+    total = campaign.stock_total or 1
+    return {"left": left, "total": campaign.stock_total, "percent": int(100 * left / total)}
+
+
+def campaign_context(org, campaign, member, now=None) -> dict:
+    now = now or timezone.now()
+    phase = campaign.phase(now)
+    context = {
+        "org": org,
+        "campaign": campaign,
+        "phase": phase,
+        "member": member,
+        "countdown_to": campaign.starts_at
+        if phase == "upcoming"
+        else campaign.ends_at
+        if phase == "live"
+        else None,
+        "groups": campaign_targets(campaign),
+        "keyword": signin_keyword(campaign.kind),
+    }
+    if campaign.kind == CampaignKind.FLASH_SALE:
+        context["stock"] = stock_view(campaign)
+    if member is not None:
+        context["refusal"] = refusal(campaign, member)
+        context["orders"] = list(
+            Order.objects.for_org(org)
+            .filter(campaign=campaign, member=member)
+            .order_by("-placed_at")[:20]
+        )
+    if campaign.kind == CampaignKind.FLASH_SALE and member is not None:
+        held = (
+            Order.objects.for_org(org)
+            .filter(campaign=campaign, member=member, status__in=HOLDING)
+            .aggregate(n=Sum("quantity"))["n"]
+            or 0
+        )
+        allowed = max(0, min(campaign.per_member_cap - held, context["stock"]["left"]))
+        context["quantities"] = list(range(1, allowed + 1))
+        context["cap_reached"] = held >= campaign.per_member_cap
+        context["idempotency_key"] = uuid.uuid4().hex
+    if campaign.kind == CampaignKind.GROUP_BUY:
+        context.update(group_buy_context(org, campaign, member))
+    if campaign.kind == CampaignKind.LOTTERY:
+        context.update(lottery_context(org, campaign, member))
+    return context
+
+
+def group_buy_context(org, campaign, member) -> dict:
+    if member is None:
+        return {"my_team": None}
+    row = (
+        TeamMember.objects.for_org(org)
+        .filter(campaign=campaign, member=member)
+        .select_related("team")
+        .order_by("-joined_at")
+        .first()
+    )
+    return {"my_team": row.team if row else None}
+
+
+def team_context(org, team, member, now=None) -> dict:
+    now = now or timezone.now()
+    campaign = team.campaign
+    rows = list(
+        TeamMember.objects.for_org(org)
+        .filter(team=team)
+        .select_related("member")
+        .order_by("joined_at")
+    )
+    mine = member is not None and any(r.member_id == member.pk for r in rows)
+    open_now = team.status == TeamStatus.OPEN and team.deadline > now
+    return {
+        "org": org,
+        "team": team,
+        "campaign": campaign,
+        "member": member,
+        "rows": rows,
+        "joined": len(rows),
+        "size": campaign.team_size,
+        "percent": int(100 * len(rows) / (campaign.team_size or 1)),
+        "mine": mine,
+        "open_now": open_now,
+        "countdown_to": team.deadline if open_now else None,
+        "refusal": refusal(campaign, member) if member is not None and not mine else "",
+        "keyword": signin_keyword(campaign.kind),
+    }
+
+
+def teams_of(org, campaign):
+    return Team.objects.for_org(org).filter(campaign=campaign)
+
+
+def lottery_context(org, campaign, member) -> dict:
+    draw = LotteryDraw.objects.for_org(org).filter(campaign=campaign).first()
+    winners = list(
+        LotteryWinner.objects.for_org(org)
+        .filter(campaign=campaign)
+        .select_related("prize", "member")
+        .order_by("prize__rank", "position")
+    )
+    context = {
+        "draw": draw,
+        "prizes": list(LotteryPrize.objects.for_org(org).filter(campaign=campaign)),
+        "winners": winners,
+        "entered": False,
+        "my_prizes": [],
+    }
+    if member is not None:
+        context["entered"] = (
+            LotteryEntry.objects.for_org(org).filter(campaign=campaign, member=member).exists()
+        )
+        context["my_prizes"] = [w.prize for w in winners if w.member_id == member.pk]
+    return context
