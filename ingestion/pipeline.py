@@ -79,6 +79,40 @@ def ingest_events(*, actor, raw_events) -> IngestResult:
     return result
 
 
+def record_member_event(*, actor, membership, type_: str, event_id: str, at) -> bool:
+    """An event that happened on the member's own pages rather than in front of a bot (a
+    check-in): stored and applied exactly like a bot's, with the same rules, idempotent by
+    `event_id`. The membership says who and where, so nothing is looked up by platform ids
+    (a group created in the dashboard may have none yet). Returns whether it was new."""
+    community, identity = membership.community, membership.identity
+    where = community.external_id or f"qunyun:{community.pk}"
+    valid, rejected = parse_batch(
+        [
+            {
+                "id": event_id,
+                "type": type_,
+                "platform": identity.platform,
+                "community": where,
+                "user": identity.external_user_id,
+                "occurred_at": at.isoformat(),
+            }
+        ]
+    )
+    if rejected:
+        raise ValueError(rejected)
+    events = [event for _index, event in valid]
+    org = actor.organization
+    with transaction.atomic():
+        if already_claimed(org, events):
+            return False
+        communities = {(identity.platform, where): community}
+        identities = {(identity.platform, identity.external_user_id): identity}
+        fresh = claim_events(org, actor, events, communities, identities)
+        if fresh:
+            apply_events(EventBatch(org, actor, fresh, communities, identities))
+    return bool(fresh)
+
+
 def apply_events(batch: EventBatch) -> None:
     stages = load_stages(batch)
     table = handler_table(stages)

@@ -7,6 +7,10 @@ covered here or exempted with a reason; a new route that is neither fails the ha
 - EXEMPT: route name (or namespace prefix ending in ':') -> why it is not tenant data.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from tenancy.models import AuditLogEntry, Invitation, OrgMembership
 
 from .factories import (
@@ -328,3 +332,88 @@ EXEMPT = {
     "api-schema": "OpenAPI description of the API, no tenant data",
     "api-docs": "Swagger UI page, no tenant data",
 }
+
+
+# --- member pages (/m/<org>/, portal/) -------------------------------------------------------
+# Route name -> function(tenant, member) returning the URL kwargs (besides `org`) of one of that
+# tenant's objects; `member` is a member of that tenant and owns the member-owned ones (orders).
+
+
+def _member_campaign(kind):
+    def make(tenant, member):
+        from campaigns.models import CampaignTarget
+        from members.models import Membership
+
+        community = Membership.objects.for_org(tenant.org).get(member=member).community
+        campaign = CampaignFactory(
+            organization=tenant.org,
+            kind=kind,
+            status="scheduled",
+            team_size=2 if kind == "group_buy" else None,
+            team_hours=24 if kind == "group_buy" else None,
+        )
+        CampaignTarget.objects.create(
+            organization=tenant.org, campaign=campaign, community=community
+        )
+        if kind == "lottery":
+            from campaigns.models import LotteryDraw
+
+            LotteryDraw.objects.create(
+                organization=tenant.org,
+                campaign=campaign,
+                draw_at=campaign.ends_at,
+                seed="00" * 32,
+                commitment="11" * 32,
+            )
+        return {"pk": campaign.pk}
+
+    return make
+
+
+def _member_team(tenant, member):
+    from campaigns.models import Campaign, Team
+
+    pk = _member_campaign("group_buy")(tenant, member)["pk"]
+    team = Team.objects.create(
+        organization=tenant.org,
+        campaign=Campaign.objects.for_org(tenant.org).get(pk=pk),
+        leader=member,
+        deadline=timezone.now() + timedelta(hours=1),
+    )
+    return {"pk": team.pk}
+
+
+def _member_order(tenant, member):
+    return {"pk": OrderFactory(organization=tenant.org, member=member).pk}
+
+
+def _member_link(tenant, member):
+    from members import access
+
+    return {"token": access.personal_link(member, "me/").rstrip("/").rsplit("/", 1)[1]}
+
+
+MEMBER_OBJECT_KWARGS = {
+    "member-link": _member_link,
+    "member-campaign": _member_campaign("flash_sale"),
+    "member-campaign-stock": _member_campaign("flash_sale"),
+    "member-buy": _member_campaign("flash_sale"),
+    "member-team-open": _member_campaign("group_buy"),
+    "member-lottery-enter": _member_campaign("lottery"),
+    "member-team": _member_team,
+    "member-team-join": _member_team,
+    "member-order": _member_order,
+    "member-report": _member_order,
+}
+# Member pages with no object in the address: they show only the signed-in member's own data.
+MEMBER_PAGES = {
+    "member-home",
+    "member-signin",
+    "member-signout",
+    "member-telegram",
+    "member-telegram-session",
+    "member-me",
+    "member-checkin",
+}
+# Member-owned objects: another member of the same organization gets a 404 for them too.
+MEMBER_OWNED = {"member-order", "member-report"}

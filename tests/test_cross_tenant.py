@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from .factories import AuditLogEntryFactory, InvitationFactory
-from .tenant_routes import EXEMPT, OBJECT_KWARGS
+from .tenant_routes import EXEMPT, MEMBER_OBJECT_KWARGS, MEMBER_PAGES, OBJECT_KWARGS
 from .urlwalk import all_routes
 
 ROUTES = all_routes()
@@ -39,11 +39,16 @@ def test_every_route_is_known():
     for route in ROUTES:
         if _exempt(route):
             continue
+        if route.is_member_route:
+            if route.name not in MEMBER_OBJECT_KWARGS and route.name not in MEMBER_PAGES:
+                problems.append(f"{route.name} ({route.route}): add it to MEMBER_OBJECT_KWARGS")
+            continue
         if not (route.is_org_route or route.is_api):
             problems.append(f"{route.name} ({route.route}): not under /o/<org_slug>/ or /api/v1/")
         elif route.object_kwargs and route.name not in OBJECT_KWARGS:
             problems.append(f"{route.name} ({route.route}): add it to OBJECT_KWARGS")
-    stale = [n for n in [*OBJECT_KWARGS, *EXEMPT] if not n.endswith(":") and n not in _names()]
+    registered = [*OBJECT_KWARGS, *EXEMPT, *MEMBER_OBJECT_KWARGS, *MEMBER_PAGES]
+    stale = [n for n in registered if not n.endswith(":") and n not in _names()]
     assert not problems, "routes the harness does not cover:\n" + "\n".join(problems)
     assert not stale, f"registry names that match no route: {stale}"
 

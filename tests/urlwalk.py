@@ -18,6 +18,11 @@ class Route:
         return "org_slug" in self.kwargs
 
     @property
+    def is_member_route(self) -> bool:
+        """A member page, under /m/<org>/ (portal/)."""
+        return self.route.startswith("m/<slug:org>/")
+
+    @property
     def is_api(self) -> bool:
         return self.route.startswith("api/v1/")
 

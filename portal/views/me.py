@@ -14,7 +14,7 @@ from campaigns.models import Order
 from care.models import CaseKind, MilestoneKind, OrderMilestone
 from care.services import member_report
 from core.errors import Conflict
-from ingestion.pipeline import ingest_events
+from ingestion.pipeline import record_member_event
 from members import member_pages
 from members.models import PRESENT_STATUSES, Membership
 
@@ -65,23 +65,15 @@ def checkin(request, org):
     membership = get_object_or_404(
         Membership.objects.for_org(org)
         .filter(member=member, status__in=PRESENT_STATUSES)
-        .select_related("community", "identity"),
+        .select_related("community", "identity", "identity__member"),
         pk=request.POST.get("membership") or 0,
     )
-    now = timezone.now()
-    identity = membership.identity
-    ingest_events(
+    record_member_event(
         actor=request.member_actor,
-        raw_events=[
-            {
-                "id": f"page-checkin-{membership.pk}-{_today(org).isoformat()}",
-                "type": "member.checked_in",
-                "platform": membership.community.platform,
-                "community": membership.community.external_id,
-                "user": identity.external_user_id,
-                "occurred_at": now.isoformat(),
-            }
-        ],
+        membership=membership,
+        type_="member.checked_in",
+        event_id=f"page-checkin-{membership.pk}-{_today(org).isoformat()}",
+        at=timezone.now(),
     )
     messages.success(request, _("Checked in. See you tomorrow!"))
     return redirect("member-me", org=org.slug)
@@ -117,7 +109,7 @@ def report_problem(request, org, pk):
             case = member_report(
                 actor=request.member_actor,
                 order=order,
-                kind=request.POST.get("kind", CaseKind.AFTER_SALES),
+                kind=request.POST.get("kind", CaseKind.QUESTION),
                 text=request.POST.get("text", ""),
             )
         except ValidationError as invalid:
@@ -147,6 +139,7 @@ def report_problem(request, org, pk):
 
 
 def member_report_kinds():
-    return [(k, label) for k, label in CaseKind.choices if k != CaseKind.COMPLAINT] + [
-        (CaseKind.COMPLAINT, dict(CaseKind.choices)[CaseKind.COMPLAINT])
-    ]
+    """The kinds a member picks from, the common ones first."""
+    labels = dict(CaseKind.choices)
+    order = [CaseKind.QUESTION, CaseKind.REFUND, CaseKind.COMPLAINT, CaseKind.OTHER]
+    return [(kind.value, labels[kind]) for kind in order]
