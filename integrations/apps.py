@@ -7,6 +7,7 @@ AUDIT_ACTIONS = {
     "webhook.enable": _("Resumed a webhook endpoint"),
     "webhook.disable": _("Paused a webhook endpoint"),
     "webhook.retry": _("Retried a webhook delivery"),
+    "integration.telegram_token": _("Set the Telegram bot token"),
 }
 
 

@@ -12,3 +12,11 @@ class WebhookForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class TelegramTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Bot token from BotFather"),
+        max_length=100,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )

@@ -5,6 +5,7 @@ from . import views
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
     path("webhooks/", views.WebhooksView.as_view(), name="webhooks"),
+    path("telegram/", views.TelegramBotView.as_view(), name="telegram-bot"),
     path("webhooks/<int:pk>/toggle/", views.WebhookToggleView.as_view(), name="webhook-toggle"),
     path(
         "webhooks/deliveries/<int:pk>/retry/",

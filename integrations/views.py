@@ -1,13 +1,16 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 
-from . import delivery
-from .forms import WebhookForm
-from .models import WebhookDelivery, WebhookEndpoint
+from . import delivery, telegram_webapp
+from .forms import TelegramTokenForm, WebhookForm
+from .models import BotCredential, WebhookDelivery, WebhookEndpoint
+from .platforms import Platform
 
 
 class WebhooksView(OrgViewMixin, ServiceActionView):
@@ -69,3 +72,31 @@ class DeliveryRetryView(OrgViewMixin, ServiceActionView):
 
     def perform(self, form):
         delivery.delivery_retry(actor=self.actor, delivery=self.object)
+
+
+class TelegramBotView(OrgViewMixin, ServiceActionView):
+    """The organization's Telegram bot token: it verifies members who open their page as a
+    Telegram Mini App. Write-only: after saving, only its last four characters show."""
+
+    capability = "webhook.manage"
+    form_class = TelegramTokenForm
+    success_message = gettext_lazy("Saved. The token is stored encrypted.")
+    success_url = "telegram-bot"
+    success_url_kwargs = ("org_slug",)
+
+    def get(self, request, org_slug, form=None, status=200):
+        credentials = BotCredential.objects.for_org(self.organization).filter(
+            platform=Platform.TELEGRAM
+        )
+        context = {
+            "current": credentials.filter(retired_at=None).first(),
+            "form": form or TelegramTokenForm(),
+            "mini_app_url": settings.SITE_URL
+            + reverse("member-telegram", kwargs={"org": self.organization.slug}),
+        }
+        return render(request, "integrations/telegram.html", context, status=status)
+
+    def perform(self, form):
+        return telegram_webapp.telegram_token_set(
+            actor=self.actor, token=form.cleaned_data["token"]
+        )

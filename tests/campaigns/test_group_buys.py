@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -74,7 +75,9 @@ def test_short_team_fails_at_deadline_and_is_refunded(org_a, group_buy):
     assert team.status == "failed"
     assert Order.objects.for_org(org_a.org).get(campaign=campaign).status == "refunded"
     notice = Action.objects.for_org(org_a.org).get(kind="member.notify")
-    assert notice.payload["text"] == "您参加的“两人拼团”拼团未能按时成团，款项将原路退回。"
+    sentence, link_line = notice.payload["text"].split("\n")
+    assert sentence == "您参加的“两人拼团”拼团未能按时成团，款项将原路退回。"
+    assert re.fullmatch(r"你的专属页面：http://\S+/m/org-a/l/[\w-]+/", link_line), link_line
     assert group_buys.expire_teams(org_a.org, now=timezone.now() + timedelta(hours=26)) == 0
     group_buys.team_open(actor=actor, campaign=campaign, member=leader)  # free again
 

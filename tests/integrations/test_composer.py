@@ -70,6 +70,7 @@ CONTEXTS = {
     MessageKind.LOTTERY_WON: {"prize": "保温杯", "name": "周末抽奖"},
     MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
     MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
+    MessageKind.MEMBER_LINK: {"link": "https://qunyun.example/m/shop/l/t0k3n/", "hours": 48},
 }
 
 
@@ -110,4 +111,33 @@ def test_a_wake_up_without_an_offer_drops_the_sentence_that_would_announce_it():
     context["offer"] = "满100减10券"
     assert compose(MessageKind.WAKE_UP, context, language="zh-hans").endswith(
         "专属优惠：满100减10券"
+    )
+
+
+def test_a_personal_link_ends_what_is_said_to_one_member():
+    context = {**CONTEXTS[MessageKind.LOTTERY_WON], "link": "https://q.example/m/shop/l/abc/"}
+    text = compose(MessageKind.LOTTERY_WON, context, language="zh-hans")
+    assert text.splitlines()[-1] == "你的专属页面：https://q.example/m/shop/l/abc/"
+    english = compose(MessageKind.LOTTERY_WON, context, language="en")
+    assert english.splitlines()[-1] == "Your page: https://q.example/m/shop/l/abc/"
+    # without a link (a member who may not have one) nothing dangles
+    assert "\n" not in compose(
+        MessageKind.LOTTERY_WON, CONTEXTS[MessageKind.LOTTERY_WON], language="zh-hans"
+    )
+
+
+def test_a_campaign_post_ends_with_its_public_page():
+    context = {
+        **CONTEXTS[MessageKind.CAMPAIGN_START],
+        "public_link": "https://q.example/m/shop/c/7/",
+    }
+    text = compose(MessageKind.CAMPAIGN_START, context, language="zh-hans")
+    assert text.splitlines()[-1] == "详情和参与：https://q.example/m/shop/c/7/"
+
+
+def test_the_member_link_message_says_it_is_personal():
+    text = compose(MessageKind.MEMBER_LINK, CONTEXTS[MessageKind.MEMBER_LINK], language="zh-hans")
+    assert text == (
+        "这是你的专属页面：https://qunyun.example/m/shop/l/t0k3n/ —— 48 小时内有效，只能打开一次，"
+        "请不要转发。需要新的链接，再发一次关键词给我就好。"
     )
