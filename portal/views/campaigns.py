@@ -3,6 +3,7 @@ see the result). Public without a session; acting needs the member's own session
 
 from __future__ import annotations
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -133,7 +134,9 @@ def _team(org, pk) -> Team:
 def team_page(request, org, pk):
     team = _team(org, pk)
     context = pages.team_context(org, team, request.member)
-    context["share_url"] = settings.SITE_URL + request.path
+    context["share_url"] = share_url = settings.SITE_URL + request.path
+    # The poster friends scan: a QR code of the team's link (an SVG data URI, no request).
+    context["share_qr"] = segno.make(share_url, error="m").svg_data_uri(scale=4, border=2)
     return render(request, "portal/team.html", context)
 
 
