@@ -280,7 +280,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^readyz$", r"^healthz$", r"^metrics$"]
 # Content-Security-Policy: the dashboard loads only its own static files (Bootstrap, htmx,
 # static/qunyun/app.js, vendored libraries under static/vendor/). No inline script or style:
 # behaviour lives in app.js, dynamic widths are set from data attributes through the CSSOM.

@@ -8,7 +8,7 @@ from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from care.urls import org_urlpatterns as care_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
 from config.monitoring import metrics_view
-from core.health import healthz
+from core.health import healthz, livez, readyz
 from core.schema_view import SchemaView
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
@@ -81,7 +81,9 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
+    path("healthz", healthz, name="healthz"),  # the name before the livez/readyz split
     path("metrics", metrics_view, name="metrics"),
     path(
         "lottery/<slug:org>/<int:pk>/",

@@ -1,5 +1,12 @@
-"""`/healthz`: is the database answering, are the broker, the cache and the rate limiter's
-Redis reachable. JSON.
+"""Probes, JSON, for orchestrators and load balancers.
+
+`/livez` (liveness): the process is up and answers HTTP. It touches no database, no Redis, no
+broker, so an outage of a dependency never gets a web container restarted: restarting would
+not bring the database back, and pages that need no database (static, error pages) keep being
+served. Always 200 while the process can answer.
+
+`/readyz` (readiness, and `/healthz`, its old name, kept as an alias): is the database
+answering, are the broker, the cache and the rate limiter's Redis reachable.
 
 - 503 (`"status": "error"`) only when the database does not answer: nothing works without it.
 - 200 with `"status": "degraded"` and the names in `"degraded"` when Redis-backed parts are
@@ -55,7 +62,12 @@ def _check_rate_limits() -> dict | None:
 
 
 @never_cache
-def healthz(request):
+def livez(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
     for name, check in (("cache", _check_cache), ("rate_limits", _check_rate_limits)):
         result = check()
@@ -72,3 +84,6 @@ def healthz(request):
     if degraded:
         body["degraded"] = degraded
     return JsonResponse(body, status=code)
+
+
+healthz = readyz  # the name before the split; load balancers configured with it keep working

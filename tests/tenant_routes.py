@@ -326,6 +326,8 @@ EXEMPT = {
     "password_reset_complete": "account page, no tenant data",
     "invitation-accept": "the unguessable single-use token is the credential (tested separately)",
     "set_language": "sets a cookie only",
+    "livez": "process liveness only, no tenant data",
+    "readyz": "service status only, no tenant data",
     "healthz": "service status only, no tenant data",
     "metrics": "operator monitoring: totals over all organizations, behind METRICS_TOKEN",
     "lottery-verification": "public by design: commitments, pseudonymous entrant ids, winners",

@@ -108,6 +108,13 @@ def test_with_redis_unreachable_the_api_pages_and_ingestion_keep_working(server_
     assert body["status"] == "degraded" and body["database"]["ok"]
     assert set(body["degraded"]) == {"broker", "cache", "rate_limits"}
     assert requests.get(base + "/healthz?strict=1", timeout=30).status_code == 503
+    # the split probes (issue 21, item 12): alive, and ready but degraded; /healthz = /readyz
+    live = requests.get(base + "/livez", timeout=30)
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    ready = requests.get(base + "/readyz", timeout=30)
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "degraded"
+    assert set(ready.json()["degraded"]) == {"broker", "cache", "rate_limits"}
 
     started = time.monotonic()
     assert api.get(base + "/api/v1/me/", timeout=30).status_code == 200
