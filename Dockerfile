@@ -54,10 +54,12 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# /healthz is exempt from SECURE_SSL_REDIRECT. The request carries the first ALLOWED_HOSTS entry
+# Liveness: /livez answers while the process does, whatever the database or Redis do (a restart
+# would not bring them back); readiness is /readyz, for load balancers (docs/deployment.md).
+# Both are exempt from SECURE_SSL_REDIRECT. The request carries the first ALLOWED_HOSTS entry
 # as its Host header so it is not rejected with 400 when 127.0.0.1 is not an allowed host.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as r; hs = [h.strip() for h in os.environ.get('ALLOWED_HOSTS', '').split(',') if h.strip() and h.strip() != '*']; host = hs[0].lstrip('.') if hs else '127.0.0.1'; r.urlopen(r.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as r; hs = [h.strip() for h in os.environ.get('ALLOWED_HOSTS', '').split(',') if h.strip() and h.strip() != '*']; host = hs[0].lstrip('.') if hs else '127.0.0.1'; r.urlopen(r.Request('http://127.0.0.1:8000/livez', headers={'Host': host}), timeout=4)"]
 
 # Shell form via sh -c so WEB_CONCURRENCY expands; exec hands PID 1 to gunicorn for signals.
 CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

@@ -178,6 +178,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # that queued the task), not through Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat touches this file on every pass of its loop (config/beat.py): the compose healthcheck
+# of the beat container fails when it grows old.
+CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
+CELERY_BEAT_HEARTBEAT_FILE = env.str(
+    "CELERY_BEAT_HEARTBEAT_FILE", default=str(VAR_DIR / "celerybeat-heartbeat")
+)
 CELERY_TIMEZONE = "UTC"
 # The beat schedule is static and small: every job but one (below) is a tenant task that beat
 # fans out to each organization (`tenancy.tasks.fan_out`); each app adds its jobs here as they arrive.
