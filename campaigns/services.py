@@ -336,15 +336,25 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
             setattr(locked, field, now)
             fields.append(field)
         locked.save(update_fields=fields)
-        campaign = locked.campaign
-        if release and campaign is not None and campaign.phase(now) == "live":
-            Campaign.objects.for_org(org).filter(pk=campaign.pk).update(
+        if release and _returns_stock(locked, now):
+            Campaign.objects.for_org(org).filter(pk=locked.campaign_id).update(
                 stock_left=F("stock_left") + locked.quantity
             )
         audit.record(
             actor=actor, action=f"order.{to_status}", obj=locked, summary=locked.external_order_id
         )
     return locked
+
+
+def _returns_stock(order, now) -> bool:
+    """Units go back to a sale only if the order took them (flash-sale orders do: a conditional
+    UPDATE of stock_left; group-buy orders do not) and only while the sale is live."""
+    campaign = order.campaign
+    return (
+        campaign is not None
+        and campaign.kind == CampaignKind.FLASH_SALE
+        and campaign.phase(now) == "live"
+    )
 
 
 def order_pay(*, actor, order) -> Order:
@@ -390,7 +400,7 @@ def expire_unpaid(org, now=None) -> int:
                 status=OrderStatus.EXPIRED
             )
             for order in batch:
-                if order.campaign is not None and order.campaign.phase(now) == "live":
+                if _returns_stock(order, now):
                     Campaign.objects.for_org(org).filter(pk=order.campaign_id).update(
                         stock_left=F("stock_left") + order.quantity
                     )
