@@ -344,3 +344,18 @@ def test_live_stock_reads_the_gate_and_says_when_it_does_not_know(shop, redis_db
         stock_gate.live_stock([sale.pk])
     services.campaign_cancel(actor=actor, campaign=sale)
     assert stock_gate.live_stock(sale) is None  # a cancelled sale's gate is dropped
+
+
+def test_the_member_pages_stock_comes_from_the_gate_when_it_has_the_sale(shop, redis_db):
+    from campaigns.stock import live_stock_left
+
+    org, actor, group = shop
+    sale = _sale(actor, [group], stock=5)
+    assert live_stock_left(sale) == 5  # no gate yet: the database's count
+    (alice,) = _buyers(org, group, 1)
+    assert _buy(actor, sale, alice) == "ok"
+    stale = Campaign.objects.for_org(org).get(pk=sale.pk)
+    redis_db.hset(stock_gate.hash_key(org.pk, sale.pk), "stock", 3)  # what the gate says
+    with CaptureQueriesContext(connection) as queries:
+        assert live_stock_left(stale) == 3
+    assert len(queries) == 0
