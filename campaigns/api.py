@@ -26,7 +26,16 @@ from tenancy.scope import scoped_stream
 
 from . import group_buys, lottery, services
 from .exports import order_rows
-from .models import Campaign, CampaignTarget, Order, OrderStatus, Team, TeamMember
+from .models import (
+    Campaign,
+    CampaignKind,
+    CampaignTarget,
+    LotteryDraw,
+    Order,
+    OrderStatus,
+    Team,
+    TeamMember,
+)
 from .selectors import campaign_review
 
 REFUSAL_STATUS = {
@@ -53,10 +62,31 @@ def _refusal(exc: services.OrderRefused) -> exceptions.APIException:
     return error
 
 
+class LotterySerializer(serializers.ModelSerializer):
+    """What a lottery publishes: at opening the seed's commitment and the named public value
+    (source and publication time); at closing the entrant list hash; at the draw the value."""
+
+    class Meta:
+        model = LotteryDraw
+        fields = [
+            "draw_at",
+            "commitment",
+            "public_source",
+            "public_value_at",
+            "entries_hash",
+            "entries_frozen_at",
+            "public_value",
+            "draw_rule",
+            "drawn_at",
+        ]
+        read_only_fields = fields
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     phase = serializers.SerializerMethodField()
     product_name = serializers.CharField(source="product.name", read_only=True)
     communities = serializers.SerializerMethodField()
+    lottery = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -79,12 +109,19 @@ class CampaignSerializer(serializers.ModelSerializer):
             "cost",
             "sold_out_at",
             "communities",
+            "lottery",
             "created_at",
         ]
         read_only_fields = fields
 
     def get_phase(self, obj) -> str:
         return obj.phase()
+
+    @extend_schema_field(LotterySerializer(allow_null=True))
+    def get_lottery(self, obj):
+        """Lotteries: what they publish; null for other campaigns."""
+        draw = getattr(obj, "lottery", None) if obj.kind == CampaignKind.LOTTERY else None
+        return LotterySerializer(draw).data if draw is not None else None
 
     def get_communities(self, obj) -> list[int]:
         return [t.community_id for t in obj.targets.all()]
@@ -166,7 +203,22 @@ class FlashSaleCreateSerializer(serializers.Serializer):
         max_length=20,
         help_text="Lotteries: [{name, quantity}], top prize first.",
     )
-    draw_at = serializers.DateTimeField(required=False)
+    draw_at = serializers.DateTimeField(
+        required=False, help_text="Lotteries: when the draw is, at or after `public_value_at`."
+    )
+    public_source = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text=(
+            "Lotteries (required): the public value that will decide the draw, named now and "
+            "published after entries close, e.g. a national lottery's winning numbers for a "
+            "given issue. Shown on the verification page from the start."
+        ),
+    )
+    public_value_at = serializers.DateTimeField(
+        required=False,
+        help_text="Lotteries (required): when that value is published, after `ends_at`.",
+    )
     require_checkin = serializers.BooleanField(default=False)
     require_share = serializers.BooleanField(default=False)
     prizes_per_member = serializers.IntegerField(min_value=1, max_value=10, default=1)
@@ -266,7 +318,7 @@ class CampaignViewSet(
 
     def refine_queryset(self, queryset):
         return (
-            queryset.select_related("product")
+            queryset.select_related("product", "lottery")
             .prefetch_related(
                 Prefetch("targets", queryset=CampaignTarget.objects.for_org(self.organization))
             )
@@ -285,7 +337,15 @@ class CampaignViewSet(
         }
         lottery_fields = {
             k: values.pop(k, None)
-            for k in ("prizes", "draw_at", "require_checkin", "require_share", "prizes_per_member")
+            for k in (
+                "prizes",
+                "draw_at",
+                "public_source",
+                "public_value_at",
+                "require_checkin",
+                "require_share",
+                "prizes_per_member",
+            )
         }
         if kind == "group_buy":
             campaign = group_buys.group_buy_create(actor=self.actor, **team, **values)
@@ -299,6 +359,8 @@ class CampaignViewSet(
                 actor=self.actor,
                 prizes=prizes,
                 draw_at=lottery_fields["draw_at"],
+                public_source=lottery_fields["public_source"],
+                public_value_at=lottery_fields["public_value_at"],
                 require_checkin=lottery_fields["require_checkin"],
                 require_share=lottery_fields["require_share"],
                 prizes_per_member=lottery_fields["prizes_per_member"],
@@ -372,13 +434,24 @@ class CampaignViewSet(
 
     @extend_schema(
         request=inline_serializer(
-            "LotteryDrawIn", {"public_value": serializers.CharField(required=False, max_length=100)}
+            "LotteryDrawIn",
+            {
+                "public_value": serializers.CharField(
+                    max_length=100,
+                    help_text=(
+                        "The value named by `lottery.public_source` when the lottery opened, as "
+                        "published. Missing or blank, or before `lottery.public_value_at`: 409."
+                    ),
+                )
+            },
         ),
         responses=inline_serializer("LotteryDrawOut", {"winners": WinnerSerializer(many=True)}),
     )
     @action(detail=True, methods=["post"])
     def draw(self, request, pk=None):
-        """Draw now (otherwise it runs at its time). The seed is revealed; see the public page."""
+        """Draw, with the public value the lottery named when it opened, once it is published
+        (a bot may post it as soon as it reads the official result). The seed is revealed; see
+        the public verification page."""
         campaign = self.get_object()
         public_value = (
             str((request.data or {}).get("public_value", ""))[:100]

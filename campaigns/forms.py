@@ -73,6 +73,22 @@ class FlashSaleForm(forms.Form):
             "One per line: name : quantity, e.g. 鱼油一瓶 : 1, then consolation prizes so most entrants win."
         ),
     )
+    public_source = forms.CharField(
+        label=_("Public value that will decide the draw"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Name a value published after entries close that nobody knows before, e.g. "
+            "体彩大乐透 第 26140 期 开奖号码. It is shown to members from the start and the draw "
+            "needs it: that is what stops anyone, you included, from steering the result."
+        ),
+    )
+    public_value_at = forms.DateTimeField(
+        label=_("It is published at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("After entries close; the draw comes at or after this time."),
+    )
     draw_at = forms.DateTimeField(
         label=_("Draw at"),
         required=False,
@@ -96,6 +112,8 @@ class FlashSaleForm(forms.Form):
         "team_size": ("group_buy",),
         "team_hours": ("group_buy",),
         "prizes": ("lottery",),
+        "public_source": ("lottery",),
+        "public_value_at": ("lottery",),
         "draw_at": ("lottery",),
         "require_checkin": ("lottery",),
     }

@@ -1,12 +1,15 @@
 """Lotteries (抽奖): entries in a window with eligibility, prize tiers (consolation prizes so most
-entrants win), and an auditable draw: commitment to a secret seed at opening, hash of the frozen
-entrant list at closing, optional public value at the draw, seed revealed, winners recomputable
-with `campaigns/lottery_verify.py`."""
+entrants win), and an auditable draw the organizer cannot steer: at opening, a commitment to a
+secret seed and the name of the public value that will decide the draw (published after entries
+close, e.g. a national lottery's result); at closing, the hash of the frozen entrant list; at the
+draw, that public value (required) and the seed revealed. Winners are recomputable with
+`campaigns/lottery_verify.py`, whose docstring says why naming the value in advance closes the
+hole a known seed leaves open."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+import shlex
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -35,19 +38,41 @@ def lottery_create(
     actor,
     prizes,
     draw_at,
+    public_source=None,
+    public_value_at=None,
     require_checkin=False,
     require_share=False,
     prizes_per_member=1,
     **fields,
 ) -> Campaign:
-    """`prizes`: [(name, quantity)], top prize first. The entry window is starts_at–ends_at."""
+    """`prizes`: [(name, quantity)], top prize first. The entry window is starts_at–ends_at.
+    `public_source` names the public value that will decide the draw (e.g. "体彩大乐透 第 26140 期
+    开奖号码") and `public_value_at` when it is published: after entries close, at the latest
+    at the draw. Both are published with the seed's commitment."""
     prizes = [(str(name).strip()[:100], int(q)) for name, q in prizes if str(name).strip()]
+    errors = {}
     if not prizes or any(q < 1 or q > 100_000 for _n, q in prizes):
-        raise ValidationError({"prizes": [_("Give at least one prize with a quantity.")]})
+        errors["prizes"] = [_("Give at least one prize with a quantity.")]
     if not isinstance(prizes_per_member, int) or not 1 <= prizes_per_member <= 10:
-        raise ValidationError({"prizes_per_member": [_("A member may win 1 to 10 prizes.")]})
-    if draw_at is None or draw_at < fields.get("ends_at"):
-        raise ValidationError({"draw_at": [_("The draw comes after entries close.")]})
+        errors["prizes_per_member"] = [_("A member may win 1 to 10 prizes.")]
+    ends_at = fields.get("ends_at")
+    public_source = " ".join(str(public_source or "").split())
+    if not public_source or len(public_source) > 200:
+        errors["public_source"] = [
+            _(
+                "Name the public value that will decide the draw, published after entries "
+                "close (at most 200 characters), e.g. a national lottery's result for a given "
+                "issue."
+            )
+        ]
+    if public_value_at is None or (ends_at is not None and public_value_at <= ends_at):
+        errors["public_value_at"] = [_("The public value must be published after entries close.")]
+    if draw_at is None or (ends_at is not None and draw_at < ends_at):
+        errors["draw_at"] = [_("The draw comes after entries close.")]
+    elif public_value_at is not None and draw_at < public_value_at:
+        errors["draw_at"] = [_("The draw comes after the public value is published.")]
+    if errors:
+        raise ValidationError(errors)
     total = sum(q for _n, q in prizes)
     with transaction.atomic():
         campaign = flash_sale_create(
@@ -64,6 +89,9 @@ def lottery_create(
             draw_at=draw_at,
             seed=seed,
             commitment=lottery_verify.commitment_of(seed),
+            public_source=public_source,
+            public_value_at=public_value_at,
+            draw_rule=lottery_verify.CURRENT_RULE,
             require_checkin=require_checkin,
             require_share=require_share,
             prizes_per_member=prizes_per_member,
@@ -130,11 +158,13 @@ def freeze_entries(campaign) -> LotteryDraw:
 
 
 def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinner]:
-    """Reveal the seed and pick the winners (once). Winners are told through the outbox."""
+    """Reveal the seed and pick the winners (once), with the public value the lottery named
+    when it opened, as published. Winners are told through the outbox."""
     for community in campaign_targets(campaign):
         require(actor, "campaign.manage", community)
     public_value = (public_value or "").strip()[:100]
-    if campaign.phase() not in ("ended",) and campaign.ends_at > timezone.now():
+    now = timezone.now()
+    if campaign.phase() not in ("ended",) and campaign.ends_at > now:
         raise Conflict(_("Entries are still open."))
     freeze_entries(campaign)
     org = campaign.organization
@@ -142,6 +172,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
         draw = LotteryDraw.objects.for_org(org).select_for_update().get(campaign=campaign)
         if draw.drawn_at is not None:
             raise Conflict(_("This lottery has been drawn."))
+        _check_public_value(draw, public_value, now)
         ids = list(
             LotteryEntry.objects.for_org(org)
             .filter(campaign=campaign)
@@ -157,6 +188,7 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
             ids,
             [(p.name, p.quantity) for p in prizes],
             draw.prizes_per_member,
+            draw.draw_rule,
         )
         rows = LotteryWinner.objects.bulk_create(
             [
@@ -207,23 +239,44 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
     return rows
 
 
-def run_due(org, actor, now=None) -> int:
-    """Freeze lotteries whose entries closed and draw those whose time has come."""
+def _check_public_value(draw, public_value: str, now) -> None:
+    """Refuse a draw without the named public value, or before it can have been published."""
+    tz = draw.campaign.organization.tzinfo
+    source = draw.public_source or _("a public value nobody knows in advance")
+    if not public_value:
+        raise Conflict(
+            _(
+                "Enter the public value this lottery named when it opened (%(source)s), as "
+                "published. The draw needs it: without it the organizer could steer the result."
+            )
+            % {"source": source}
+        )
+    if draw.public_value_at is not None and now < draw.public_value_at:
+        raise Conflict(
+            _("%(source)s is published at %(when)s; draw after that, with the published value.")
+            % {
+                "source": source,
+                "when": draw.public_value_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+
+
+def run_due(org, now=None) -> int:
+    """Freeze the entrant lists of lotteries whose entries closed (their hash is published
+    before the public value that decides the draw). The draw itself waits for the public value:
+    staff enter it, or a bot posts it to the draw API, once it is published. Returns how many
+    lists were frozen."""
     now = now or timezone.now()
-    drawn = 0
+    frozen = 0
     for draw in (
         LotteryDraw.objects.for_org(org)
-        .filter(drawn_at=None, campaign__ends_at__lte=now)
+        .filter(drawn_at=None, entries_frozen_at=None, campaign__ends_at__lte=now)
+        .exclude(campaign__status="cancelled")
         .select_related("campaign")
     ):
         freeze_entries(draw.campaign)
-        if draw.draw_at <= now and draw.campaign.status != "cancelled":
-            try:
-                lottery_draw(actor=actor, campaign=draw.campaign)
-                drawn += 1
-            except ValidationError:
-                continue
-    return drawn
+        frozen += 1
+    return frozen
 
 
 def verification(campaign) -> dict:
@@ -231,27 +284,50 @@ def verification(campaign) -> dict:
     org = campaign.organization
     draw = LotteryDraw.objects.for_org(org).get(campaign=campaign)
     revealed = draw.drawn_at is not None
-    return {
-        "campaign": campaign,
-        "draw": draw,
-        "seed": draw.seed if revealed else None,
-        "entrants": sorted(
+    entrants = (
+        sorted(
             LotteryEntry.objects.for_org(org)
             .filter(campaign=campaign)
             .values_list("member_id", flat=True)
         )
         if draw.entries_frozen_at
-        else None,
-        "prizes": list(
-            LotteryPrize.objects.for_org(org).filter(campaign=campaign).order_by("rank")
-        ),
+        else None
+    )
+    prizes = list(LotteryPrize.objects.for_org(org).filter(campaign=campaign).order_by("rank"))
+    return {
+        "campaign": campaign,
+        "draw": draw,
+        "seed": draw.seed if revealed else None,
+        "entrants": entrants,
+        "prizes": prizes,
         "winners": list(
             LotteryWinner.objects.for_org(org)
             .filter(campaign=campaign)
             .select_related("prize")
             .order_by("position")
         ),
-        "check": hashlib.sha256(bytes.fromhex(draw.seed)).hexdigest() == draw.commitment
-        if revealed
+        "check": lottery_verify.commitment_of(draw.seed) == draw.commitment if revealed else None,
+        # the entrant list was frozen before the public value could be known
+        "frozen_in_time": draw.entries_frozen_at < draw.public_value_at
+        if draw.entries_frozen_at and draw.public_value_at
         else None,
+        "command": _command(draw, entrants, prizes) if revealed else None,
+        "published": draw.public_value_at is None or timezone.now() >= draw.public_value_at,
     }
+
+
+def _command(draw, entrants, prizes) -> str:
+    """The lottery_verify.py command line that recomputes this draw."""
+    args = {
+        "--seed": draw.seed,
+        "--commitment": draw.commitment,
+        "--public-value": draw.public_value,
+        "--entries-hash": draw.entries_hash,
+        "--entrants": ",".join(map(str, entrants or [])),
+        "--prizes": ",".join(f"{p.name}:{p.quantity}" for p in prizes),
+        "--per-member": str(draw.prizes_per_member),
+        "--rule": str(draw.draw_rule),
+    }
+    return "python3 lottery_verify.py " + " ".join(
+        f"{flag} {shlex.quote(value)}" for flag, value in args.items()
+    )

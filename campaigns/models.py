@@ -221,8 +221,10 @@ class TeamMember(TenantModel):
 
 
 class LotteryDraw(TenantModel):
-    """The auditable part of a lottery: a commitment to a secret seed published when it opens,
-    a hash of the frozen entrant list when entries close, the seed revealed at the draw."""
+    """The auditable part of a lottery: a commitment to a secret seed and the name of the
+    public value that will decide the draw, both published when it opens; a hash of the frozen
+    entrant list when entries close; the public value (published after the close, so nobody
+    knows it while entrants can change) and the seed revealed at the draw."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="lottery")
     draw_at = models.DateTimeField(_("draw at"))
@@ -235,7 +237,14 @@ class LotteryDraw(TenantModel):
     prizes_per_member = models.PositiveSmallIntegerField(_("prizes one member may win"), default=1)
     entries_hash = models.CharField(_("entrant list hash (SHA-256)"), max_length=64, blank=True)
     entries_frozen_at = models.DateTimeField(null=True, blank=True)
+    # named when the lottery opens: which future public value decides the draw, and when it is
+    # published (after entries close). Blank only for lotteries opened before it was required.
+    public_source = models.CharField(_("public value source"), max_length=200, blank=True)
+    public_value_at = models.DateTimeField(_("public value published at"), null=True, blank=True)
     public_value = models.CharField(_("public value"), max_length=100, blank=True)
+    # lottery_verify.RULES: 2 mixes seed, entrant list hash and public value; 1 (lotteries drawn
+    # before the public value was required) the seed and the public value
+    draw_rule = models.PositiveSmallIntegerField(default=2)
     drawn_at = models.DateTimeField(_("drawn"), null=True, blank=True)
 
 

@@ -8,6 +8,7 @@ import json
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +27,7 @@ from members.models import PRESENT_STATUSES, Member, Membership
 from tenancy import audit
 from tenancy.permissions import can, require, require_for
 
+from . import stock_gate
 from .models import (
     BOUGHT,
     HOLDING,
@@ -42,6 +44,8 @@ from .models import (
 class OrderRefused(Exception):
     """A flash-sale order that cannot be placed: `code` is one of sold_out, cap_exceeded,
     not_live, not_eligible, idempotency_conflict."""
+
+    holding = None  # cap_exceeded from the database: the member's units held, for the gate
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -173,6 +177,7 @@ def campaign_cancel(*, actor, campaign) -> Campaign:
         campaign.status = CampaignStatus.CANCELLED
         campaign.save(update_fields=["status"])
         audit.record(actor=actor, action="campaign.cancel", obj=campaign)
+        transaction.on_commit(partial(stock_gate.forget, campaign))
     return campaign
 
 
@@ -197,7 +202,11 @@ def flash_sale_order(
 ) -> tuple[Order, bool]:
     """Place an order. Returns (order, created). The same Idempotency-Key returns the same order;
     with other parameters it is refused. Never oversells: the stock is taken with a conditional
-    UPDATE; never exceeds the cap: the member's row is locked while their orders are counted."""
+    UPDATE; never exceeds the cap: the member's row is locked while their orders are counted.
+
+    While the sale is live the stock gate (stock_gate.py) answers first, from Redis: sold out
+    and over the cap without a database query; the units it lets through go on to the database,
+    and back to the gate if the database does not place the order."""
     require_for(actor, "order.manage", member)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
@@ -206,6 +215,51 @@ def flash_sale_order(
         )
     if not isinstance(quantity, int) or quantity < 1:
         raise ValidationError({"quantity": [_("Order at least one unit.")]})
+    ticket = None
+    if campaign.kind == CampaignKind.FLASH_SALE and campaign.phase() == "live":
+        ticket = stock_gate.take(campaign, member, quantity, key)
+        if ticket == "sold_out":
+            raise _sold_out()
+        if ticket == "cap_exceeded":
+            raise _cap_exceeded(campaign)
+    try:
+        order, created = _place_order(campaign, member, quantity, key)
+    except OrderRefused as exc:
+        if ticket is not None:
+            left = _stock_left(campaign) if exc.code == "sold_out" else None
+            stock_gate.give_back(ticket, stock_left=left, holding=getattr(exc, "holding", None))
+        raise
+    except BaseException:
+        if ticket is not None:
+            stock_gate.give_back(ticket)
+        raise
+    if ticket is not None and not created:  # answered as before: that order holds its units
+        stock_gate.give_back(ticket, keep_key=True)
+    return order, created
+
+
+def _sold_out() -> OrderRefused:
+    return OrderRefused("sold_out", _("Sold out."))
+
+
+def _cap_exceeded(campaign) -> OrderRefused:
+    return OrderRefused(
+        "cap_exceeded",
+        _("At most %(n)s per member in this sale.") % {"n": campaign.per_member_cap},
+    )
+
+
+def _stock_left(campaign) -> int:
+    return (
+        Campaign.objects.for_org(campaign.organization_id)
+        .filter(pk=campaign.pk)
+        .values_list("stock_left", flat=True)
+        .get()
+    )
+
+
+def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
+    """The database path: PostgreSQL decides (with or without the gate in front)."""
     fingerprint = _fingerprint(campaign, member, quantity)
     replay = _replay(campaign, key, fingerprint)
     if replay is not None:
@@ -228,17 +282,16 @@ def flash_sale_order(
                 or 0
             )
             if holding + quantity > campaign.per_member_cap:
-                raise OrderRefused(
-                    "cap_exceeded",
-                    _("At most %(n)s per member in this sale.") % {"n": campaign.per_member_cap},
-                )
+                refusal = _cap_exceeded(campaign)
+                refusal.holding = holding  # for the gate
+                raise refusal
             taken = (
                 Campaign.objects.for_org(org)
                 .filter(pk=campaign.pk, stock_left__gte=quantity)
                 .update(stock_left=F("stock_left") - quantity)
             )
             if not taken:
-                raise OrderRefused("sold_out", _("Sold out."))
+                raise _sold_out()
             order = Order.objects.create(
                 organization=org,
                 external_order_id=f"qy-{uuid.uuid4().hex}",
@@ -336,15 +389,26 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
             setattr(locked, field, now)
             fields.append(field)
         locked.save(update_fields=fields)
-        campaign = locked.campaign
-        if release and campaign is not None and campaign.phase(now) == "live":
-            Campaign.objects.for_org(org).filter(pk=campaign.pk).update(
+        if release and _returns_stock(locked, now):
+            Campaign.objects.for_org(org).filter(pk=locked.campaign_id).update(
                 stock_left=F("stock_left") + locked.quantity
             )
+            transaction.on_commit(partial(stock_gate.released, [locked]))
         audit.record(
             actor=actor, action=f"order.{to_status}", obj=locked, summary=locked.external_order_id
         )
     return locked
+
+
+def _returns_stock(order, now) -> bool:
+    """Units go back to a sale only if the order took them (flash-sale orders do: a conditional
+    UPDATE of stock_left; group-buy orders do not) and only while the sale is live."""
+    campaign = order.campaign
+    return (
+        campaign is not None
+        and campaign.kind == CampaignKind.FLASH_SALE
+        and campaign.phase(now) == "live"
+    )
 
 
 def order_pay(*, actor, order) -> Order:
@@ -389,11 +453,13 @@ def expire_unpaid(org, now=None) -> int:
             Order.objects.for_org(org).filter(pk__in=[o.pk for o in batch]).update(
                 status=OrderStatus.EXPIRED
             )
-            for order in batch:
-                if order.campaign is not None and order.campaign.phase(now) == "live":
-                    Campaign.objects.for_org(org).filter(pk=order.campaign_id).update(
-                        stock_left=F("stock_left") + order.quantity
-                    )
+            returned = [order for order in batch if _returns_stock(order, now)]
+            for order in returned:
+                Campaign.objects.for_org(org).filter(pk=order.campaign_id).update(
+                    stock_left=F("stock_left") + order.quantity
+                )
+            if returned:
+                transaction.on_commit(partial(stock_gate.released, returned))
             expired += len(batch)
 
 

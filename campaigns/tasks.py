@@ -1,16 +1,17 @@
-from django.utils.translation import gettext as _
-
-from tenancy.actors import Actor
 from tenancy.tasks import tenant_task
 
-from . import services
+from . import services, stock_gate
 from .group_buys import expire_teams
 from .lottery import run_due
 
 
 @tenant_task
 def expire_unpaid_orders(org):
-    return services.expire_unpaid(org)
+    """Unpaid orders past their window give their units back; then stock gates that say sold
+    out while the database has units left are reloaded (stock_gate.reconcile)."""
+    expired = services.expire_unpaid(org)
+    stock_gate.reconcile(org)
+    return expired
 
 
 @tenant_task
@@ -20,4 +21,6 @@ def expire_group_buy_teams(org):
 
 @tenant_task
 def run_due_lotteries(org):
-    return run_due(org, Actor.system(org, _("scheduled draw")))
+    """Freeze the entrant lists of lotteries whose entries closed (the draw waits for the
+    public value, entered by staff or posted by a bot)."""
+    return run_due(org)

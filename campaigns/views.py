@@ -105,6 +105,8 @@ class FlashSaleCreateView(OrgViewMixin, ServiceActionView):
         draw = {
             "prizes": parse_prizes(data.pop("prizes")),
             "draw_at": data.pop("draw_at"),
+            "public_source": data.pop("public_source"),
+            "public_value_at": data.pop("public_value_at"),
             "require_checkin": data.pop("require_checkin"),
         }
         if kind == "lottery":
@@ -237,4 +239,5 @@ def lottery_verification(request, org, pk):
         pk=pk,
         kind=CampaignKind.LOTTERY,
     )
-    return render(request, "campaigns/lottery_verify.html", verification(campaign))
+    with timezone.override(organization.tzinfo):
+        return render(request, "campaigns/lottery_verify.html", verification(campaign))

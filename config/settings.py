@@ -137,6 +137,9 @@ else:
 # Rate limits (API, failed API authentications, logins, password resets) count in Redis so
 # that every process shares them (core/ratelimit.py); per process without it.
 RATELIMIT_REDIS_URL = env.str("RATELIMIT_REDIS_URL", default=REDIS_URL)
+# The flash-sale stock gate (campaigns/stock_gate.py): stock and per-member counts in Redis in
+# front of PostgreSQL's conditional UPDATE; without it every order takes the database path.
+STOCK_GATE_REDIS_URL = env.str("STOCK_GATE_REDIS_URL", default=REDIS_URL)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}

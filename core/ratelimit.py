@@ -25,13 +25,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
+from .redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
 PREFIX = "qunyun:rl"
-RETRY_REDIS_AFTER_SECONDS = 5.0
-SOCKET_TIMEOUT_SECONDS = 0.5
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
 UNITS |= {"hour": 3600, "d": 86400, "day": 86400}
 
@@ -113,64 +111,22 @@ class _Local:
 
 
 _local = _Local()
-_clients: dict[str, object] = {}
-_state = {"down_until": 0.0, "warned": False}
-_state_lock = threading.Lock()
+_link = RedisLink(
+    "RATELIMIT_REDIS_URL",
+    scripts={"count": _SCRIPT},
+    log=log,
+    what="Rate limits",
+    fallback="counting per process",
+)
 
 
 def redis_url() -> str:
-    return getattr(settings, "RATELIMIT_REDIS_URL", "") or ""
-
-
-def _redis():
-    """The shared Redis client for the configured URL, or None (no Redis, or it just failed)."""
-    url = redis_url()
-    if not url or time.monotonic() < _state["down_until"]:
-        return None
-    client = _clients.get(url)
-    if client is None:
-        import redis
-
-        client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-        )
-        client._qunyun_script = client.register_script(_SCRIPT)
-        _clients[url] = client
-    return client
-
-
-def _redis_failed(exc: Exception) -> None:
-    with _state_lock:
-        _state["down_until"] = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
-        first = not _state["warned"]
-        _state["warned"] = True
-    if first:
-        log.warning(
-            "Rate limits: Redis is unreachable (%s); counting per process until it is back.",
-            type(exc).__name__,
-        )
-
-
-def _redis_ok() -> None:
-    if _state["warned"]:
-        with _state_lock:
-            _state["warned"] = False
-        log.warning("Rate limits: Redis is back; limits are shared again.")
+    return _link.url()
 
 
 def redis_available() -> bool:
     """For the health check: is the limiter sharing its counters right now?"""
-    client = _redis()
-    if client is None:
-        return False
-    try:
-        client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "down"
-        _redis_failed(exc)
-        return False
-    return True
+    return _link.available()
 
 
 def _key(name: str, ident: str) -> str:
@@ -180,14 +136,14 @@ def _key(name: str, ident: str) -> str:
 
 
 def _count(key: str, window: int, cost: int) -> tuple[int, float]:
-    client = _redis()
+    client = _link.client()
     if client is not None:
         try:
-            count, ms_left = client._qunyun_script(keys=[key], args=[window * 1000, cost])
+            count, ms_left = _link.script(client, "count")(keys=[key], args=[window * 1000, cost])
         except Exception as exc:  # noqa: BLE001 - connection, timeout, readonly replica …
-            _redis_failed(exc)
+            _link.failed(exc)
         else:
-            _redis_ok()
+            _link.ok()
             return int(count), int(ms_left) / 1000
     return _local.incr(key, window, cost)
 
@@ -219,19 +175,19 @@ def refund(name: str, ident: str, *, window: int) -> None:
 def reset(name: str, ident: str) -> None:
     key = _key(name, ident)
     _local.delete(key)
-    client = _redis()
+    client = _link.client()
     if client is not None:
         try:
             client.delete(key)
         except Exception as exc:  # noqa: BLE001
-            _redis_failed(exc)
+            _link.failed(exc)
 
 
 def reset_all() -> None:
     """Tests: forget every counter (per-process ones and the Redis ones)."""
     _local.clear()
-    _state["down_until"], _state["warned"] = 0.0, False
-    client = _redis()
+    _link.reset()
+    client = _link.client()
     if client is not None:
         try:
             for key in client.scan_iter(match=f"{PREFIX}:*", count=1000):

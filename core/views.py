@@ -24,7 +24,8 @@ A POST goes:
 2. `form = self.get_form()` (default: `form_class(request.POST)`, or None without a
    `form_class`). An invalid form: `form_invalid(form)`, which re-renders the page through the
    view's own `get(request, ..., form=form, status=400)`.
-3. `result = self.perform(form)` inside `transaction.atomic()`: a ValidationError rolls back
+3. `result = self.perform(form)` inside `transaction.atomic()` (unless `atomic = False`: the
+   service then keeps its own transactions): a ValidationError rolls back
    everything the action wrote, then `service_failed(exc, form)`:
    - with a form, the errors go on it (per field where the error names one) and the form is
      re-rendered as in step 2;
@@ -42,6 +43,8 @@ i.e. the refreshed partial, instead of a redirect, after success and after flash
 Nothing here knows about organizations: the dashboard's views put the tenancy mixin first
 (`class X(OrgViewMixin, ServiceActionView)`), which resolves the org and checks the role.
 """
+
+from contextlib import nullcontext
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -68,6 +71,9 @@ class ServiceActionView(View):
     permission_denied_message = None
     #: Answer an HTMX POST with the view's GET (its partial) instead of a redirect.
     htmx_partial = False
+    #: Run `perform()` in a transaction. False for a service that manages its own transactions
+    #: and must run in autocommit (a flash-sale order: its Redis stock gate engages only there).
+    atomic = True
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -75,7 +81,7 @@ class ServiceActionView(View):
         if form is not None and not self.is_valid(form):
             return self.form_invalid(form)
         try:
-            with transaction.atomic():
+            with transaction.atomic() if self.atomic else nullcontext():
                 result = self.perform(form)
         except ValidationError as exc:
             return self.service_failed(exc, form)

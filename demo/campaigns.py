@@ -1,12 +1,13 @@
-"""Demo campaigns for `manage.py seed_demo`: last week's flash sale (ended, with orders) and
-this Friday's (published, announced in the calendar)."""
+"""Demo campaigns for `manage.py seed_demo`: last week's flash sale (ended, with orders), this
+Friday's (published, announced in the calendar) and a lottery open until Saturday evening whose
+draw is decided by that night's 大乐透 result, named when it opened."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from campaigns import services
+from campaigns import lottery, services
 from campaigns.models import Campaign
 from communities.models import Community
 from members.models import Membership
@@ -71,3 +72,37 @@ def seed(org, actor) -> None:
         cost=Decimal("1000"),
     )
     services.campaign_publish(actor=actor, campaign=upcoming)
+    _lottery(org, actor, groups, now)
+
+
+def _lottery(org, actor, groups, now) -> None:
+    """Entries until Saturday 20:00 (local time); the public value is that evening's 大乐透
+    result (drawn 21:25, published about 21:30), and the draw comes after it."""
+    local = now.astimezone(org.tzinfo)
+    saturday = (local + timedelta(days=(5 - local.weekday()) % 7 or 7)).replace(
+        hour=20, minute=0, second=0, microsecond=0
+    )
+    campaign = lottery.lottery_create(
+        actor=actor,
+        name="周末会员抽奖",
+        product_name="抽奖",
+        starts_at=now,
+        ends_at=saturday,
+        public_source=f"体彩大乐透 {saturday:%Y-%m-%d} 开奖号码（前区 5 个 + 后区 2 个）",
+        public_value_at=saturday + timedelta(minutes=90),
+        draw_at=saturday + timedelta(minutes=100),
+        communities=groups,
+        prizes=[("一等奖 深海鱼油 60粒", 1), ("二等奖 试用装", 3), ("参与奖 5元券", 30)],
+        cost=Decimal("300"),
+    )
+    services.campaign_publish(actor=actor, campaign=campaign)
+    entrants = (
+        Membership.objects.for_org(org)
+        .filter(community__in=groups, status="active")
+        .select_related("member")[:20]
+    )
+    for membership in entrants:
+        try:
+            lottery.lottery_enter(actor=actor, campaign=campaign, member=membership.member)
+        except services.OrderRefused:
+            continue

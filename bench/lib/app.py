@@ -48,6 +48,8 @@ ENTRY_POINTS = {
     "flash_sale_create": "campaigns.services",
     "campaign_publish": "campaigns.services",
     "group_buy_create": "campaigns.group_buys",
+    "live_stock": "campaigns.stock_gate",
+    "load_stock_gate": "campaigns.stock_gate:load",
     "Campaign": "campaigns.models",
     "Order": "campaigns.models",
     # members

@@ -112,7 +112,7 @@ def collect(steps: dict) -> list[dict]:
         rows.append(
             figure(
                 "flash sale",
-                f"order attempts/s, {d['clients']} concurrent clients through gunicorn "
+                f"order attempts/s, {d['clients']} concurrent clients through gunicorn, no gate "
                 f"({d['attempts']:,} attempts, {d['units']:,} units)",
                 d["api_attempts_per_s"],
                 "attempts/s",
@@ -124,6 +124,9 @@ def collect(steps: dict) -> list[dict]:
                 d["oversold"] == 0,
             )
         )
+        from .flash_figures import gate_rows  # the stock gate's rounds (flash_sale.py)
+
+        rows += gate_rows(d)
     if d := data("dispatch_posts"):
         rows.append(
             figure(
@@ -317,7 +320,7 @@ def _ingest(d):
 
 
 def _flash_sale(d):
-    return [
+    out = [
         check("flash_sale", "0 oversold units", d["oversold"] == 0),
         check(
             "flash_sale",
@@ -325,6 +328,10 @@ def _flash_sale(d):
             d["orders_created"] == min(d["units"], d["attempts"]),
         ),
     ]
+    from .flash_figures import gate_checks
+
+    out += gate_checks(d)
+    return out
 
 
 def _dispatch(d):

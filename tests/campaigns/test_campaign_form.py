@@ -12,7 +12,7 @@ from communities import services as community_services
 
 SALE_ONLY = ("price", "original_price", "stock", "per_member_cap", "payment_minutes")
 GROUP_BUY_ONLY = ("team_size", "team_hours")
-LOTTERY_ONLY = ("prizes", "draw_at", "require_checkin")
+LOTTERY_ONLY = ("prizes", "public_source", "public_value_at", "draw_at", "require_checkin")
 EVERY_KIND = ("name", "product_name", "starts_at", "ends_at", "communities", "min_tier", "cost")
 
 
@@ -44,6 +44,8 @@ def _form(group, kind, **extra):
         "stock": "10",
         "starts_at": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         "ends_at": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "public_source": "体彩大乐透 第 26140 期 开奖号码",
+        "public_value_at": (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
         "draw_at": (now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
         "communities": [group.pk],
         "per_member_cap": "1",

@@ -177,3 +177,26 @@ def test_builder_and_live_page_for_group_buys(org_a, group_buy):
 
     created = Campaign.objects.for_org(org_a.org).get(name="三人团")
     assert (created.kind, created.team_size, created.team_hours) == ("group_buy", 3, 12)
+
+
+def test_refunding_or_cancelling_a_group_buy_order_returns_no_stock_it_never_took(org_a, group_buy):
+    """Group-buy orders do not take stock_left, so giving them up must not return any (it once
+    pushed stock_left past stock_total: a CheckConstraint error, a 500)."""
+    actor, group, campaign = group_buy
+    leader, friend = _buyers(org_a.org, group, 2)
+    team = group_buys.team_open(actor=actor, campaign=campaign, member=leader)
+    group_buys.team_join(actor=actor, team=team, member=friend)
+    first, second = Order.objects.for_org(org_a.org).filter(campaign=campaign).order_by("pk")
+    assert services.order_refund(actor=actor, order=first).status == "refunded"
+    assert services.order_cancel(actor=actor, order=second).status == "cancelled"
+    campaign.refresh_from_db()
+    assert campaign.stock_left == campaign.stock_total == 1000
+    (third,) = _buyers(org_a.org, group, 1, prefix="api")
+    group_buys.team_open(actor=actor, campaign=campaign, member=third)
+    order = Order.objects.for_org(org_a.org).get(campaign=campaign, member=third)
+    response = org_a.api_client().post(
+        f"/api/v1/orders/{order.pk}/refund/", content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "refunded"
+    campaign.refresh_from_db()
+    assert campaign.stock_left == 1000

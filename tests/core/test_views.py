@@ -199,3 +199,26 @@ def test_a_dashboard_view_rolls_back_what_its_service_wrote(org_a, monkeypatch):
     )
     assert not VipTier.objects.for_org(org_a.org).get(pk=tier.pk).is_active
     assert [m.level for m in get_messages(response.wsgi_request)] == [constants.SUCCESS]
+
+
+def test_a_view_may_leave_the_transactions_to_its_service():
+    """`atomic = False`: perform() runs in the caller's transaction state, with no block added
+    (the test itself runs in one, so count savepoints)."""
+    from django.db import connection
+
+    depths = []
+
+    class Autocommit(WriteThenMaybeFail):
+        atomic = False
+
+        def perform(self, form):
+            depths.append(len(connection.savepoint_ids))
+            return super().perform(form)
+
+    class Wrapped(Autocommit):
+        atomic = True
+
+    outside = len(connection.savepoint_ids)
+    _post(Autocommit, {"name": "a"})
+    _post(Wrapped, {"name": "w"})
+    assert depths == [outside, outside + 1]

@@ -167,7 +167,9 @@ def test_a_lottery_entry_and_the_result_after_the_draw(org_a, group, member):
         product_name="礼盒",
         starts_at=now - timedelta(minutes=1),
         ends_at=now + timedelta(hours=1),
-        draw_at=now + timedelta(hours=1),
+        public_source="体彩大乐透 第 26140 期 开奖号码",
+        public_value_at=now + timedelta(hours=1, minutes=30),
+        draw_at=now + timedelta(hours=1, minutes=30),
         communities=[group],
         prizes=[("礼盒", 1)],
     )
@@ -177,6 +179,7 @@ def test_a_lottery_entry_and_the_result_after_the_draw(org_a, group, member):
     client.post(page(org, "member-lottery-enter", pk=campaign.pk))
     body = client.get(page(org, "member-campaign", pk=campaign.pk)).content.decode()
     assert 'data-testid="entered"' in body
+    assert "开奖结果由 体彩大乐透 第 26140 期 开奖号码 决定" in body  # named from the start
     with time_machine.travel(now + timedelta(hours=2)):
         lottery.lottery_draw(actor=org_a.actor(), campaign=campaign, public_value="12345")
         body = client.get(page(org, "member-campaign", pk=campaign.pk)).content.decode()
