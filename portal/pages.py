@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.cache import cache
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from campaigns.models import (
@@ -66,9 +68,47 @@ def refusal(campaign, member) -> str:
 
 
 def stock_view(campaign) -> dict:
-    left = live_stock_left(campaign)
-    total = campaign.stock_total or 1
-    return {"left": left, "total": campaign.stock_total, "percent": int(100 * left / total)}
+    return stock_figures(live_stock_left(campaign), campaign.stock_total)
+
+
+def stock_figures(left: int, total: int) -> dict:
+    left = max(0, min(left, total))
+    return {"left": left, "total": total, "percent": int(100 * left / (total or 1))}
+
+
+# What the stock poll needs of a sale besides its count, kept in the cache so that polling
+# makes no query: cached when the sale's page is shown, forgotten after the sale ends.
+_FACTS_KEY = "qunyun:sale-facts:{org_id}:{pk}"
+
+
+def remember_sale(campaign) -> dict:
+    facts = {
+        "total": campaign.stock_total,
+        "status": campaign.status,
+        "starts_at": campaign.starts_at.timestamp(),
+        "ends_at": campaign.ends_at.timestamp(),
+    }
+    timeout = max(60, int(campaign.ends_at.timestamp() - timezone.now().timestamp()) + 3600)
+    cache.set(_FACTS_KEY.format(org_id=campaign.organization_id, pk=campaign.pk), facts, timeout)
+    return facts
+
+
+def sale_facts(org_id: int, pk: int) -> dict | None:
+    return cache.get(_FACTS_KEY.format(org_id=org_id, pk=pk))
+
+
+def forget_sale(campaign) -> None:
+    cache.delete(_FACTS_KEY.format(org_id=campaign.organization_id, pk=campaign.pk))
+
+
+def phase_of(facts: dict, now=None) -> str:
+    """`Campaign.phase` from the cached facts."""
+    now = (now or timezone.now()).timestamp()
+    if facts["status"] != CampaignStatus.SCHEDULED:
+        return facts["status"]
+    if now < facts["starts_at"]:
+        return "upcoming"
+    return "ended" if now >= facts["ends_at"] else "live"
 
 
 def campaign_context(org, campaign, member, now=None) -> dict:
@@ -89,6 +129,9 @@ def campaign_context(org, campaign, member, now=None) -> dict:
     }
     if campaign.kind == CampaignKind.FLASH_SALE:
         context["stock"] = stock_view(campaign)
+        context["poll_url"] = reverse(
+            "member-campaign-stock", kwargs={"org": org.slug, "pk": campaign.pk}
+        )
     if member is not None:
         context["refusal"] = refusal(campaign, member)
         context["orders"] = list(

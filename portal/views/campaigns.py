@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns import group_buys, lottery, services
+from campaigns import group_buys, lottery, services, stock_gate
 from campaigns.models import CampaignKind, Team
 from core import ratelimit
 from core.errors import Conflict
 
 from .. import pages
-from ..session import enter_org, member_page
+from ..session import enter_org, member_page, org_id_for_slug
 
 # A member may press "buy" this often per minute; the sale's own limits are the cap and stock.
 BUY_LIMIT, BUY_WINDOW = 20, 60
@@ -55,19 +55,32 @@ def home(request, org):
 @member_page(signed_in=False)
 def campaign_page(request, org, pk):
     campaign = _campaign(org, pk)
+    if campaign.kind == CampaignKind.FLASH_SALE:
+        pages.remember_sale(campaign)
     context = pages.campaign_context(org, campaign, request.member)
     return render(request, TEMPLATES[campaign.kind], context)
 
 
 @require_GET
 def stock(request, org, pk):
-    """The live stock bar, polled every few seconds by the sale page (htmx)."""
-    organization = enter_org(request, org)
-    campaign = _campaign(organization, pk, CampaignKind.FLASH_SALE)
+    """The live stock bar, polled every few seconds by the sale page (htmx). While the sale's
+    facts are cached and the stock gate holds it, it makes no database query at all."""
+    org_id = org_id_for_slug(org)
+    facts = pages.sale_facts(org_id, pk) if org_id is not None else None
+    left = stock_gate.live_stock(pk, organization=org_id) if facts is not None else None
+    if facts is None or left is None:
+        organization = enter_org(request, org)
+        campaign = _campaign(organization, pk, CampaignKind.FLASH_SALE)
+        facts = pages.remember_sale(campaign)
+        left = pages.stock_view(campaign)["left"]
     return render(
         request,
         "portal/_stock.html",
-        {"campaign": campaign, "stock": pages.stock_view(campaign), "phase": campaign.phase()},
+        {
+            "poll_url": request.path,
+            "stock": pages.stock_figures(left, facts["total"]),
+            "phase": pages.phase_of(facts),
+        },
     )
 
 

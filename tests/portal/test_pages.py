@@ -239,3 +239,24 @@ def test_another_members_order_is_a_404(org_a, group, member, flash_sale):
     client = signed_in(member)
     assert client.get(page(org_a.org, "member-order", pk=order.pk)).status_code == 404
     assert client.post(page(org_a.org, "member-report", pk=order.pk)).status_code == 404
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_polling_the_stock_makes_no_database_query(org_a, member, flash_sale):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns import stock_gate
+
+    visitor = Client()
+    visitor.get(page(org_a.org, "member-campaign", pk=flash_sale.pk))
+    assert stock_gate.load(flash_sale) == 10
+    poll = page(org_a.org, "member-campaign-stock", pk=flash_sale.pk)
+    visitor.get(poll)  # the organization's id is cached from here on
+    _buy(signed_in(member), org_a.org, flash_sale, quantity=2)
+    with CaptureQueriesContext(connection) as queries:
+        response = visitor.get(poll)
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    body = response.content.decode()
+    assert "8 / 10" in body and 'hx-trigger="every 3s"' in body
