@@ -239,3 +239,18 @@ def test_another_members_order_is_a_404(org_a, group, member, flash_sale):
     client = signed_in(member)
     assert client.get(page(org_a.org, "member-order", pk=order.pk)).status_code == 404
     assert client.post(page(org_a.org, "member-report", pk=order.pk)).status_code == 404
+
+
+def test_report_a_problem_in_an_english_speaking_organization(org_a, member, flash_sale):
+    """The case's subject is formatted in the organization's language: a wrong English
+    catalogue entry with other placeholders made this a KeyError (HTTP 500)."""
+    client = signed_in(member)
+    client.cookies["django_language"] = "en"
+    _buy(client, org_a.org, flash_sale)
+    order = Order.objects.for_org(org_a.org).get(member=member)
+    response = client.post(
+        page(org_a.org, "member-report", pk=order.pk), {"kind": "refund", "text": "Broken"}
+    )
+    assert response.status_code == 302
+    case = Case.objects.for_org(org_a.org).get()
+    assert case.subject == f"白藜芦醇 × 1 (order {order.external_order_id[-8:]})"
