@@ -86,7 +86,7 @@ def test_seed_demo_is_idempotent_and_realistic(db):
     assert roles["deputy@demo.qunyun.cn"] == "staff"
     printed = out.getvalue()
     assert "owner@demo.qunyun.cn" in printed and "deputy@demo.qunyun.cn" in printed
-    assert health.payment_instructions.startswith("请在 30 分钟内转账到团长微信")
+    assert health.payment_instructions.startswith("请在付款截止前转账到团长微信")
 
 
 def _printed_link(printed: str, site_url: str) -> str:

@@ -46,7 +46,7 @@ DEMO_ORGS = [
         "kind": "health",
         "invite": ("new-subowner@demo.qunyun.cn", OrgRole.STAFF),
         "payment_instructions": (
-            "请在 30 分钟内转账到团长微信 jiankang_tuanzhang（李副团长），备注订单号后四位；"
+            "请在付款截止前转账到团长微信 jiankang_tuanzhang（李副团长），备注订单号后四位；"
             "收款后团长会在群里确认，次日发货。"
         ),
     },
