@@ -96,6 +96,7 @@ def _data_values(org) -> list[str]:
     values |= set(Order.objects.for_org(org).values_list("external_order_id", flat=True))
     values |= set(ApiKey.objects.for_org(org).values_list("prefix", flat=True))
     values |= set(ImportJob.objects.for_org(org).values_list("file_name", flat=True))
+    values.add(org.payment_instructions)  # typed by the owner: a WeChat id like jk_tuanzhang
     return sorted((v for v in values if v), key=len, reverse=True)
 
 
@@ -189,7 +190,7 @@ def member_data_values(org) -> list[str]:
     from communities.models import Community, VipTier
     from members.models import Member, MemberIdentity
 
-    values = set(_data_values(org)) | {org.name, org.payment_instructions}
+    values = set(_data_values(org)) | {org.name}
     values |= set(Member.objects.for_org(org).values_list("display_name", flat=True))
     values |= set(MemberIdentity.objects.for_org(org).values_list("display_name", flat=True))
     values |= set(Community.objects.for_org(org).values_list("name", flat=True))
