@@ -201,7 +201,7 @@ def member_data_values(org) -> list[str]:
     return sorted((v for v in values if v), key=len, reverse=True)
 
 
-def _demo_member(org):
+def demo_member(org):
     """A member of the deputy's group who bought in last week's sale (orders, points)."""
     from campaigns.models import Order
 
@@ -227,7 +227,7 @@ def test_every_member_page_reads_as_words_in_chinese():
 
     call_command("seed_demo", stdout=__import__("io").StringIO())
     org = Organization.objects.get(slug="jiankang")
-    member = _demo_member(org)
+    member = demo_member(org)
     pages = member_pages(org, member)
     data_values = member_data_values(org)
     assert len(pages) >= 15, pages
