@@ -74,7 +74,8 @@ class MemberRemovePayload(_ToMember):
 
 
 class MemberRemindPayload(_ToMember):
-    """Wake a dormant member up (a direct message or a mention)."""
+    """Wake a dormant member up with a direct message: `text` ends with the member's personal
+    link, which signs in whoever opens it first, so never post it in the group."""
 
     text: Text
     reminder: Annotated[int, msgspec.Meta(ge=1, description="The how-manyth reminder this is.")]
@@ -130,9 +131,10 @@ class GroupAnnouncePayload(_InGroup):
 
 
 class MemberNotifyPayload(_Payload):
-    """Tell one member something (a direct message): a lottery win, a group buy's outcome, an
-    after-sales follow-up. `community_external_id` is the group it is about, when there is
-    one; the other ids say what it is about."""
+    """Tell one member something (a direct message, never in the group): a lottery win, a group
+    buy's outcome, their personal link on a keyword, an after-sales follow-up. `text` may carry
+    the member's personal link (docs/members.md). `community_external_id` is the group it is
+    about, when there is one; the other ids say what it is about."""
 
     text: Text
     user_external_id: UserId

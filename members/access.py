@@ -156,7 +156,8 @@ def start_session(member, via: str) -> str:
 
 
 def session_member(org, key: str | None) -> Member | None:
-    """The member signed in with this session key, or None (unknown, expired, revoked)."""
+    """The member signed in with this session key, or None (unknown, expired, revoked, or the
+    member was since merged into another: their phone signs in anew, as the surviving one)."""
     if not key:
         return None
     now = timezone.now()
@@ -166,7 +167,7 @@ def session_member(org, key: str | None) -> Member | None:
         .filter(key_hash=_hash(key), revoked_at=None, expires_at__gt=now)
         .first()
     )
-    if session is None:
+    if session is None or _excluded(session.member):
         return None
     if now - session.last_seen_at > _SEEN_EVERY:
         MemberSession.objects.for_org(org).filter(pk=session.pk).update(last_seen_at=now)

@@ -346,7 +346,8 @@ def _member_campaign(kind):
         from campaigns.models import CampaignTarget
         from members.models import Membership
 
-        community = Membership.objects.for_org(tenant.org).get(member=member).community
+        membership = Membership.objects.for_org(tenant.org).filter(member=member).order_by("pk")
+        community = membership.first().community
         campaign = CampaignFactory(
             organization=tenant.org,
             kind=kind,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
@@ -57,7 +58,8 @@ def open_link(request, org, token):
 
 def keyword_hint() -> list[str]:
     """The words a member can send the bot for a new link, in the page's language."""
-    return [word for word in access.LINK_KEYWORDS if not word.isascii()][:3] + ["me"]
+    english = translation.get_language() == "en"
+    return [word for word in access.LINK_KEYWORDS if word.isascii() == english][:3]
 
 
 @member_page(signed_in=False)

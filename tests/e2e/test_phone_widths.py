@@ -2,7 +2,7 @@
 box inside it does either (wide tables become cards, app.css `table-cards`).
 
 The pages are the ones the zh-hans walk visits (tests/dashboard_pages.py), as the demo's owner
-and its deputy. Chinese text needs a CJK font for real widths (fonts-wqy-microhei, see
+and its deputy, and the member pages (tests/member_pages.py) as a demo member. Chinese text needs a CJK font for real widths (fonts-wqy-microhei, see
 RECIPES.md); without one the glyphs are boxes of about the same width.
 """
 
@@ -13,6 +13,7 @@ from demo.management.commands.seed_demo import DEMO_PASSWORD
 from tenancy.models import Organization, User
 
 from ..dashboard_pages import dashboard_pages
+from ..member_pages import member_pages
 from .conftest import PHONE
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +50,31 @@ def test_every_page_fits_a_phone(site, email):
         if sizes["page"] > sizes["inner"] + 1 or sizes["boxes"]:
             too_wide.append(f"{path}: page {sizes['page']}px, scrolling boxes {sizes['boxes']}")
     assert seen > 10, "the walk reached too few pages to mean anything"
+    assert not too_wide, "\n".join(too_wide)
+
+
+@pytest.mark.parametrize("viewport", [PHONE])
+def test_every_member_page_fits_a_phone(site, settings):
+    """The member pages (tests/member_pages.py), signed in as a demo member by their link."""
+    from members import access
+
+    from ..i18n.test_pages_in_words import demo_member
+
+    settings.SITE_URL = site.base_url
+    org = Organization.objects.get(slug="jiankang")
+    member = demo_member(org)
+    pages = member_pages(org, member)
+    site.page.goto(access.personal_link(member, "me/"))
+    too_wide, seen = [], 0
+    for _name, path in pages:
+        response = site.goto(path)
+        if response is None or response.status != 200:
+            continue
+        seen += 1
+        sizes = site.page.evaluate(MEASURE)
+        if sizes["page"] > sizes["inner"] + 1 or sizes["boxes"]:
+            too_wide.append(f"{path}: page {sizes['page']}px, scrolling boxes {sizes['boxes']}")
+    assert seen >= 12, "the walk reached too few member pages to mean anything"
     assert not too_wide, "\n".join(too_wide)
 
 

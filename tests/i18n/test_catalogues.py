@@ -89,3 +89,18 @@ def test_every_ui_string_is_in_the_catalogues(tmp_path):
         committed = {e.msgid for e in polib.pofile(str(folder / "django.po")) if not e.obsolete}
         missing = extracted - committed
         assert not missing, f"{locale} lacks {sorted(missing)[:10]}: run `make messages`"
+
+
+def test_english_maps_every_string_to_itself():
+    """English is the source language. A msgstr that differs is a fuzzy match that was kept by
+    mistake ("Buy now" shown as "Retry now"), and one with other placeholders raises KeyError
+    when it is formatted."""
+    po = polib.pofile(str(LOCALES["en"] / "django.po"))
+    wrong = [
+        e.msgid
+        for e in po.translated_entries()
+        if (e.msgstr_plural and [e.msgstr_plural[k] for k in sorted(e.msgstr_plural)][:2]
+            != [e.msgid, e.msgid_plural])
+        or (not e.msgid_plural and e.msgstr != e.msgid)
+    ]  # fmt: skip
+    assert not wrong, f"en msgstr differs from msgid: {wrong[:10]}"

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns import group_buys, lottery
 from campaigns import services as campaign_services
 from communities import services as community_services
 from members import access
@@ -66,6 +67,49 @@ def flash_sale(org_a, group):
         ends_at=now + timedelta(hours=2),
         communities=[group],
         per_member_cap=2,
+    )
+    campaign.status = "scheduled"
+    campaign.save(update_fields=["status"])
+    return campaign
+
+
+@pytest.fixture
+def group_buy(org_a, group):
+    now = timezone.now()
+    campaign = group_buys.group_buy_create(
+        actor=org_a.actor(),
+        name="两人拼团",
+        product_name="纸尿裤",
+        price=Decimal("79"),
+        original_price=Decimal("99"),
+        stock=100,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=1),
+        communities=[group],
+        team_size=2,
+        team_hours=24,
+    )
+    campaign.status = "scheduled"
+    campaign.save(update_fields=["status"])
+    return campaign
+
+
+@pytest.fixture
+def lottery_campaign(org_a, group):
+    """A lottery open for entries for an hour, decided by a named public value published half an
+    hour after entries close: one prize, 礼盒."""
+    now = timezone.now()
+    campaign = lottery.lottery_create(
+        actor=org_a.actor(),
+        name="周末抽奖",
+        product_name="礼盒",
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=1),
+        public_source="体彩大乐透 第 26140 期 开奖号码",
+        public_value_at=now + timedelta(hours=1, minutes=30),
+        draw_at=now + timedelta(hours=1, minutes=30),
+        communities=[group],
+        prizes=[("礼盒", 1)],
     )
     campaign.status = "scheduled"
     campaign.save(update_fields=["status"])

@@ -99,6 +99,21 @@ def test_erasure_revokes_sessions(org_a, member):
     assert not MemberSession.objects.for_org(org_a.org).filter(revoked_at=None).exists()
 
 
+def test_a_merged_members_session_no_longer_signs_in(org_a, group, member):
+    """The same person on two platforms: once their identity moves to the other member, the
+    old member (kept, merged) has no orders and must not act; their phone signs in anew."""
+    from members.models import MemberIdentity
+    from members.services import identity_link
+
+    client = signed_in(member)
+    other = make_member(org_a.org, group, "小明的企业微信", platform="wecom")
+    identity = MemberIdentity.objects.for_org(org_a.org).get(member=member)
+    identity_link(actor=org_a.actor(), identity=identity, to_member=other)
+    response = client.get(page(org_a.org, "member-me"))
+    assert response.status_code == 302
+    assert response["Location"] == page(org_a.org, "member-signin")
+
+
 def test_a_session_is_one_organizations(org_a, org_b, member):
     """Org A's session key sent to org B's pages signs nobody in there."""
     key = access.start_session(member, "link")

@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from campaigns import group_buys, lottery
+from campaigns import lottery
 from campaigns.models import Order, Team
 from care.models import Case
 from members.models import CheckIn, PointsEntry
@@ -119,27 +119,6 @@ def test_stock_poll_shows_units_left(org_a, flash_sale):
     assert "10 / 10" in body.content.decode()
 
 
-@pytest.fixture
-def group_buy(org_a, group):
-    now = timezone.now()
-    campaign = group_buys.group_buy_create(
-        actor=org_a.actor(),
-        name="两人拼团",
-        product_name="纸尿裤",
-        price=Decimal("79"),
-        original_price=Decimal("99"),
-        stock=100,
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(days=1),
-        communities=[group],
-        team_size=2,
-        team_hours=24,
-    )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
-    return campaign
-
-
 def test_open_a_team_share_the_link_and_a_friend_fills_it(org_a, group, member, group_buy):
     org = org_a.org
     leader = signed_in(member)
@@ -158,23 +137,8 @@ def test_open_a_team_share_the_link_and_a_friend_fills_it(org_a, group, member, 
     assert "拼团成功" in body
 
 
-def test_a_lottery_entry_and_the_result_after_the_draw(org_a, group, member):
-    org = org_a.org
-    now = timezone.now()
-    campaign = lottery.lottery_create(
-        actor=org_a.actor(),
-        name="周末抽奖",
-        product_name="礼盒",
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(hours=1),
-        public_source="体彩大乐透 第 26140 期 开奖号码",
-        public_value_at=now + timedelta(hours=1, minutes=30),
-        draw_at=now + timedelta(hours=1, minutes=30),
-        communities=[group],
-        prizes=[("礼盒", 1)],
-    )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
+def test_a_lottery_entry_and_the_result_after_the_draw(org_a, member, lottery_campaign):
+    org, campaign, now = org_a.org, lottery_campaign, timezone.now()
     client = signed_in(member)
     client.post(page(org, "member-lottery-enter", pk=campaign.pk))
     body = client.get(page(org, "member-campaign", pk=campaign.pk)).content.decode()
@@ -260,3 +224,18 @@ def test_polling_the_stock_makes_no_database_query(org_a, member, flash_sale):
     assert len(queries) == 0, [q["sql"] for q in queries]
     body = response.content.decode()
     assert "8 / 10" in body and 'hx-trigger="every 3s"' in body
+
+
+def test_report_a_problem_in_an_english_speaking_organization(org_a, member, flash_sale):
+    """The case's subject is formatted in the organization's language: a wrong English
+    catalogue entry with other placeholders made this a KeyError (HTTP 500)."""
+    client = signed_in(member)
+    client.cookies["django_language"] = "en"
+    _buy(client, org_a.org, flash_sale)
+    order = Order.objects.for_org(org_a.org).get(member=member)
+    response = client.post(
+        page(org_a.org, "member-report", pk=order.pk), {"kind": "refund", "text": "Broken"}
+    )
+    assert response.status_code == 302
+    case = Case.objects.for_org(org_a.org).get()
+    assert case.subject == f"白藜芦醇 × 1 (order {order.external_order_id[-8:]})"

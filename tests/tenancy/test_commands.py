@@ -1,7 +1,9 @@
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from tenancy.models import ApiKey, AuditLogEntry, Organization, OrgMembership, User
 from tenancy.scope import org_scope
@@ -84,3 +86,28 @@ def test_seed_demo_is_idempotent_and_realistic(db):
     assert roles["deputy@demo.qunyun.cn"] == "staff"
     printed = out.getvalue()
     assert "owner@demo.qunyun.cn" in printed and "deputy@demo.qunyun.cn" in printed
+    assert health.payment_instructions.startswith("请在付款截止前转账到团长微信")
+
+
+def _printed_link(printed: str, site_url: str) -> str:
+    links = re.findall(re.escape(site_url) + r"(/m/jiankang/l/[\w-]+/)", printed)
+    assert len(links) == 1, printed
+    return links[0]
+
+
+def test_seed_demo_prints_a_personal_link_that_opens_a_members_page(db, settings):
+    """Each run prints a new single-use link to a member of the deputy's group."""
+    first, second = StringIO(), StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    links = [_printed_link(out.getvalue(), settings.SITE_URL) for out in (first, second)]
+    assert links[0] != links[1]
+    client = Client()
+    response = client.get(links[0])
+    assert response.status_code == 302 and response["Location"] == "/m/jiankang/me/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "健康优选·全国综合1群" in page.content.decode()
+    assert client.get(links[0]).status_code == 302  # used, but this phone is signed in
+    assert Client().get(links[0]).status_code == 410  # used, on another phone
+    assert Client().get(links[1]).status_code == 302
