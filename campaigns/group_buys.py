@@ -52,8 +52,12 @@ def _live_group_buy(campaign) -> None:
         raise OrderRefused("not_live", _("This group buy is not open now."))
 
 
-def _paid_order(campaign, member, community_id, now) -> Order:
-    order = Order.objects.create(
+def _team_order(actor, campaign, member, community_id, now) -> Order:
+    """A team member's order. A bot reports members who paid (paid at once); a member who
+    joins on their own page has paid nobody yet: the order waits for payment, which the
+    leader collects and marks as for any order (its page shows how to pay)."""
+    paid = actor.member is None
+    return Order.objects.create(
         organization=campaign.organization,
         external_order_id=f"qy-{uuid.uuid4().hex}",
         member=member,
@@ -61,12 +65,11 @@ def _paid_order(campaign, member, community_id, now) -> Order:
         campaign=campaign,
         amount=campaign.price,
         quantity=1,
-        status=OrderStatus.PAID,
+        status=OrderStatus.PAID if paid else OrderStatus.PENDING_PAYMENT,
         placed_at=now,
-        paid_at=now,
+        paid_at=now if paid else None,
         items=[{"name": campaign.product.name, "quantity": 1, "price": str(campaign.price)}],
     )
-    return order
 
 
 def team_open(*, actor, campaign, member) -> Team:
@@ -90,7 +93,7 @@ def team_open(*, actor, campaign, member) -> Team:
                 opened_at=now,
                 deadline=min(now + timedelta(hours=campaign.team_hours or 24), campaign.ends_at),
             )
-            order = _paid_order(campaign, member, community_id, now)
+            order = _team_order(actor, campaign, member, community_id, now)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -120,7 +123,7 @@ def team_join(*, actor, team, member) -> Team:
                 .exists()
             ):
                 raise OrderRefused("already_in_team", _("This member is already in an open team."))
-            order = _paid_order(campaign, member, community_id, now)
+            order = _team_order(actor, campaign, member, community_id, now)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -155,9 +158,13 @@ def expire_teams(org, now=None) -> int:
                 team.status, team.closed_at = TeamStatus.FAILED, now
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
-                Order.objects.for_org(org).filter(
-                    pk__in=rows.values("order_id"), status=OrderStatus.PAID
-                ).update(status=OrderStatus.REFUNDED, refunded_at=now)
+                orders = Order.objects.for_org(org).filter(pk__in=rows.values("order_id"))
+                orders.filter(status=OrderStatus.PAID).update(
+                    status=OrderStatus.REFUNDED, refunded_at=now
+                )
+                orders.filter(status=OrderStatus.PENDING_PAYMENT).update(
+                    status=OrderStatus.CANCELLED, cancelled_at=now
+                )
                 rows.update(is_open=False)
                 _tell(team, MessageKind.GROUP_BUY_FAILED)
             failed += len(teams)

@@ -176,10 +176,11 @@ def team_context(org, team, member, now=None) -> dict:
     rows = list(
         TeamMember.objects.for_org(org)
         .filter(team=team)
-        .select_related("member")
+        .select_related("member", "order")
         .order_by("joined_at")
     )
-    mine = member is not None and any(r.member_id == member.pk for r in rows)
+    my_row = next((r for r in rows if member is not None and r.member_id == member.pk), None)
+    mine = my_row is not None
     open_now = team.status == TeamStatus.OPEN and team.deadline > now
     return {
         "org": org,
@@ -191,6 +192,7 @@ def team_context(org, team, member, now=None) -> dict:
         "size": campaign.team_size,
         "percent": int(100 * len(rows) / (campaign.team_size or 1)),
         "mine": mine,
+        "my_order": my_row.order if my_row else None,
         "open_now": open_now,
         "countdown_to": team.deadline if open_now else None,
         "refusal": refusal(campaign, member) if member is not None and not mine else "",

@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from campaigns import lottery
+from campaigns import group_buys, lottery
 from campaigns.models import Order, Team
 from care.models import Case
 from members.models import CheckIn, PointsEntry
@@ -133,6 +133,13 @@ def test_open_a_team_share_the_link_and_a_friend_fills_it(org_a, group, member, 
     friend.post(page(org, "member-team-join", pk=team.pk))
     team.refresh_from_db()
     assert team.status == "succeeded"
+    # nobody has paid yet: the orders wait for the leader to collect and mark payment
+    orders = Order.objects.for_org(org).filter(campaign=group_buy)
+    assert sorted(orders.values_list("status", flat=True)) == ["pending_payment"] * 2
+    assert (
+        'data-testid="team-pay"'
+        in friend.get(page(org, "member-team", pk=team.pk)).content.decode()
+    )
     body = friend.get(page(org, "member-team", pk=team.pk)).content.decode()
     assert "拼团成功" in body
 
@@ -239,3 +246,13 @@ def test_report_a_problem_in_an_english_speaking_organization(org_a, member, fla
     assert response.status_code == 302
     case = Case.objects.for_org(org_a.org).get()
     assert case.subject == f"白藜芦醇 × 1 (order {order.external_order_id[-8:]})"
+
+
+def test_a_team_that_fails_cancels_the_unpaid_orders_of_its_members(
+    org_a, group, member, group_buy
+):
+    org = org_a.org
+    signed_in(member).post(page(org, "member-team-open", pk=group_buy.pk))
+    group_buys.expire_teams(org, now=timezone.now() + timedelta(days=2))
+    order = Order.objects.for_org(org).get(member=member)
+    assert order.status == "cancelled" and order.refunded_at is None
