@@ -166,8 +166,14 @@ def _tell(team, message_kind) -> None:
     campaign = team.campaign
     org = campaign.organization
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
-    text = compose(message_kind, {"name": campaign.name}, language=org.default_language)
     community = next(iter(campaign_targets(campaign)), None)
+    text = compose(
+        message_kind,
+        {"name": campaign.name},
+        language=org.default_language,
+        org=org,
+        community_id=community and community.pk,
+    )
     reach = addressees(org, [row.member_id for row in members], community and community.platform)
     for row in members:
         if row.member_id not in reach:

@@ -7,6 +7,8 @@ AUDIT_ACTIONS = {
     "webhook.enable": _("Resumed a webhook endpoint"),
     "webhook.disable": _("Paused a webhook endpoint"),
     "webhook.retry": _("Retried a webhook delivery"),
+    "message_template.save": _("Changed the wording of a message"),
+    "message_template.reset": _("Went back to a message's built-in text"),
 }
 
 

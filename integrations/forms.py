@@ -12,3 +12,14 @@ class WebhookForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class MessageTemplateForm(forms.Form):
+    """The wording of one message; its variables are checked by the service (one place)."""
+
+    text = forms.CharField(
+        label=_("Wording"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=True,
+    )

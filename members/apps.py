@@ -28,9 +28,11 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from communities import hooks
+        from integrations import message_templates
         from tenancy import audit
 
         from . import selectors
 
         hooks.community_page_panels.register(selectors.community_page_panel)
+        message_templates.preview_context.register(selectors.preview_member_name)
         audit.register_actions(AUDIT_ACTIONS)

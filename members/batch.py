@@ -271,6 +271,7 @@ class MemberEvents:
         membership.name_card_ok = name_card_ok(rules, member.name_card)
         text = writes.compose(
             MessageKind.WELCOME,
+            community_id=community.pk,
             community=community.name,
             custom=rules.welcome_message if rules else "",
         )

@@ -85,9 +85,16 @@ class MemberWrites:
             membership.flags = [*membership.flags, flag]
             self.touch(membership)
 
-    def compose(self, message_kind, **context) -> str:
-        """A member-facing text in the organization's language (see integrations.composer)."""
-        return compose(message_kind, context, language=self.org.default_language)
+    def compose(self, message_kind, community_id=None, **context) -> str:
+        """A member-facing text in the organization's language and wording (the group's own
+        where `community_id` has one; see integrations.composer)."""
+        return compose(
+            message_kind,
+            context,
+            language=self.org.default_language,
+            org=self.org,
+            community_id=community_id,
+        )
 
     def action(self, kind, community, identity, **payload) -> None:
         self.actions.append(
