@@ -27,7 +27,8 @@ API_ROUTES = [r for r in ROUTES if r.is_api and not _exempt(r)]
 ORG_OBJECT_ROUTES = [r for r in ORG_ROUTES if r.object_kwargs and r.name not in NAMED_KWARGS]
 API_OBJECT_ROUTES = [r for r in API_ROUTES if r.object_kwargs]
 API_LIST_ROUTES = [r for r in API_ROUTES if not r.object_kwargs]
-ORG_LIST_ROUTES = [r for r in ORG_ROUTES if not r.object_kwargs or r.name in NAMED_KWARGS]
+ORG_LIST_ROUTES = [r for r in ORG_ROUTES if not r.object_kwargs]
+ORG_NAMED_ROUTES = [r for r in ORG_ROUTES if r.name in NAMED_KWARGS]
 
 
 def _ids(routes):
@@ -103,7 +104,9 @@ def test_other_orgs_object_in_own_dashboard_is_404(route, org_a, org_b, b_marker
     _assert_not_found(client, url)
 
 
-@pytest.mark.parametrize("route", ORG_LIST_ROUTES, ids=_ids(ORG_LIST_ROUTES))
+@pytest.mark.parametrize(
+    "route", ORG_LIST_ROUTES + ORG_NAMED_ROUTES, ids=_ids(ORG_LIST_ROUTES + ORG_NAMED_ROUTES)
+)
 def test_own_pages_show_no_other_org_data(route, org_a, org_b, b_markers):
     client = org_a.client_for(org_a.owner)
     response = client.get(_url(route, org_a.org.slug, org_a))
