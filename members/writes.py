@@ -10,6 +10,7 @@ from integrations.composer import compose
 from .models import (
     Block,
     CheckIn,
+    EntryReview,
     Invite,
     Member,
     MemberIdentity,
@@ -52,6 +53,7 @@ class MemberWrites:
         self.blocks: list = []
         self.checkins: list = []
         self.invites: list = []
+        self.reviews: list = []
         self.points: list = []
         self.dirty_members: dict = {}
         self.dirty_identities: dict = {}
@@ -132,7 +134,13 @@ class MemberWrites:
         for model, rows in ((MembershipChange, self.changes), (Warning, self.warnings)):
             if rows:
                 model.objects.bulk_create(rows, batch_size=500)
-        for model, rows in ((Block, self.blocks), (CheckIn, self.checkins), (Invite, self.invites)):
+        blocks_and_more = (
+            (Block, self.blocks),
+            (CheckIn, self.checkins),
+            (Invite, self.invites),
+            (EntryReview, self.reviews),  # a rule already waiting for review is not asked twice
+        )
+        for model, rows in blocks_and_more:
             if rows:
                 model.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
         post_points(self.org, self.points)

@@ -196,6 +196,20 @@ API_MEMBERSHIP_ROUTES = [
 ]
 
 
+def _entry_review(tenant):
+    from members.models import EntryReview
+
+    membership = MembershipFactory(organization=tenant.org)
+    review = EntryReview.objects.create(
+        organization=tenant.org,
+        membership=membership,
+        community=membership.community,
+        rule="below_tier",
+        reason="below_tier",
+    )
+    return {"pk": review.pk}
+
+
 def _message(tenant):
     return {"key": "warn", "language": "zh-hans"}
 
@@ -246,6 +260,7 @@ OBJECT_KWARGS = {
     **dict.fromkeys(COMMUNITY_ROUTES, _community),
     "community-staff-end": _staff_assignment,
     "message-template-restore": _message_version,
+    "entry-review-resolve": _entry_review,
     **dict.fromkeys(
         ["community-message-edit", "community-message-preview", "community-message-reset"],
         _group_message,
