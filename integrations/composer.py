@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -285,16 +285,16 @@ def _campaign_preview(c: dict) -> str:
         ) % {
             "when": c["when"],
             "name": c["name"],
-            "price": c["price"],
-            "was": c["original_price"],
+            "price": _amount(c["price"]),
+            "was": _amount(c["original_price"]),
             "size": c["team_size"],
         }
     return _("Flash sale %(when)s: %(name)s, only %(n)s units at ¥%(price)s (was ¥%(was)s).") % {
         "when": c["when"],
         "name": c["name"],
         "n": c["stock"],
-        "price": c["price"],
-        "was": c["original_price"],
+        "price": _amount(c["price"]),
+        "was": _amount(c["original_price"]),
     }
 
 
@@ -415,7 +415,12 @@ def _clause(name: str) -> re.Pattern:
 
 
 def _money(value) -> str:
-    return "" if value is None else f"{Decimal(value):.2f}"
+    return "" if value is None else _amount(value)
+
+
+def _example_breach(context: dict):
+    """A breach for an example, written in the language it is shown in."""
+    return lazy(lambda: _breach(context), str)()
 
 
 def _tier_conditions(c: dict) -> str:
@@ -427,7 +432,7 @@ MEMBER_NAME = gettext_lazy("the member's name")
 GROUP_NAME = gettext_lazy("the group's name")
 _CAMPAIGN = gettext_lazy("the campaign's name")
 _WHEN = gettext_lazy("when it starts (local time)")
-_PRICE = gettext_lazy("the price, e.g. 9.90")
+_PRICE = gettext_lazy("the price, e.g. 99 or 9.90")
 _WAS = gettext_lazy("the original price")
 
 _CAMPAIGN_EXAMPLES = {
@@ -518,7 +523,7 @@ TEMPLATES: dict[str, Template] = {
         },
         example={
             "name": "小王",
-            "detail": "链接不在允许名单：spam.example",
+            "detail": _example_breach({"rule": "ads_link", "domains": ["spam.example"]}),
             "warning": 1,
             "threshold": 2,
             "ads_group": "健康优选广告群",
@@ -537,7 +542,10 @@ TEMPLATES: dict[str, Template] = {
         kind=MessageKind.REMOVE_ANNOUNCE,
         label=gettext_lazy("Announce a removal"),
         variables={"name": MEMBER_NAME, "detail": gettext_lazy("which rule was broken")},
-        example={"name": "小王", "detail": "广告关键词“加微信”"},
+        example={
+            "name": "小王",
+            "detail": _example_breach({"rule": "ads_keyword", "keyword": "加微信"}),
+        },
         values=lambda c: {"name": c["name"], "detail": c["detail"]},
         required=("name",),
     ),
@@ -581,7 +589,7 @@ TEMPLATES: dict[str, Template] = {
         kind=MessageKind.ENTRY_REMOVE_ANNOUNCE,
         label=gettext_lazy("Announce a removal for the entry rules"),
         variables={"name": MEMBER_NAME, "detail": gettext_lazy("which entry rule is not met")},
-        example={"name": "小王", "detail": "金卡及以上会员专属"},
+        example={"name": "小王", "detail": _example_breach({"rule": "below_tier", "tier": "金卡"})},
         values=lambda c: {"name": c["name"], "detail": c["detail"]},
         required=("name",),
     ),

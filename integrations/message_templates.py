@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -188,7 +189,7 @@ def starter_text(key: str, language: str) -> str:
     context, stand_ins = dict(spec.example), {}
     for index, name in enumerate(spec.variables):
         value = context.get(name)
-        if isinstance(value, str):
+        if isinstance(value, str | Promise):
             context[name] = "{" + name + "}"
         elif isinstance(value, int | Decimal) and not isinstance(value, bool):
             context[name] = 9001 + index  # a number no sentence holds, replaced below
@@ -209,14 +210,20 @@ def starter_text(key: str, language: str) -> str:
         return ""
 
 
-def example_context(org, key, community=None) -> dict:
-    """The message's example context, with a real member's and group's name of the
-    organization where it has them."""
-    spec = TEMPLATES[key]
-    context = dict(spec.example)
+def real_names(org, community=None) -> dict:
+    """{"member": ..., "group": ...}: names from the organization's own data, for examples."""
     real = {}
     for found in preview_context(org=org, community=community):
         real.update({k: v for k, v in (found or {}).items() if v})
+    return real
+
+
+def example_context(org, key, community=None, real=None) -> dict:
+    """The message's example context, with a real member's and group's name of the
+    organization where it has them (`real`: real_names(), when several are shown)."""
+    spec = TEMPLATES[key]
+    context = dict(spec.example)
+    real = real_names(org, community) if real is None else real
     for name, meaning in spec.variables.items():
         if name not in context:
             continue

@@ -61,8 +61,9 @@ class MessageTemplatesView(MessageScope, OrgViewMixin, View):
                 (t.key, t.language): t
                 for t in MessageTemplate.objects.for_org(org).filter(is_active=True, community=None)
             }
-        rows = []
+        rows, real = [], service.real_names(org, community)
         for key, spec in TEMPLATES.items():
+            example = service.example_context(org, key, community, real)
             languages = []
             for language, name in LANGUAGE_NAMES.items():
                 own = active.get((key, language))
@@ -75,7 +76,7 @@ class MessageTemplatesView(MessageScope, OrgViewMixin, View):
                         "from_org": from_org,
                         "text": (own or from_org).text
                         if own or from_org
-                        else compose(spec.kind, spec.example, language=language),
+                        else compose(spec.kind, example, language=language),
                         "edit_url": self.message_url(self.edit_url_name, key, language)
                         if spec.editable
                         else "",
@@ -86,11 +87,8 @@ class MessageTemplatesView(MessageScope, OrgViewMixin, View):
         return render(request, "integrations/message_templates.html", context)
 
 
-class MessageTemplateEditView(MessageScope, OrgViewMixin, ServiceActionView):
-    """One message in one language: its editor, preview and versions."""
-
-    form_class = MessageTemplateForm
-    success_message = gettext_lazy("Saved: members read this wording from now on.")
+class MessageAction(MessageScope, OrgViewMixin, ServiceActionView):
+    """A POST about one editable message in one language (404 for any other)."""
 
     def dispatch(self, request, *args, **kwargs):
         if kwargs.get("key") not in service.editable_templates():
@@ -99,6 +97,16 @@ class MessageTemplateEditView(MessageScope, OrgViewMixin, ServiceActionView):
             raise Http404
         self.key, self.language = kwargs["key"], kwargs["language"]
         return super().dispatch(request, *args, **kwargs)
+
+    def get_success_url(self, result) -> str:
+        return self.message_url(self.edit_url_name, self.key, self.language)
+
+
+class MessageTemplateEditView(MessageAction):
+    """One message in one language: its editor, preview and versions."""
+
+    form_class = MessageTemplateForm
+    success_message = gettext_lazy("Saved: members read this wording from now on.")
 
     def get(self, request, *args, form=None, status=200, **kwargs):
         community = self.get_community()
@@ -170,11 +178,9 @@ class MessageTemplatePreviewView(MessageScope, OrgViewMixin, View):
         return render(request, "integrations/partials/message_preview.html", context)
 
 
-class MessageTemplateResetView(MessageTemplateEditView):
+class MessageTemplateResetView(MessageAction):
     """Back to the built-in text (or the organization's, for a group); the wording is kept."""
 
-    http_method_names = ["post"]
-    form_class = None
     success_message = gettext_lazy("Back to the built-in text. The wording is kept in the history.")
 
     def perform(self, form):
@@ -182,15 +188,11 @@ class MessageTemplateResetView(MessageTemplateEditView):
             actor=self.actor, key=self.key, language=self.language, community=self.get_community()
         )
 
-    def get_error_url(self) -> str:
-        return self.message_url(self.edit_url_name, self.key, self.language)
 
-
-class MessageVersionRestoreView(MessageTemplateEditView):
+class MessageVersionRestoreView(MessageAction):
     """Use an earlier version of this message's wording again (saved as a new version)."""
 
-    http_method_names = ["post"]
-    form_class = None
+    success_message = gettext_lazy("Saved: members read this wording from now on.")
 
     def get_object(self):
         return get_object_or_404(
@@ -203,9 +205,6 @@ class MessageVersionRestoreView(MessageTemplateEditView):
 
     def perform(self, form):
         return service.template_restore(actor=self.actor, version=self.object)
-
-    def get_success_url(self, result) -> str:
-        return self.message_url(self.edit_url_name, self.key, self.language)
 
 
 def message_urlpatterns(prefix: str, views) -> list:

@@ -63,10 +63,8 @@ def test_every_starter_is_a_valid_template_of_the_built_in_text(key, language):
     spec = TEMPLATES[key]
     example = {**spec.example, "ads_group": spec.example.get("ads_group", "")}
     with translation.override(language):
-        values = spec.values(example)
-    assert service.render(starter, values, spec.optional) == compose(
-        spec.kind, example, language=language
-    )
+        rendered = service.render(starter, spec.values(example), spec.optional)
+    assert rendered == compose(spec.kind, example, language=language)
 
 
 def test_the_most_specific_wording_wins(org_a):
@@ -185,7 +183,7 @@ def test_preview_uses_the_organizations_own_member_and_group(org_a):
     )
     name = membership.identity.display_name or membership.member.display_name
     assert preview["errors"] == []
-    assert preview["text"] == f"@{name} 请注意：链接不在允许名单：spam.example"
+    assert preview["text"] == f"@{name} 请注意：链接不在允许的域名范围内：spam.example"
     bad = service.preview(org_a.org, "warn", "zh-hans", "{nmae}", None)
     assert bad["text"] == "" and "{nmae}" in bad["errors"][0]
 
@@ -233,7 +231,7 @@ def test_live_preview_is_a_server_rendered_partial(org_a):
     response = client.post(url, {"text": "Careful, {name}: {detail}"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Careful, 小王: 链接不在允许名单：spam.example" in body
+    assert "Careful, 小王: link not on the allow-list: spam.example" in body
     assert "<script" not in body and "<html" not in body
     assert client.get(url).status_code == 405
 
