@@ -30,12 +30,13 @@ class CommunitiesConfig(AppConfig):
     name = "communities"
 
     def ready(self):
-        from integrations import outbox
+        from integrations import message_templates, outbox
         from tenancy import audit, hooks
 
-        from . import content, selectors
+        from . import content, message_views, selectors
 
         audit.register_actions(AUDIT_ACTIONS)
         hooks.dashboard_panels.register(selectors.home_panel)
         hooks.community_roles.register(selectors.staff_roles_of)
         outbox.action_finished.register(content.post_action_finished)
+        message_templates.preview_context.register(message_views.preview_names)

@@ -163,7 +163,7 @@ class RulesForm(forms.Form):
     )
     reminder_offer = forms.CharField(label=_("Personal offer"), required=False, max_length=200)
     posts_per_day_limit = forms.IntegerField(
-        label=_("scheduled posts per day at most"), min_value=1, max_value=50, required=False
+        label=_("Scheduled posts per day at most"), min_value=1, max_value=50, required=False
     )
 
     SIMPLE_FIELDS = [

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import content_views, views
+from integrations.message_views import message_urlpatterns
+
+from . import content_views, message_views, views
 
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
@@ -36,6 +38,16 @@ org_urlpatterns = [
         "communities/<int:pk>/staff/<int:assignment_pk>/end/",
         views.StaffEndView.as_view(),
         name="community-staff-end",
+    ),
+    *message_urlpatterns(
+        "communities/<int:pk>/messages/",
+        (
+            message_views.GroupMessagesView,
+            message_views.GroupMessageEditView,
+            message_views.GroupMessagePreviewView,
+            message_views.GroupMessageResetView,
+            message_views.GroupMessageRestoreView,
+        ),
     ),
     path("staff/", views.StaffDirectoryView.as_view(), name="staff-directory"),
     path("tiers/", views.TierListView.as_view(), name="tiers"),

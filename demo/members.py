@@ -41,6 +41,25 @@ CHATTER = [
 ]
 
 
+# What the bots report as bought, by price: follow-ups name the product, not the order id.
+BOUGHT = {
+    "jiankang": {
+        39: "蔓越莓胶囊",
+        59: "深海鱼油 60粒",
+        99: "白藜芦醇胶囊",
+        129: "益生菌固体饮料",
+        199: "辅酶Q10",
+    },
+    "beibei": {
+        39: "婴儿湿巾 10包",
+        59: "宝宝米粉",
+        99: "婴儿润肤乳",
+        129: "儿童益生菌",
+        199: "一段奶粉",
+    },
+}
+
+
 def seed(org, actor, *, members=60, days=30) -> None:
     if Member.objects.for_org(org).exists():
         return
@@ -104,13 +123,16 @@ def seed(org, actor, *, members=60, days=30) -> None:
                     text=text,
                 )
             if rng.random() < 0.05:
+                amount = rng.choice([39, 59, 99, 129, 199])
+                product = BOUGHT.get(org.slug, BOUGHT["jiankang"])[amount]
                 add(
                     "order.placed",
                     at + timedelta(minutes=9),
                     user,
                     group,
                     order_id=f"{org.slug}-{n}",
-                    amount=str(rng.choice([39, 59, 99, 129, 199])),
+                    amount=str(amount),
+                    items=[{"name": product, "quantity": 1, "price": str(amount)}],
                 )
             if rng.random() < 0.03:
                 add(

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class MessageKind:
@@ -57,10 +59,18 @@ PERSONAL_KINDS = frozenset(
 CAMPAIGN_POST_KINDS = frozenset({MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START})
 
 
-def compose(kind: str, context: dict, *, language: str) -> str:
-    """The text for `kind` in `language`. Raises KeyError for an unknown kind."""
+def compose(
+    kind: str, context: dict, *, language: str, org=None, community_id: int | None = None
+) -> str:
+    """The text for `kind` in `language`. Raises KeyError for an unknown kind.
+
+    With `org` (and the group's `community_id`), the operator's own wording of the message
+    replaces the built-in one where they saved one: the group's first, then the
+    organization's (see TEMPLATES below and integrations.template_store)."""
     with translation.override(language):
-        text = _COMPOSERS[kind](context)
+        text = _override(kind, context, org, language, community_id) if org is not None else None
+        if text is None:
+            text = _COMPOSERS[kind](context)
         if kind in PERSONAL_KINDS and context.get("link"):
             text += "\n" + _("Your page: %(link)s") % {"link": context["link"]}
         if kind in CAMPAIGN_POST_KINDS and context.get("public_link"):
@@ -292,16 +302,16 @@ def _campaign_preview(c: dict) -> str:
         ) % {
             "when": c["when"],
             "name": c["name"],
-            "price": c["price"],
-            "was": c["original_price"],
+            "price": _amount(c["price"]),
+            "was": _amount(c["original_price"]),
             "size": c["team_size"],
         }
     return _("Flash sale %(when)s: %(name)s, only %(n)s units at ¥%(price)s (was ¥%(was)s).") % {
         "when": c["when"],
         "name": c["name"],
         "n": c["stock"],
-        "price": c["price"],
-        "was": c["original_price"],
+        "price": _amount(c["price"]),
+        "was": _amount(c["original_price"]),
     }
 
 
@@ -354,4 +364,285 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.GROUP_BUY_FILLED: _group_buy_filled,
     MessageKind.GROUP_BUY_FAILED: _group_buy_failed,
     MessageKind.MEMBER_LINK: _member_link,
+}
+
+
+# --- the operator's wording: templates and their variables -----------------------------------
+# Each message an operator may reword declares the `{variables}` its template may use (with
+# what they hold, shown beside the editor), those it must use, those that may be empty for a
+# member (the sentence around an empty one is left out, as a wake-up does with {offer}), how
+# the variables are read from the kind's context, and an example context for previews and
+# tests. A saved template is checked against this (integrations.message_templates).
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    label: Promise
+    variables: dict  # {name: what it holds (lazy)}
+    example: dict  # a context of the kind
+    values: Callable[[dict], dict | None]  # None: the context carries the operator's own text
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    # Campaign texts differ per campaign kind: a lottery has no price and no stock.
+    campaign_kind: str = ""
+    # Whether its writers pass the organization to compose() yet; until they do the page shows
+    # the built-in text only, so that no saved wording is silently ignored.
+    editable: bool = True
+
+
+def template_key(kind: str, context: dict) -> str:
+    """Which template a composed message uses: the kind, per campaign kind for campaigns."""
+    if kind in (MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START):
+        return f"{kind}_{context.get('campaign_kind')}"
+    return kind
+
+
+def template_label(key: str) -> str:
+    spec = TEMPLATES.get(key)
+    return str(spec.label) if spec else str(gettext_lazy("A message"))
+
+
+def placeholders(template: str) -> list[str]:
+    """The `{variables}` a template uses, in order, each once."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(template or "")))
+
+
+def render(template: str, values: dict, optional=()) -> str:
+    """A template with its variables filled in. A sentence whose optional variable is empty
+    goes (never "your offer:" and nothing after it)."""
+    text = template
+    for name in optional:
+        if values.get(name) in (None, ""):
+            text = _clause(name).sub("", text)
+    return fill(text, {k: "" if v is None else v for k, v in values.items()}).strip()
+
+
+def _override(kind, context, org, language, community_id) -> str | None:
+    from .template_store import active_text
+
+    spec = TEMPLATES.get(template_key(kind, context))
+    if spec is None or not spec.editable:
+        return None
+    values = spec.values(context)
+    if values is None:
+        return None
+    template = active_text(org, template_key(kind, context), language, community_id)
+    if not template:
+        return None
+    return render(template, values, spec.optional)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _clause(name: str) -> re.Pattern:
+    return re.compile(r"[^。！？!?.\n]*\{" + re.escape(name) + r"\}[^。！？!?.\n]*[。！？!?.]?")
+
+
+def _money(value) -> str:
+    return "" if value is None else _amount(value)
+
+
+def _example_breach(context: dict):
+    """A breach for an example, written in the language it is shown in."""
+    return lazy(lambda: _breach(context), str)()
+
+
+def _tier_conditions(c: dict) -> str:
+    met = [_TIER_CONDITIONS[k](v) for k, v in c.get("conditions", {}).items() if v]
+    return _list(met) if met else ""
+
+
+MEMBER_NAME = gettext_lazy("the member's name")
+GROUP_NAME = gettext_lazy("the group's name")
+_CAMPAIGN = gettext_lazy("the campaign's name")
+_WHEN = gettext_lazy("when it starts (local time)")
+_PRICE = gettext_lazy("the price, e.g. 99 or 9.90")
+_WAS = gettext_lazy("the original price")
+
+_CAMPAIGN_EXAMPLES = {
+    "flash_sale": {"name": "白藜芦醇周末秒杀", "stock": 30, "price": Decimal("99.00")},
+    "group_buy": {"name": "益生菌两人拼团", "stock": 0, "price": Decimal("59.00"), "team_size": 2},
+    "lottery": {"name": "周年庆抽奖", "stock": 0, "price": Decimal("0.00")},
+}
+_CAMPAIGN_VARIABLES = {
+    "flash_sale": {
+        "when": _WHEN,
+        "name": _CAMPAIGN,
+        "stock": gettext_lazy("how many units"),
+        "price": _PRICE,
+        "original_price": _WAS,
+    },
+    "group_buy": {
+        "when": _WHEN,
+        "name": _CAMPAIGN,
+        "price": _PRICE,
+        "original_price": _WAS,
+        "team_size": gettext_lazy("people per team"),
+    },
+    "lottery": {"when": _WHEN, "name": _CAMPAIGN},
+}
+_CAMPAIGN_LABELS = {
+    (MessageKind.CAMPAIGN_PREVIEW, "flash_sale"): gettext_lazy("Flash sale: the day before"),
+    (MessageKind.CAMPAIGN_PREVIEW, "group_buy"): gettext_lazy("Group buy: the day before"),
+    (MessageKind.CAMPAIGN_PREVIEW, "lottery"): gettext_lazy("Lottery: the day before"),
+    (MessageKind.CAMPAIGN_START, "flash_sale"): gettext_lazy("Flash sale: it starts"),
+    (MessageKind.CAMPAIGN_START, "group_buy"): gettext_lazy("Group buy: it starts"),
+    (MessageKind.CAMPAIGN_START, "lottery"): gettext_lazy("Lottery: it starts"),
+}
+
+
+def _campaign_values(names):
+    def values(c: dict) -> dict:
+        found = {key: c.get(key) for key in names}
+        for key in ("price", "original_price"):
+            if key in found:
+                found[key] = _money(found[key])
+        return found
+
+    return values
+
+
+def _campaign_templates() -> dict:
+    found = {}
+    for (kind, campaign_kind), label in _CAMPAIGN_LABELS.items():
+        example = {
+            "campaign_kind": campaign_kind,
+            "when": "12-08 20:00",
+            "original_price": Decimal("199.00") if campaign_kind != "lottery" else None,
+            "team_size": None,
+            **_CAMPAIGN_EXAMPLES[campaign_kind],
+        }
+        variables = _CAMPAIGN_VARIABLES[campaign_kind]
+        found[f"{kind}_{campaign_kind}"] = Template(
+            kind=kind,
+            label=label,
+            variables=variables,
+            example=example,
+            values=_campaign_values(variables),
+            required=("name",),
+            campaign_kind=campaign_kind,
+            editable=False,  # campaigns.services does not pass the organization yet
+        )
+    return found
+
+
+TEMPLATES: dict[str, Template] = {
+    MessageKind.WELCOME: Template(
+        kind=MessageKind.WELCOME,
+        label=gettext_lazy("Welcome a new member"),
+        variables={"community": GROUP_NAME},
+        example={"community": "健康优选1群", "custom": ""},
+        # a group's own welcome (on its rules page) comes first
+        values=lambda c: None if c.get("custom") else {"community": c["community"]},
+    ),
+    MessageKind.WARN: Template(
+        kind=MessageKind.WARN,
+        label=gettext_lazy("Warn a member"),
+        variables={
+            "name": MEMBER_NAME,
+            "detail": gettext_lazy("which rule, and how it was broken"),
+            "warning": gettext_lazy("the number of this warning"),
+            "threshold": gettext_lazy("warnings before removal"),
+            "ads_group": gettext_lazy("the group where ads are welcome, if there is one"),
+        },
+        example={
+            "name": "小王",
+            "detail": _example_breach({"rule": "ads_link", "domains": ["spam.example"]}),
+            "warning": 1,
+            "threshold": 2,
+            "ads_group": "健康优选广告群",
+        },
+        values=lambda c: {
+            "name": c["name"],
+            "detail": c["detail"],
+            "warning": c["warning"],
+            "threshold": c["threshold"],
+            "ads_group": c.get("ads_group") or "",
+        },
+        required=("detail",),
+        optional=("ads_group",),
+    ),
+    MessageKind.REMOVE_ANNOUNCE: Template(
+        kind=MessageKind.REMOVE_ANNOUNCE,
+        label=gettext_lazy("Announce a removal"),
+        variables={"name": MEMBER_NAME, "detail": gettext_lazy("which rule was broken")},
+        example={
+            "name": "小王",
+            "detail": _example_breach({"rule": "ads_keyword", "keyword": "加微信"}),
+        },
+        values=lambda c: {"name": c["name"], "detail": c["detail"]},
+        required=("name",),
+    ),
+    MessageKind.ENTRY_BELOW_TIER: Template(
+        kind=MessageKind.ENTRY_BELOW_TIER,
+        label=gettext_lazy("Joined a VIP group below its tier"),
+        variables={
+            "name": MEMBER_NAME,
+            "group": GROUP_NAME,
+            "tier": gettext_lazy("the tier the group requires"),
+            "conditions": gettext_lazy("how to reach that tier (empty when staff grant it)"),
+        },
+        example={
+            "name": "小王",
+            "group": "金卡会员群",
+            "tier": "金卡",
+            "conditions": {"min_paid_orders": 2, "min_spend": Decimal("500.00")},
+        },
+        values=lambda c: {
+            "name": c["name"],
+            "group": c["group"],
+            "tier": c["tier"],
+            "conditions": _tier_conditions(c),
+        },
+        required=("tier",),
+        optional=("conditions",),
+    ),
+    MessageKind.ENTRY_GROUP_LIMIT: Template(
+        kind=MessageKind.ENTRY_GROUP_LIMIT,
+        label=gettext_lazy("Joined more groups of a kind than allowed"),
+        variables={
+            "name": MEMBER_NAME,
+            "limit": gettext_lazy("how many groups of the kind a member may join"),
+            "kind": gettext_lazy("the kind of group, e.g. general groups"),
+        },
+        example={"name": "小王", "limit": 2, "kind": "综合群"},
+        values=lambda c: {"name": c["name"], "limit": c["limit"], "kind": c["kind"]},
+        required=("limit",),
+    ),
+    MessageKind.ENTRY_REMOVE_ANNOUNCE: Template(
+        kind=MessageKind.ENTRY_REMOVE_ANNOUNCE,
+        label=gettext_lazy("Announce a removal for the entry rules"),
+        variables={"name": MEMBER_NAME, "detail": gettext_lazy("which entry rule is not met")},
+        example={"name": "小王", "detail": _example_breach({"rule": "below_tier", "tier": "金卡"})},
+        values=lambda c: {"name": c["name"], "detail": c["detail"]},
+        required=("name",),
+    ),
+    **_campaign_templates(),
+    MessageKind.LOTTERY_WON: Template(
+        kind=MessageKind.LOTTERY_WON,
+        label=gettext_lazy("Tell a lottery winner"),
+        variables={"prize": gettext_lazy("the prize won"), "name": _CAMPAIGN},
+        example={"prize": "保温杯", "name": "周年庆抽奖"},
+        values=lambda c: {"prize": c["prize"], "name": c["name"]},
+        required=("prize",),
+        editable=False,  # campaigns.lottery does not pass the organization yet
+    ),
+    MessageKind.GROUP_BUY_FILLED: Template(
+        kind=MessageKind.GROUP_BUY_FILLED,
+        label=gettext_lazy("A group buy team is complete"),
+        variables={"name": _CAMPAIGN},
+        example={"name": "益生菌两人拼团"},
+        values=lambda c: {"name": c["name"]},
+        required=("name",),
+    ),
+    MessageKind.GROUP_BUY_FAILED: Template(
+        kind=MessageKind.GROUP_BUY_FAILED,
+        label=gettext_lazy("A group buy team did not fill"),
+        variables={"name": _CAMPAIGN},
+        example={"name": "益生菌两人拼团"},
+        values=lambda c: {"name": c["name"]},
+        required=("name",),
+    ),
 }

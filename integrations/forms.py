@@ -20,3 +20,14 @@ class TelegramTokenForm(forms.Form):
         max_length=100,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
+
+
+class MessageTemplateForm(forms.Form):
+    """The wording of one message; its variables are checked by the service (one place)."""
+
+    text = forms.CharField(
+        label=_("Wording"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=True,
+    )

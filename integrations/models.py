@@ -1,6 +1,7 @@
 """The outbox: actions for the chat bots to carry out, written in the same transaction as the
 change that causes them. Delivery (webhooks, polling) comes with the content-calendar issue."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -170,3 +171,53 @@ class BotCredential(TenantModel):
                 name="one_live_bot_credential_per_platform",
             )
         ]
+
+
+class MessageTemplate(TenantModel):
+    """The operator's own wording of one message the bot sends (a template of the composer's,
+    `integrations.composer.TEMPLATES`), for the whole organization (community empty) or one
+    group, in one language. The composer uses the most specific active one: the group's, then
+    the organization's, then its built-in text.
+
+    Rows are versions and nothing is deleted: saving adds a row and retires the active one;
+    going back to the built-in text retires the active one and adds nothing."""
+
+    key = models.CharField(_("message"), max_length=40)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    # By name, like Action.community: integrations sits below communities and imports nothing
+    # of it; the services take the group from the layer above and check its organization.
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("text"), max_length=1000)
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+    created_by = models.CharField(_("by"), max_length=200, blank=True)
+    retired_at = models.DateTimeField(_("replaced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key", "language"],
+                condition=models.Q(is_active=True, community__isnull=True),
+                name="message_template_one_active_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "key", "language", "community"],
+                condition=models.Q(is_active=True, community__isnull=False),
+                name="message_template_one_active_per_group",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "key", "language", "community", "created_at"],
+                name="message_template_history_idx",
+            ),
+        ]
+
+    def __str__(self):
+        from .composer import template_label
+
+        return str(template_label(self.key))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import message_views, views
 
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
@@ -11,5 +11,15 @@ org_urlpatterns = [
         "webhooks/deliveries/<int:pk>/retry/",
         views.DeliveryRetryView.as_view(),
         name="webhook-delivery-retry",
+    ),
+    *message_views.message_urlpatterns(
+        "settings/messages/",
+        (
+            message_views.MessageTemplatesView,
+            message_views.MessageTemplateEditView,
+            message_views.MessageTemplatePreviewView,
+            message_views.MessageTemplateResetView,
+            message_views.MessageVersionRestoreView,
+        ),
     ),
 ]

@@ -18,6 +18,9 @@ AUDIT_ACTIONS = {
     "member.import": _("Finished a member import"),
     "member.export": _("Exported a member's data"),
     "member.erase": _("Erased a member's personal data"),
+    "member.entry_review_approved": _("Let a member stay after an entry review"),
+    "member.entry_review_removed": _("Removed a member after an entry review"),
+    "member.entry_review_closed": _("Closed an entry review of a member who had left"),
     "points.adjust": _("Adjusted points"),
     "points.redeem": _("Redeemed points for a reward"),
 }
@@ -28,9 +31,11 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from communities import hooks
+        from integrations import message_templates
         from tenancy import audit
 
         from . import selectors
 
         hooks.community_page_panels.register(selectors.community_page_panel)
+        message_templates.preview_context.register(selectors.preview_member_name)
         audit.register_actions(AUDIT_ACTIONS)

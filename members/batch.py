@@ -34,6 +34,7 @@ from .models import (
     PRESENT_STATUSES,
     Block,
     CheckIn,
+    EntryReview,
     Invite,
     Membership,
     MembershipStatus,
@@ -273,6 +274,7 @@ class MemberEvents:
         membership.name_card_ok = name_card_ok(rules, member.name_card)
         text = writes.compose(
             MessageKind.WELCOME,
+            community_id=community.pk,
             community=community.name,
             custom=rules.welcome_message if rules else "",
         )
@@ -281,6 +283,18 @@ class MemberEvents:
         for rule in unmet:
             if rule.action in (EntryRuleAction.NOTIFY, EntryRuleAction.NOTIFY_AND_REVIEW):
                 writes.action(ActionKind.NOTIFY, community, identity, text=rule.notice)
+            if rule.action in (EntryRuleAction.REVIEW, EntryRuleAction.NOTIFY_AND_REVIEW):
+                writes.reviews.append(
+                    EntryReview(
+                        organization=self.org,
+                        membership=membership,
+                        community=community,
+                        rule=rule.flag,
+                        reason=rule.reason,
+                        detail=rule.detail[:300],
+                        opened_at=at,
+                    )
+                )
         if event.invited_by and event.invited_by != event.user:
             inviter = self.batch.identity(event, event.invited_by).member
             if inviter.pk != member.pk:

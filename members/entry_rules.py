@@ -37,7 +37,9 @@ def unmet_entry_rules(org, compose, rules, community, identity, kinds) -> list[U
                 flag=f"too_many_groups:{community.kind}",
                 reason="too_many_groups",
                 action=rules.group_limit_action if rules else DEFAULT_ENTRY_ACTION,
-                notice=compose(MessageKind.ENTRY_GROUP_LIMIT, name=name, **context),
+                notice=compose(
+                    MessageKind.ENTRY_GROUP_LIMIT, community_id=community.pk, name=name, **context
+                ),
                 detail=compose(MessageKind.BREACH, rule="group_limit", **context),
             )
         )
@@ -50,6 +52,7 @@ def unmet_entry_rules(org, compose, rules, community, identity, kinds) -> list[U
                 action=rules.below_tier_action if rules else DEFAULT_ENTRY_ACTION,
                 notice=compose(
                     MessageKind.ENTRY_BELOW_TIER,
+                    community_id=community.pk,
                     name=name,
                     group=community.name,
                     tier=required.name,

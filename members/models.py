@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from integrations.platforms import Platform
 from tenancy.models import TenantModel
@@ -410,3 +411,59 @@ class MemberSession(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "member", "revoked_at"])]
+
+
+class EntryReviewStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for review")
+    APPROVED = "approved", _("Allowed to stay")
+    REMOVED = "removed", pgettext_lazy("entry review", "Removed")
+    CLOSED = "closed", _("Closed: no longer in the group")
+
+
+class EntryReview(TenantModel):
+    """Staff are asked to look at someone who joined a group without meeting its entry rules
+    (below the group's VIP tier, or in more groups of a kind than the organization allows),
+    where the group chose a staff review. Staff resolve it: the member stays, or is removed
+    politely. Resolved reviews are kept."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="entry_reviews"
+    )
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.CharField(_("entry rule"), max_length=60)  # the membership's flag
+    reason = models.CharField(max_length=40)  # of a removal: below_tier, too_many_groups
+    detail = models.CharField(_("detail"), max_length=300, blank=True)  # as members read it
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=EntryReviewStatus.choices,
+        default=EntryReviewStatus.OPEN,
+    )
+    opened_at = models.DateTimeField(_("asked"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.CharField(_("by"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("entry review")
+        verbose_name_plural = _("entry reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership", "rule"],
+                condition=Q(status="open"),
+                name="entry_review_one_open_per_rule",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "opened_at"]),
+            models.Index(fields=["organization", "membership"]),
+        ]
+
+    def __str__(self):
+        return f"{self.membership} · {flag_label(self.rule)}"
+
+    @property
+    def rule_label(self) -> str:
+        return flag_label(self.rule)

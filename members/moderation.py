@@ -73,6 +73,7 @@ class Moderation:
         writes.set_status(membership, S.WARNED, at, detail)
         notice = writes.compose(
             MessageKind.WARN,
+            community_id=community.pk,
             name=identity.display_name or identity.member.display_name,
             detail=detail,
             warning=count,
@@ -104,6 +105,7 @@ class Moderation:
         if rules is None or rules.announce_removal:
             announce = writes.compose(
                 announce_kind,
+                community_id=community.pk,
                 name=identity.display_name or identity.member.display_name,
                 detail=detail,
             )

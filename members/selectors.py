@@ -14,6 +14,7 @@ from integrations.models import Action, ActionKind
 from tenancy.permissions import can
 
 from .models import (
+    PRESENT_STATUSES,
     ChurnReason,
     Member,
     MemberIdentity,
@@ -335,3 +336,16 @@ def weekly_leaderboard(org, community, now=None, limit=10) -> list[dict]:
 def community_page_panel(*, org, community) -> dict:
     """This week's leaderboard on a group's page (registered on `communities.hooks`)."""
     return {"leaderboard": weekly_leaderboard(org, community)}
+
+
+def preview_member_name(*, org, community) -> dict:
+    """A real member's name for previewing a message's wording (registered on
+    `integrations.message_templates.preview_context`): the group's latest joiner still in it,
+    or the organization's."""
+    memberships = Membership.objects.for_org(org).filter(status__in=PRESENT_STATUSES)
+    if community is not None:
+        memberships = memberships.filter(community=community)
+    found = memberships.select_related("identity", "member").order_by("-joined_at", "-pk").first()
+    if found is None:
+        return {}
+    return {"member": found.identity.display_name or found.member.display_name}

@@ -16,6 +16,7 @@ from communities.models import CommunityRules, RedemptionItem
 from communities.services import clean_tags
 from core.errors import Conflict
 from integrations import outbox
+from integrations.composer import MessageKind
 from integrations.models import ActionKind
 from tenancy import audit
 from tenancy.permissions import require
@@ -25,6 +26,8 @@ from .access import personal_links
 from .jobs import reminder_action
 from .models import (
     Block,
+    EntryReview,
+    EntryReviewStatus,
     IdentityLink,
     Member,
     MemberIdentity,
@@ -154,6 +157,57 @@ def block_lift(*, actor, block) -> Block:
         block.save(update_fields=["lifted_at"])
         audit.record(actor=actor, action="member.unblock", obj=block.member)
     return block
+
+
+REVIEW_DECISIONS = ("approve", "remove")
+
+
+def entry_review_resolve(*, actor, review, decision, note="") -> EntryReview:
+    """Staff decide on someone who joined without meeting the group's entry rules: "approve"
+    (they stay; the membership loses the rule's flag) or "remove" (politely, as the group's
+    "remove" choice would have). A member already gone closes the review either way."""
+    require(actor, "member.remove", review.community)
+    if decision not in REVIEW_DECISIONS:
+        raise ValidationError(_("Choose whether the member stays or is removed."))
+    note = (note or "").strip()
+    if len(note) > 300 or "\x00" in note:
+        raise ValidationError({"note": [_("Use at most 300 characters.")]})
+    with transaction.atomic():
+        review = (
+            EntryReview.objects.for_org(actor.organization).select_for_update().get(pk=review.pk)
+        )
+        if review.status != EntryReviewStatus.OPEN:
+            raise Conflict(_("This review is already resolved."))
+        membership = _locked(actor, review.membership)
+        if membership.status in (S.REMOVED, S.LEFT):
+            review.status = EntryReviewStatus.CLOSED
+        elif decision == "approve":
+            review.status = EntryReviewStatus.APPROVED
+            membership.flags = [f for f in membership.flags if f != review.rule]
+            membership.save(update_fields=["flags"])
+        else:
+            review.status = EntryReviewStatus.REMOVED
+            moderation = Moderation.for_membership(actor, membership)
+            moderation.remove(
+                membership,
+                membership.community,
+                membership.identity,
+                review.reason,
+                review.detail or review.rule_label,
+                timezone.now(),
+                announce_kind=MessageKind.ENTRY_REMOVE_ANNOUNCE,
+            )
+            moderation.writes.flush()
+        review.resolved_at, review.note = timezone.now(), note
+        review.resolved_by = str(actor.label)[:200]
+        review.save(update_fields=["status", "resolved_at", "resolved_by", "note"])
+        audit.record(
+            actor=actor,
+            action=f"member.entry_review_{review.status}",
+            obj=membership,
+            summary=f"{review.rule_label} · {review.get_status_display()}",
+        )
+    return review
 
 
 def _change(actor, membership, status, reason) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 MEMBERSHIP_ACTIONS = ["warn", "remove", "reinstate", "onboarding-introduced", "onboarding-coupon"]
 
@@ -30,6 +30,12 @@ org_urlpatterns = [
     path("blocks/", views.BlockListView.as_view(), name="blocks"),
     path("blocks/<int:pk>/lift/", views.BlockLiftView.as_view(), name="block-lift"),
     path("newcomers/", views.NewcomersView.as_view(), name="newcomers"),
+    path("reviews/", review_views.EntryReviewListView.as_view(), name="entry-reviews"),
+    path(
+        "reviews/<int:pk>/resolve/",
+        review_views.EntryReviewResolveView.as_view(),
+        name="entry-review-resolve",
+    ),
     path("dormant/", views.DormantView.as_view(), name="dormant"),
     path("actions/", views.ActionListView.as_view(), name="actions"),
 ]

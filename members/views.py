@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -17,7 +19,15 @@ from tenancy.scope import scoped_stream
 
 from . import csv_io, privacy, services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
-from .models import Block, ImportJob, MemberIdentity, MembershipStatus, PointsEntry, Warning
+from .models import (
+    Block,
+    EntryReview,
+    ImportJob,
+    MemberIdentity,
+    MembershipStatus,
+    PointsEntry,
+    Warning,
+)
 from .selectors import (
     member_for,
     membership_for,
@@ -75,6 +85,13 @@ class MemberDetailView(OrgViewMixin, ServiceActionView):
             .select_related("community", "identity")
             .order_by("community__name")
         )
+        reviews = defaultdict(list)
+        for review in (
+            EntryReview.objects.for_org(self.organization)
+            .filter(membership__in=memberships)
+            .order_by("-opened_at")[:50]
+        ):
+            reviews[review.membership_id].append(review)
         context = {
             "member": member,
             "identities": member.identities.all(),
@@ -83,6 +100,7 @@ class MemberDetailView(OrgViewMixin, ServiceActionView):
                     "m": m,
                     "can_warn": can(self.actor, "member.warn", m.community),
                     "can_remove": can(self.actor, "member.remove", m.community),
+                    "reviews": reviews[m.pk],
                 }
                 for m in memberships
             ],

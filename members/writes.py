@@ -11,6 +11,7 @@ from .access import revoke_access
 from .models import (
     Block,
     CheckIn,
+    EntryReview,
     Invite,
     Member,
     MemberIdentity,
@@ -53,6 +54,7 @@ class MemberWrites:
         self.blocks: list = []
         self.checkins: list = []
         self.invites: list = []
+        self.reviews: list = []
         self.points: list = []
         self.dirty_members: dict = {}
         self.dirty_identities: dict = {}
@@ -86,9 +88,16 @@ class MemberWrites:
             membership.flags = [*membership.flags, flag]
             self.touch(membership)
 
-    def compose(self, message_kind, **context) -> str:
-        """A member-facing text in the organization's language (see integrations.composer)."""
-        return compose(message_kind, context, language=self.org.default_language)
+    def compose(self, message_kind, community_id=None, **context) -> str:
+        """A member-facing text in the organization's language and wording (the group's own
+        where `community_id` has one; see integrations.composer)."""
+        return compose(
+            message_kind,
+            context,
+            language=self.org.default_language,
+            org=self.org,
+            community_id=community_id,
+        )
 
     def action(self, kind, community, identity, **payload) -> None:
         self.actions.append(
@@ -126,7 +135,13 @@ class MemberWrites:
         for model, rows in ((MembershipChange, self.changes), (Warning, self.warnings)):
             if rows:
                 model.objects.bulk_create(rows, batch_size=500)
-        for model, rows in ((Block, self.blocks), (CheckIn, self.checkins), (Invite, self.invites)):
+        blocks_and_more = (
+            (Block, self.blocks),
+            (CheckIn, self.checkins),
+            (Invite, self.invites),
+            (EntryReview, self.reviews),  # a rule already waiting for review is not asked twice
+        )
+        for model, rows in blocks_and_more:
             if rows:
                 model.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
         if self.blocks:

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
@@ -83,7 +84,7 @@ def filter_choices() -> dict:
     )
     types = sorted(
         (
-            (model._meta.label_lower, str(model._meta.verbose_name))
+            (model._meta.label_lower, capfirst(str(model._meta.verbose_name)))
             for model in apps.get_models()
             if issubclass(model, TenantModel) and "verbose_name" in model._meta.original_attrs
         ),

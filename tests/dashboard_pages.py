@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 from django.urls import reverse
 
-from .tenant_routes import OBJECT_KWARGS
+from .tenant_routes import NAMED_KWARGS, OBJECT_KWARGS
 from .urlwalk import all_routes
 
 # Routes that exist only to receive a form (their GET answers 405), or to download a file.
@@ -51,6 +51,13 @@ POST_ONLY = {
     "care-case-comment",
     "care-case-assign",
     "care-case-reopen",
+    "message-template-preview",
+    "message-template-reset",
+    "message-template-restore",
+    "community-message-preview",
+    "community-message-reset",
+    "community-message-restore",
+    "entry-review-resolve",
 }
 FILES = {"members-export", "member-data-export", "orders-export", "metrics-export",
          "metrics-community-export", "metrics-staff-export"}  # fmt: skip
@@ -73,6 +80,7 @@ def _demo_objects(org) -> dict:
     from campaigns.models import Campaign
     from care.models import Case
     from communities.models import Community, ContentPlan, ScheduledPost, VipTier
+    from integrations.message_templates import LANGUAGES, editable_templates
     from members.models import Membership
 
     communities = list(Community.objects.for_org(org).order_by("pk"))
@@ -92,6 +100,12 @@ def _demo_objects(org) -> dict:
         "community-edit": [{"pk": communities[0].pk}] if communities else [],
         "community-rules": [{"pk": communities[0].pk}] if communities else [],
         "community-rules-copy": [{"pk": communities[0].pk}] if communities else [],
+        "community-messages": [{"pk": communities[0].pk}] if communities else [],
+        "message-template-edit": [
+            {"key": key, "language": language}
+            for key in editable_templates()
+            for language in LANGUAGES
+        ],
         "metrics-community-page": [{"pk": c.pk} for c in communities[:3]],
         "member-detail": [{"pk": pk} for pk in dict.fromkeys(members)],
         "campaign-live": [{"pk": c.pk} for c in Campaign.objects.for_org(org).order_by("pk")],
@@ -118,7 +132,7 @@ def dashboard_pages(org, deputy) -> list[tuple[str, str]]:
         elif route.name in demo:
             kwargs_list = demo[route.name]
         else:
-            kwargs_list = [OBJECT_KWARGS[route.name](tenant)]
+            kwargs_list = [{**OBJECT_KWARGS, **NAMED_KWARGS}[route.name](tenant)]
         for kwargs in kwargs_list:
             path = reverse(route.name, kwargs={"org_slug": org.slug, **kwargs})
             pages.append((route.name, path))

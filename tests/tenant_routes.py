@@ -4,6 +4,9 @@ covered here or exempted with a reason; a new route that is neither fails the ha
 - OBJECT_KWARGS: route name -> function(tenant) returning the URL kwargs (besides org_slug)
   that point at one of that tenant's objects. Used for dashboard routes under /o/<org_slug>/
   and for API routes that take an object id.
+- NAMED_KWARGS: route name -> function(tenant) returning URL kwargs that name no object of
+  an organization (a message and a language): the same for every tenant, so such a route is
+  walked like a list page (another org's dashboard is 404, own pages show no other org's data).
 - EXEMPT: route name (or namespace prefix ending in ':') -> why it is not tenant data.
 """
 
@@ -197,6 +200,54 @@ API_MEMBERSHIP_ROUTES = [
 ]
 
 
+def _entry_review(tenant):
+    from members.models import EntryReview
+
+    membership = MembershipFactory(organization=tenant.org)
+    review = EntryReview.objects.create(
+        organization=tenant.org,
+        membership=membership,
+        community=membership.community,
+        rule="below_tier",
+        reason="below_tier",
+    )
+    return {"pk": review.pk}
+
+
+def _message(tenant):
+    return {"key": "warn", "language": "zh-hans"}
+
+
+def _message_version(tenant, community=None):
+    from integrations.models import MessageTemplate
+
+    version = MessageTemplate.objects.create(
+        organization=tenant.org,
+        key="warn",
+        language="zh-hans",
+        community=community,
+        text="ORG-MARKER {detail}",
+        is_active=False,
+    )
+    return {**_message(tenant), "version": version.pk}
+
+
+def _group_message(tenant):
+    return {**_community(tenant), **_message(tenant)}
+
+
+def _group_message_version(tenant):
+    community = CommunityFactory(organization=tenant.org)
+    return {"pk": community.pk, **_message_version(tenant, community)}
+
+
+NAMED_KWARGS = {
+    "message-template-edit": _message,
+    "message-template-preview": _message,
+    "message-template-reset": _message,
+}
+
+
 COMMUNITY_ROUTES = [
     "community-detail",
     "community-edit",
@@ -206,11 +257,19 @@ COMMUNITY_ROUTES = [
     "community-rules-template",
     "community-rules-copy",
     "community-staff",
+    "community-messages",
 ]
 
 OBJECT_KWARGS = {
     **dict.fromkeys(COMMUNITY_ROUTES, _community),
     "community-staff-end": _staff_assignment,
+    "message-template-restore": _message_version,
+    "entry-review-resolve": _entry_review,
+    **dict.fromkeys(
+        ["community-message-edit", "community-message-preview", "community-message-reset"],
+        _group_message,
+    ),
+    "community-message-restore": _group_message_version,
     "tier-edit": _tier,
     "tier-retire": _tier,
     "reward-toggle": _reward,

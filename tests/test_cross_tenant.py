@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from .factories import AuditLogEntryFactory, InvitationFactory
-from .tenant_routes import EXEMPT, MEMBER_OBJECT_KWARGS, MEMBER_PAGES, OBJECT_KWARGS
+from .tenant_routes import EXEMPT, MEMBER_OBJECT_KWARGS, MEMBER_PAGES, NAMED_KWARGS, OBJECT_KWARGS
 from .urlwalk import all_routes
 
 ROUTES = all_routes()
@@ -24,10 +24,11 @@ def _exempt(route) -> bool:
 
 ORG_ROUTES = [r for r in ROUTES if r.is_org_route and not _exempt(r)]
 API_ROUTES = [r for r in ROUTES if r.is_api and not _exempt(r)]
-ORG_OBJECT_ROUTES = [r for r in ORG_ROUTES if r.object_kwargs]
+ORG_OBJECT_ROUTES = [r for r in ORG_ROUTES if r.object_kwargs and r.name not in NAMED_KWARGS]
 API_OBJECT_ROUTES = [r for r in API_ROUTES if r.object_kwargs]
 API_LIST_ROUTES = [r for r in API_ROUTES if not r.object_kwargs]
 ORG_LIST_ROUTES = [r for r in ORG_ROUTES if not r.object_kwargs]
+ORG_NAMED_ROUTES = [r for r in ORG_ROUTES if r.name in NAMED_KWARGS]
 
 
 def _ids(routes):
@@ -45,9 +46,9 @@ def test_every_route_is_known():
             continue
         if not (route.is_org_route or route.is_api):
             problems.append(f"{route.name} ({route.route}): not under /o/<org_slug>/ or /api/v1/")
-        elif route.object_kwargs and route.name not in OBJECT_KWARGS:
+        elif route.object_kwargs and route.name not in {**OBJECT_KWARGS, **NAMED_KWARGS}:
             problems.append(f"{route.name} ({route.route}): add it to OBJECT_KWARGS")
-    registered = [*OBJECT_KWARGS, *EXEMPT, *MEMBER_OBJECT_KWARGS, *MEMBER_PAGES]
+    registered = [*OBJECT_KWARGS, *NAMED_KWARGS, *EXEMPT, *MEMBER_OBJECT_KWARGS, *MEMBER_PAGES]
     stale = [n for n in registered if not n.endswith(":") and n not in _names()]
     assert not problems, "routes the harness does not cover:\n" + "\n".join(problems)
     assert not stale, f"registry names that match no route: {stale}"
@@ -85,7 +86,9 @@ def b_markers(org_b):
 
 
 def _url(route, slug, tenant):
-    kwargs = dict(OBJECT_KWARGS[route.name](tenant)) if route.object_kwargs else {}
+    kwargs = {}
+    if route.object_kwargs:
+        kwargs = dict({**OBJECT_KWARGS, **NAMED_KWARGS}[route.name](tenant))
     if route.is_org_route:
         kwargs["org_slug"] = slug
     return reverse(route.name, kwargs=kwargs)
@@ -105,7 +108,9 @@ def test_other_orgs_object_in_own_dashboard_is_404(route, org_a, org_b, b_marker
     _assert_not_found(client, url)
 
 
-@pytest.mark.parametrize("route", ORG_LIST_ROUTES, ids=_ids(ORG_LIST_ROUTES))
+@pytest.mark.parametrize(
+    "route", ORG_LIST_ROUTES + ORG_NAMED_ROUTES, ids=_ids(ORG_LIST_ROUTES + ORG_NAMED_ROUTES)
+)
 def test_own_pages_show_no_other_org_data(route, org_a, org_b, b_markers):
     client = org_a.client_for(org_a.owner)
     response = client.get(_url(route, org_a.org.slug, org_a))

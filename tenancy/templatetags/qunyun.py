@@ -1,6 +1,6 @@
 from django import template
 
-from core.templatetags.ui import NUMBER_FILTERS, bs, widget_kind
+from core.templatetags.ui import NUMBER_FILTERS, bs, colon, widget_kind
 from tenancy import audit
 from tenancy.forms import time_zone_label
 from tenancy.permissions import can as can_do
@@ -51,5 +51,6 @@ def audit_filter_choices():
 # The generic form and number filters live in core; templates that load qunyun get them too.
 register.filter("widget_kind", widget_kind)
 register.filter("bs", bs)
+register.filter("colon", colon, is_safe=True)
 for _name, _function in NUMBER_FILTERS.items():
     register.filter(_name, _function)

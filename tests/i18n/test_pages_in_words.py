@@ -4,8 +4,9 @@ model's "object (22)" or a None), no number with more than two decimals, no rate
 
 Text a person reads is checked: the page's text and its title, placeholder, aria-label and alt
 attributes. What is deliberately literal stays out: <code>, <pre>, <kbd>, <samp> (a header
-name to send, a CSV column to write) and the data people typed or bots sent (ids on a chat
-platform, order numbers, email addresses, web addresses)."""
+name to send, a CSV column to write), what a <textarea> holds (a message template with its
+{variables}), and the data people typed or bots sent (ids on a chat platform, order numbers,
+email addresses, web addresses)."""
 
 import re
 from html.parser import HTMLParser
@@ -19,7 +20,7 @@ from ..dashboard_pages import dashboard_pages
 OWNER = "owner@demo.qunyun.cn"
 DEPUTY = "deputy@demo.qunyun.cn"
 
-LITERAL_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "template"}
+LITERAL_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "template", "textarea"}
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 

@@ -28,7 +28,13 @@ def test_every_demo_outbox_text_is_complete():
         for post in ScheduledPost.objects.unscoped().all()
     ]
     kinds = {kind for kind, _f, _t in texts}
-    assert {"member.welcome", "member.remind", "member.warn", "post.publish"} <= kinds
+    assert {
+        "member.welcome",
+        "member.remind",
+        "member.warn",
+        "member.notify",
+        "post.publish",
+    } <= kinds
     for kind, field, text in texts:
         where = f"{kind}.{field}: {text!r}"
         assert not re.search(r"\{\w+\}|%\(\w+\)", text), where
