@@ -175,20 +175,19 @@ def _tell(team, message_kind) -> None:
     org = campaign.organization
     members = list(TeamMember.objects.for_org(org).filter(team=team).select_related("member"))
     community = next(iter(campaign_targets(campaign)), None)
-    text = compose(
-        message_kind,
-        {"name": campaign.name},
-        language=org.default_language,
-        org=org,
-        community_id=community and community.pk,
-    )
     reach = addressees(org, [row.member_id for row in members], community and community.platform)
     links = personal_links(org, [row.member for row in members], f"c/{campaign.pk}/")
     for row in members:
         if row.member_id not in reach:
             continue  # no identity: nobody to message
         context = {"name": campaign.name, "link": links.get(row.member_id, "")}
-        text = compose(message_kind, context, language=org.default_language)
+        text = compose(
+            message_kind,
+            context,
+            language=org.default_language,
+            org=org,
+            community_id=community and community.pk,
+        )
         outbox.enqueue(
             organization=org,
             kind=ActionKind.NOTIFY,

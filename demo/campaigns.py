@@ -149,11 +149,11 @@ def _seed_lotteries(org, actor, groups, people, friday) -> None:
         name="周年庆抽奖",
         product_name="周年庆礼品",
         prizes=[("品牌保温杯", 1), ("定制帆布袋", 3)],
-        draw_at=now + timedelta(hours=1),
+        draw_at=now + timedelta(hours=2),
         starts_at=now - timedelta(hours=1),
         ends_at=now + timedelta(hours=1),
         public_source="福彩3D 开奖号码（当晚）",
-        public_value_at=now + timedelta(hours=1),
+        public_value_at=now + timedelta(minutes=90),
         communities=groups,
         cost=Decimal("200"),
     )
@@ -169,7 +169,7 @@ def _seed_lotteries(org, actor, groups, people, friday) -> None:
         starts_at=yesterday - timedelta(days=2), ends_at=yesterday
     )
     LotteryDraw.objects.for_org(org).filter(campaign=drawn).update(
-        draw_at=yesterday, public_value_at=yesterday
+        draw_at=yesterday + timedelta(minutes=20), public_value_at=yesterday + timedelta(minutes=10)
     )
     lottery.lottery_draw(
         actor=actor, campaign=Campaign.objects.for_org(org).get(pk=drawn.pk), public_value="527"

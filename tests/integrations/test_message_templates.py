@@ -173,7 +173,9 @@ def test_a_group_buy_result_uses_the_organizations_wording(org_a):
     )
     _tell(team, MessageKind.GROUP_BUY_FILLED)
     [notice] = Action.objects.for_org(org_a.org).filter(kind="member.notify")
-    assert notice.payload["text"] == "「拼团A」拼团成功啦"
+    wording, link = notice.payload["text"].split("\n")
+    assert wording == "「拼团A」拼团成功啦"
+    assert link.startswith("你的专属页面：http")
 
 
 def test_preview_uses_the_organizations_own_member_and_group(org_a):

@@ -200,6 +200,28 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             None,
         )
     )
+    # what is said to one member carries their personal link (a fixed one here: golden text)
+    link = f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
+    found += [
+        ("member_link", MessageKind.MEMBER_LINK, {"link": link, "hours": 48}, None),
+        (
+            "lottery_won with the member's link",
+            MessageKind.LOTTERY_WON,
+            {"prize": winner.prize.name, "name": winner.campaign.name, "link": link},
+            None,
+        ),
+        (
+            "wake_up with the member's link",
+            MessageKind.WAKE_UP,
+            {
+                "template": rules.reminder_template,
+                "name": name,
+                "offer": rules.reminder_offer,
+                "link": link,
+            },
+            group.pk,
+        ),
+    ]
     return found
 
 
