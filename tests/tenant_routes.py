@@ -387,3 +387,6 @@ EXEMPT = {
     "api-schema": "OpenAPI description of the API, no tenant data",
     "api-docs": "Swagger UI page, no tenant data",
 }
+
+# Every route's URL kwargs for one tenant, objects and names alike.
+ROUTE_KWARGS = {**OBJECT_KWARGS, **NAMED_KWARGS}
