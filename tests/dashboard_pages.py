@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 from django.urls import reverse
 
-from .tenant_routes import NAMED_KWARGS, OBJECT_KWARGS
+from .tenant_routes import ROUTE_KWARGS
 from .urlwalk import all_routes
 
 # Routes that exist only to receive a form (their GET answers 405), or to download a file.
@@ -132,7 +132,7 @@ def dashboard_pages(org, deputy) -> list[tuple[str, str]]:
         elif route.name in demo:
             kwargs_list = demo[route.name]
         else:
-            kwargs_list = [{**OBJECT_KWARGS, **NAMED_KWARGS}[route.name](tenant)]
+            kwargs_list = [ROUTE_KWARGS[route.name](tenant)]
         for kwargs in kwargs_list:
             path = reverse(route.name, kwargs={"org_slug": org.slug, **kwargs})
             pages.append((route.name, path))

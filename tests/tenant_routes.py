@@ -479,3 +479,5 @@ MEMBER_PAGES = {
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
 MEMBER_OWNED = {"member-order", "member-report"}
+# Every route's URL kwargs for one tenant, objects and names alike.
+ROUTE_KWARGS = {**OBJECT_KWARGS, **NAMED_KWARGS}

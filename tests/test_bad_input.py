@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from .tenant_routes import OBJECT_KWARGS
+from .tenant_routes import ROUTE_KWARGS
 from .test_cross_tenant import API_ROUTES, ORG_ROUTES
 
 JUNK_FORM = {
@@ -20,7 +20,7 @@ JUNK_QUERY = "?page=abc&since=nope&until=%00&cursor=garbage&page_size=-5&action=
 
 
 def _url(route, tenant):
-    kwargs = dict(OBJECT_KWARGS[route.name](tenant)) if route.object_kwargs else {}
+    kwargs = dict(ROUTE_KWARGS[route.name](tenant)) if route.object_kwargs else {}
     if route.is_org_route:
         kwargs["org_slug"] = tenant.org.slug
     return reverse(route.name, kwargs=kwargs)

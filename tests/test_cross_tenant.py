@@ -9,7 +9,14 @@ import pytest
 from django.urls import reverse
 
 from .factories import AuditLogEntryFactory, InvitationFactory
-from .tenant_routes import EXEMPT, MEMBER_OBJECT_KWARGS, MEMBER_PAGES, NAMED_KWARGS, OBJECT_KWARGS
+from .tenant_routes import (
+    EXEMPT,
+    MEMBER_OBJECT_KWARGS,
+    MEMBER_PAGES,
+    NAMED_KWARGS,
+    OBJECT_KWARGS,
+    ROUTE_KWARGS,
+)
 from .urlwalk import all_routes
 
 ROUTES = all_routes()
@@ -46,7 +53,7 @@ def test_every_route_is_known():
             continue
         if not (route.is_org_route or route.is_api):
             problems.append(f"{route.name} ({route.route}): not under /o/<org_slug>/ or /api/v1/")
-        elif route.object_kwargs and route.name not in {**OBJECT_KWARGS, **NAMED_KWARGS}:
+        elif route.object_kwargs and route.name not in ROUTE_KWARGS:
             problems.append(f"{route.name} ({route.route}): add it to OBJECT_KWARGS")
     registered = [*OBJECT_KWARGS, *NAMED_KWARGS, *EXEMPT, *MEMBER_OBJECT_KWARGS, *MEMBER_PAGES]
     stale = [n for n in registered if not n.endswith(":") and n not in _names()]
@@ -88,7 +95,7 @@ def b_markers(org_b):
 def _url(route, slug, tenant):
     kwargs = {}
     if route.object_kwargs:
-        kwargs = dict({**OBJECT_KWARGS, **NAMED_KWARGS}[route.name](tenant))
+        kwargs = dict(ROUTE_KWARGS[route.name](tenant))
     if route.is_org_route:
         kwargs["org_slug"] = slug
     return reverse(route.name, kwargs=kwargs)

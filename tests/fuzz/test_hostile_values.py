@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from integrations.event_schema import EVENT_TYPES
 from tests.fuzz.test_api_schema import _seed
-from tests.tenant_routes import OBJECT_KWARGS
+from tests.tenant_routes import ROUTE_KWARGS
 from tests.test_cross_tenant import ORG_ROUTES
 
 EXAMPLES = 4  # per route and test, on top of the fixed sweep below
@@ -292,7 +292,7 @@ def test_hostile_fields_inside_events_are_never_a_500(org_a):
 
 
 def _dashboard_url(route, tenant):
-    kwargs = dict(OBJECT_KWARGS[route.name](tenant)) if route.object_kwargs else {}
+    kwargs = dict(ROUTE_KWARGS[route.name](tenant)) if route.object_kwargs else {}
     kwargs["org_slug"] = tenant.org.slug
     return reverse(route.name, kwargs=kwargs)
 

@@ -16,7 +16,7 @@ from tenancy.permissions import (
 )
 from tenancy.roles import CommunityRole, OrgRole
 
-from ..tenant_routes import NAMED_KWARGS, OBJECT_KWARGS
+from ..tenant_routes import ROUTE_KWARGS
 from ..test_cross_tenant import API_ROUTES, ORG_ROUTES
 
 EXPECTED_ORG_ROLES = {
@@ -152,8 +152,7 @@ def test_dashboard_route_role_matrix(route, who, org_a):
         expected = {200, 302}
     else:
         expected = {403}
-    routes = {**OBJECT_KWARGS, **NAMED_KWARGS}
-    kwargs = dict(routes[route.name](org_a)) if route.object_kwargs else {}
+    kwargs = dict(ROUTE_KWARGS[route.name](org_a)) if route.object_kwargs else {}
     url = reverse(route.name, kwargs={"org_slug": org_a.org.slug, **kwargs})
     client = org_a.client_for(getattr(org_a, who))
     method = "get" if hasattr(view_class, "get") else "post"
@@ -192,7 +191,7 @@ def test_api_route_role_matrix(route, role, org_a):
     view = view_class()
     view.action = actions.get(method)
     capability = required_capability(view, _Req())
-    kwargs = dict(OBJECT_KWARGS[route.name](org_a)) if route.object_kwargs else {}
+    kwargs = dict(ROUTE_KWARGS[route.name](org_a)) if route.object_kwargs else {}
     url = reverse(route.name, kwargs=kwargs)
     response = getattr(org_a.api_client(raw), method)(url, data={}, content_type="application/json")
     actor = _actor(role)
