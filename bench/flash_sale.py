@@ -23,57 +23,24 @@ import http.client
 import json
 import threading
 import time
-from datetime import timedelta
 
+from bench.datasets import flash
 from bench.lib import app, db, env, results, stack
 
 
 def setup(clients: int, stock: int):
     """A fresh organization with one group, two live flash sales (through the services: one
     for each path) and `clients` members in the group."""
-    from django.utils import timezone
-
     slug = f"flash-{int(time.time())}"
     org = app.organization_create(name="flash bench", slug=slug, owner_email=f"{slug}@example.com")
     actor = app.system_actor(org)
     _key, raw = app.api_key_create(actor=actor, name="bench")
     group = app.community_create(actor=actor, name="秒杀群")
-    now = timezone.now()
-    sales = []
-    for name in ("bench sale (database path)", "bench sale (stock gate)"):
-        sale = app.flash_sale_create(
-            actor=actor,
-            name=name,
-            product_name="鱼油",
-            price=9,
-            original_price=99,
-            stock=stock,
-            starts_at=now - timedelta(minutes=1),
-            ends_at=now + timedelta(hours=1),
-            communities=[group],
-            per_member_cap=1000,
-        )
-        with app.org_scope(org):
-            app.campaign_publish(actor=actor, campaign=sale)
-        sales.append(sale)
-    Member, Identity = app.Member, app.MemberIdentity
-    members = Member.objects.bulk_create(
-        [Member(organization=org, display_name=f"m{i}") for i in range(clients)]
-    )
-    identities = Identity.objects.bulk_create(
-        [
-            Identity(organization=org, member=m, platform="wechat", external_user_id=f"m{i}")
-            for i, m in enumerate(members)
-        ]
-    )
-    app.Membership.objects.bulk_create(
-        [
-            app.Membership(
-                organization=org, community=group, member=m, identity=ident, status="active"
-            )
-            for m, ident in zip(members, identities, strict=True)
-        ]
-    )
+    sales = [
+        flash.live_flash_sale(org, actor, group, name=name, stock=stock, cap=1000)
+        for name in ("bench sale (database path)", "bench sale (stock gate)")
+    ]
+    members = flash.group_members(org, group, clients)
     return org, sales, raw, [m.pk for m in members]
 
 

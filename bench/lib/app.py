@@ -53,6 +53,7 @@ ENTRY_POINTS = {
     "Campaign": "campaigns.models",
     "Order": "campaigns.models",
     # members
+    "start_session": "members.access",
     "mark_dormant": "members.jobs",
     "evaluate_tiers": "members.jobs",
     "Block": "members.models",

@@ -76,11 +76,16 @@ def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
+def maintenance_url(url: str) -> str:
+    """The server's `postgres` database: for what must not run in the bench database."""
+    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
+
+
 def _maintenance(url: str):
     import psycopg
 
     return psycopg.connect(
-        libpq_url(urlunsplit(urlsplit(url)._replace(path="/postgres"))),
+        libpq_url(maintenance_url(url)),
         autocommit=True,
         connect_timeout=5,
     )

@@ -127,6 +127,10 @@ def collect(steps: dict) -> list[dict]:
         from .flash_figures import gate_rows  # the stock gate's rounds (flash_sale.py)
 
         rows += gate_rows(d)
+    if d := data("member_pages"):
+        from .member_figures import member_rows  # bench/member_pages.py
+
+        rows += member_rows(d)
     if d := data("dispatch_posts"):
         rows.append(
             figure(
@@ -334,6 +338,12 @@ def _flash_sale(d):
     return out
 
 
+def _member_pages(d):
+    from .member_figures import member_checks
+
+    return member_checks(d)
+
+
 def _dispatch(d):
     return [
         check("dispatch_posts", "0 duplicate post.publish actions", d["duplicates"] == 0),
@@ -373,6 +383,7 @@ CHECKS = {
     "dashboard_load": _dashboard,
     "ingest_events": _ingest,
     "flash_sale": _flash_sale,
+    "member_pages": _member_pages,
     "dispatch_posts": _dispatch,
     "metrics": _metrics,
     "dormant_scan": _dormant,

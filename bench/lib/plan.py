@@ -53,6 +53,14 @@ PLAN: dict[str, dict[str, list[str]]] = {
         "small": [],
         "default": [],
     },
+    "member_pages": {  # 1,000 member sessions, 100 units, 30 s of polling (issue 20)
+        "tiny": [
+            *("--members", "20", "--units", "5", "--workers", "1"),
+            *("--poll-duration", "5"),
+        ],
+        "small": ["--poll-duration", "20"],
+        "default": [],
+    },
     "dispatch_posts": {
         "tiny": ["--posts", "300"],
         "small": ["--posts", "2000"],
