@@ -171,7 +171,9 @@ def session_member(org, key: str | None) -> Member | None:
         return None
     if now - session.last_seen_at > _SEEN_EVERY:
         MemberSession.objects.for_org(org).filter(pk=session.pk).update(last_seen_at=now)
-    return session.member
+    member = session.member
+    member.organization = org  # known already: no query when the member's actor asks for it
+    return member
 
 
 def end_session(org, key: str | None) -> None:

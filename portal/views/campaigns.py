@@ -57,6 +57,8 @@ def campaign_page(request, org, pk):
     campaign = _campaign(org, pk)
     if campaign.kind == CampaignKind.FLASH_SALE:
         pages.remember_sale(campaign)
+        if campaign.phase() in ("upcoming", "live") and stock_gate.live_stock(campaign) is None:
+            stock_gate.load(campaign)  # before the crowd: polls and presses then skip the database
     context = pages.campaign_context(org, campaign, request.member)
     return render(request, TEMPLATES[campaign.kind], context)
 
@@ -89,8 +91,20 @@ def _refused(request, message: str):
 
 
 @require_POST
-@member_page()
 def buy(request, org, pk):
+    """Sold out is answered before anything else, from the cache and the stock gate alone:
+    when a sale goes live most presses come after the last unit, and none of them need the
+    database (the stock is public; nothing about the member is read or written)."""
+    org_id = org_id_for_slug(org)
+    facts = pages.sale_facts(org_id, pk) if org_id is not None else None
+    if facts is not None and stock_gate.live_stock(pk, organization=org_id) == 0:
+        messages.error(request, _("Sold out."))
+        return redirect("member-campaign", org=org, pk=pk)
+    return _buy(request, org, pk)
+
+
+@member_page()
+def _buy(request, org, pk):
     campaign = _campaign(org, pk, CampaignKind.FLASH_SALE)
     member = request.member
     if not ratelimit.hit(

@@ -256,3 +256,27 @@ def test_a_team_that_fails_cancels_the_unpaid_orders_of_its_members(
     group_buys.expire_teams(org, now=timezone.now() + timedelta(days=2))
     order = Order.objects.for_org(org).get(member=member)
     assert order.status == "cancelled" and order.refunded_at is None
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_sold_out_is_answered_without_the_database(org_a, group, member, flash_sale):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns import stock_gate
+
+    buyer = signed_in(member)
+    body = buyer.get(page(org_a.org, "member-campaign", pk=flash_sale.pk)).content.decode()
+    assert stock_gate.live_stock(flash_sale) == 10  # the page loaded the gate
+    assert 'data-testid="buy-form"' in body
+    for n in range(5):
+        rival = signed_in(make_member(org_a.org, group, f"抢{n}"))
+        _buy(rival, org_a.org, flash_sale, quantity=2, key=f"rival-{n}")
+    assert stock_gate.live_stock(flash_sale) == 0
+    with CaptureQueriesContext(connection) as queries:
+        response = _buy(buyer, org_a.org, flash_sale, key="late")
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    assert response["Location"] == page(org_a.org, "member-campaign", pk=flash_sale.pk)
+    assert "已售罄。" in buyer.get(response["Location"]).content.decode()
+    assert Order.objects.for_org(org_a.org).filter(campaign=flash_sale).count() == 5
