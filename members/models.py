@@ -383,7 +383,7 @@ class MemberLink(TenantModel):
     (members/access.py). Only the token's hash is stored."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     target = models.CharField(max_length=200)  # the member page it opens, e.g. "c/12/"
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -392,6 +392,11 @@ class MemberLink(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "member", "revoked_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="member_link_token_unique"
+            )
+        ]
 
 
 class MemberSession(TenantModel):
@@ -402,7 +407,7 @@ class MemberSession(TenantModel):
         TELEGRAM = "telegram", _("Telegram Mini App")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64)
     via = models.CharField(max_length=20, choices=Via.choices)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -411,6 +416,11 @@ class MemberSession(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "member", "revoked_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key_hash"], name="member_session_key_unique"
+            )
+        ]
 
 
 class EntryReviewStatus(models.TextChoices):

@@ -26,6 +26,10 @@ NEW_VALUES = {
     "store_message_text": (True, lambda org: org.store_message_text),
     "monthly_campaign_budget": (Decimal("500"), lambda org: org.monthly_campaign_budget),
     "require_post_approval": (True, lambda org: org.require_post_approval),
+    "payment_instructions": (
+        "转账到团长微信 qunyun_demo，备注订单号",
+        lambda org: org.payment_instructions,
+    ),
 }
 
 
