@@ -222,6 +222,8 @@ def lottery_draw(*, actor, campaign, public_value: str = "") -> list[LotteryWinn
                         "link": links.get(row.member_id, ""),
                     },
                     language=org.default_language,
+                    org=org,
+                    community_id=community.pk if community else None,
                 ),
                 campaign_id=campaign.pk,
                 **address(reach[row.member_id], members[row.member_id]),

@@ -161,7 +161,13 @@ def campaign_publish(*, actor, campaign) -> Campaign:
                         actor=actor,
                         community=community,
                         scheduled_at=at,
-                        text=compose(message_kind, context, language=language),
+                        text=compose(
+                            message_kind,
+                            context,
+                            language=language,
+                            org=org,
+                            community_id=community.pk,
+                        ),
                         content_type=ContentType.DEAL_PREVIEW,
                     )
         audit.record(actor=actor, action="campaign.publish", obj=campaign)

@@ -523,7 +523,6 @@ def _campaign_templates() -> dict:
             values=_campaign_values(variables),
             required=("name",),
             campaign_kind=campaign_kind,
-            editable=False,  # campaigns.services does not pass the organization yet
         )
     return found
 
@@ -627,7 +626,6 @@ TEMPLATES: dict[str, Template] = {
         example={"prize": "保温杯", "name": "周年庆抽奖"},
         values=lambda c: {"prize": c["prize"], "name": c["name"]},
         required=("prize",),
-        editable=False,  # campaigns.lottery does not pass the organization yet
     ),
     MessageKind.GROUP_BUY_FILLED: Template(
         kind=MessageKind.GROUP_BUY_FILLED,

@@ -146,8 +146,8 @@ def test_who_may_change_the_wording(org_a, org_b):
         _save(org_a, "{detail}", user=org_a.deputy, community=group)
     with pytest.raises(ValueError):  # a group of another organization
         _save(org_a, "{detail}", community=CommunityFactory(organization=org_b.org))
-    with pytest.raises(ValueError):  # the campaign texts are not editable yet
-        _save(org_a, "{name}", key="lottery_won")
+    with pytest.raises(ValueError):  # not a message the bot sends
+        _save(org_a, "{name}", key="no_such_message")
 
 
 def test_a_group_buy_result_uses_the_organizations_wording(org_a):
@@ -207,7 +207,7 @@ def test_the_list_shows_every_message_with_its_built_in_text(org_a):
     body = response.content.decode()
     assert "@小王，请遵守群规" in body
     assert _edit_url(org_a.org) in body
-    assert "/lottery_won/" not in body  # shown, but not editable yet
+    assert "/lottery_won/" in body  # the campaign texts are editable too
 
 
 def test_the_editor_saves_and_shows_errors_as_form_errors(org_a):
@@ -242,7 +242,6 @@ def test_unknown_message_or_language_is_404(org_a):
     client = org_a.client_for(org_a.owner)
     assert client.get(_edit_url(org_a.org, key="nope")).status_code == 404
     assert client.get(_edit_url(org_a.org, language="fr")).status_code == 404
-    assert client.get(_edit_url(org_a.org, key="lottery_won")).status_code == 404
 
 
 def test_group_pages_need_community_manage(org_a):
@@ -281,3 +280,33 @@ def test_tier_conditions_read_as_words_in_a_saved_wording(org_a):
     context["conditions"] = {"min_spend": Decimal("500")}
     compose_ = compose(MessageKind.ENTRY_BELOW_TIER, context, language="zh-hans", org=org_a.org)
     assert compose_ == "金卡群 仅限 金卡。升级条件：消费满 ¥500。"
+
+
+def test_a_campaign_announcement_uses_the_organizations_wording(org_a):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from campaigns import services as campaign_services
+    from communities.models import ScheduledPost
+
+    _save(org_a, "{when} 开抢：{name} 只要 ¥{price}！", key="campaign_start_flash_sale")
+    group = MembershipFactory(organization=org_a.org).community
+    now = timezone.now()
+    sale = campaign_services.flash_sale_create(
+        actor=org_a.actor(),
+        name="周五秒杀",
+        product_name="鱼油",
+        price=Decimal("9.9"),
+        original_price=Decimal("19.9"),
+        stock=10,
+        starts_at=now + timedelta(days=2),
+        ends_at=now + timedelta(days=2, hours=1),
+        communities=[group],
+    )
+    campaign_services.campaign_publish(actor=org_a.actor(), campaign=sale)
+    start = ScheduledPost.objects.for_org(org_a.org).get(scheduled_at=sale.starts_at)
+    first_line = start.text.splitlines()[0]
+    assert first_line.endswith("开抢：周五秒杀 只要 ¥9.90！"), first_line
+    assert start.text.splitlines()[1].startswith("详情和参与：http")
