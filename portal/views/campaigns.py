@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import group_buys, lottery, services, stock_gate
 from campaigns.models import CampaignKind, Team
 from core import ratelimit
-from core.errors import Conflict
 
 from .. import pages
 from ..session import enter_org, member_page, org_id_for_slug
@@ -184,8 +183,8 @@ def lottery_enter(request, org, pk):
     campaign = _campaign(org, pk, CampaignKind.LOTTERY)
     try:
         lottery.lottery_enter(actor=request.member_actor, campaign=campaign, member=request.member)
-    except (services.OrderRefused, Conflict) as refused:
-        _refused(request, getattr(refused, "message", str(refused)))
+    except services.OrderRefused as refused:
+        _refused(request, refused.message)
     else:
         messages.success(request, _("You are in the draw. Good luck!"))
     return redirect("member-campaign", org=org.slug, pk=campaign.pk)

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from campaigns.models import Order
 from care.models import CaseKind, MilestoneKind, OrderMilestone
 from care.services import member_report
-from core.errors import Conflict
 from ingestion.pipeline import record_member_event
 from members import member_pages
 from members.models import PRESENT_STATUSES, Membership
@@ -112,11 +111,9 @@ def report_problem(request, org, pk):
                 kind=request.POST.get("kind", CaseKind.QUESTION),
                 text=request.POST.get("text", ""),
             )
-        except ValidationError as invalid:
+        except ValidationError as invalid:  # Conflict (an open complaint already) included
             errors = invalid.message_dict if hasattr(invalid, "error_dict") else {}
             messages.error(request, " ".join(invalid.messages))
-        except Conflict as conflict:
-            messages.error(request, str(conflict.detail))
         else:
             messages.success(
                 request,
