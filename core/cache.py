@@ -11,7 +11,7 @@ to every call. `incr`/`decr` on a dead cache raise ValueError, as for a missing 
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,31 @@ class _Down(Exception):
     pass
 
 
+class _ReusedClients(RedisCacheClient):
+    """Django makes a new `redis.Redis` for every operation, and redis-py fills its table of
+    response callbacks each time: that costs more than the round trip itself. One client per
+    connection pool instead (a client is safe to share between threads; the pool is the
+    process's and starts afresh after a fork)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None or client.connection_pool is not pool:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = params.setdefault("OPTIONS", {})
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 0.5)
         super().__init__(server, params)
+        self._class = _ReusedClients
         self._down_until = 0.0
         self._warned = False
 

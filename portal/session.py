@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.local_memo import MISSING, LocalMemo
 from members import access
 from tenancy.actors import Actor
 from tenancy.models import Organization
@@ -20,6 +21,10 @@ from tenancy.scope import set_current_org
 
 COOKIE = "qy_member"
 ORG_ID_CACHE_SECONDS = 300
+# An address's organization id, also in each process's memory: the stock poll and the sold-out
+# answer then make no round trip for it. An organization's address changes rarely; its old
+# address keeps working this long in a process that just read it.
+_LOCAL_ORG_IDS = LocalMemo(seconds=60)
 
 
 def cookie_path(org) -> str:
@@ -41,11 +46,16 @@ def set_session_cookie(response, org, key: str) -> None:
 def org_id_for_slug(slug: str) -> int | None:
     """The organization's id from the cache when it can: the stock poll makes no query."""
     key = f"qunyun:org-id:{slug}"
+    org_id = _LOCAL_ORG_IDS.get(key)
+    if org_id is not MISSING:
+        return org_id
     org_id = cache.get(key)
     if org_id is None:
         org_id = Organization.objects.filter(slug=slug).values_list("pk", flat=True).first()
         if org_id is not None:
             cache.set(key, org_id, ORG_ID_CACHE_SECONDS)
+    if org_id is not None:
+        _LOCAL_ORG_IDS.set(key, org_id)
     return org_id
 
 

@@ -59,12 +59,14 @@ def _fresh_cache():
     """Throttle counters and other cached state do not leak between tests."""
     from django.core.cache import cache
 
-    from core import ratelimit
+    from core import local_memo, ratelimit
 
     cache.clear()
+    local_memo.clear_all()
     ratelimit.reset_all()
     yield
     cache.clear()
+    local_memo.clear_all()
     ratelimit.reset_all()
 
 

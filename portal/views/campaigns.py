@@ -33,7 +33,9 @@ def _campaign(org, pk, kind=None):
     campaigns = pages.shown_campaigns(org).select_related("product", "min_tier")
     if kind is not None:
         campaigns = campaigns.filter(kind=kind)
-    return get_object_or_404(campaigns, pk=pk)
+    campaign = get_object_or_404(campaigns, pk=pk)
+    campaign.organization = org  # known already: the services ask for it
+    return campaign
 
 
 @member_page(signed_in=False)
@@ -95,8 +97,8 @@ def buy(request, org, pk):
     when a sale goes live most presses come after the last unit, and none of them need the
     database (the stock is public; nothing about the member is read or written)."""
     org_id = org_id_for_slug(org)
-    facts = pages.sale_facts(org_id, pk) if org_id is not None else None
-    if facts is not None and stock_gate.live_stock(pk, organization=org_id) == 0:
+    # the gate holds only this organization's flash sales: its "0" is this sale's
+    if org_id is not None and stock_gate.live_stock(pk, organization=org_id) == 0:
         messages.error(request, _("Sold out."))
         return redirect("member-campaign", org=org, pk=pk)
     return _buy(request, org, pk)
