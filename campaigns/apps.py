@@ -25,9 +25,10 @@ class CampaignsConfig(AppConfig):
         from members import hooks
         from tenancy import audit
 
-        from . import services
+        from . import alerts, services
 
         audit.register_actions(AUDIT_ACTIONS)
+        alerts.register()
         hooks.member_merged.register(services.orders_move_to)
         hooks.privacy_sections.register(services.privacy_sections)
         hooks.tier_stats.register(services.tier_stats)

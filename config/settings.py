@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "care",
+    "engagement",
     "metrics",
     "ingestion",
     "portal",
@@ -205,6 +206,13 @@ TENANT_JOBS = {
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
+    "engagement.tasks.close_due_polls": timedelta(minutes=1),
+    # Staff notifications (tenancy/notify.py): the scans that find what is urgent, and the
+    # emails (queued right after a notification too; this run catches up) and daily digests.
+    "care.tasks.alert_due_cases": timedelta(minutes=1),
+    "campaigns.tasks.alert_staff": timedelta(minutes=5),
+    "tenancy.tasks.send_notification_emails": timedelta(minutes=5),
+    "tenancy.tasks.send_notification_digests": timedelta(minutes=30),
     "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
 }
 CELERY_BEAT_SCHEDULE = {

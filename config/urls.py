@@ -10,6 +10,7 @@ from communities.urls import org_urlpatterns as community_urlpatterns
 from config.monitoring import metrics_view
 from core.health import healthz, livez, readyz
 from core.schema_view import SchemaView
+from engagement.urls import org_urlpatterns as engagement_urlpatterns
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
@@ -74,6 +75,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(campaign_urlpatterns)),
     path("o/<slug:org_slug>/", include(care_urlpatterns)),
     path("o/<slug:org_slug>/", include(metrics_urlpatterns)),
+    path("o/<slug:org_slug>/", include(engagement_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

@@ -44,6 +44,9 @@ class MessageKind:
     CARE_REPLY = "care_reply"
     FOLLOW_UP = "follow_up"
     MEMBER_LINK = "member_link"
+    POLL = "poll"
+    POLL_RESULTS = "poll_results"
+    SUGGESTION_REPLY = "suggestion_reply"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -54,6 +57,7 @@ PERSONAL_KINDS = frozenset(
         MessageKind.LOTTERY_WON,
         MessageKind.GROUP_BUY_FILLED,
         MessageKind.GROUP_BUY_FAILED,
+        MessageKind.SUGGESTION_REPLY,
     }
 )
 CAMPAIGN_POST_KINDS = frozenset({MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START})
@@ -344,6 +348,80 @@ def _member_link(c: dict) -> str:
     ) % {"link": c["link"], "hours": c["hours"]}
 
 
+# --- polls, surveys, the suggestion box ---------------------------------------------------------
+
+
+def _poll(c: dict) -> str:
+    """A poll or survey posted in a group. context: poll_kind (poll, survey), title, closes
+    (local time text), link (its page, for everyone); a poll: options (texts, numbered from 1),
+    multiple (several may be chosen), replies (members may answer by replying with numbers);
+    a survey: questions (how many)."""
+    if c["poll_kind"] == "survey":
+        lines = [
+            ngettext(
+                "Survey: %(title)s (%(n)s question). Open until %(closes)s.",
+                "Survey: %(title)s (%(n)s questions). Open until %(closes)s.",
+                c["questions"],
+            )
+            % {"title": c["title"], "n": c["questions"], "closes": c["closes"]}
+        ]
+        if c.get("link"):
+            lines.append(_("Answer it here: %(link)s") % {"link": c["link"]})
+        return "\n".join(lines)
+    lines = [_("Poll: %(title)s") % {"title": c["title"]}]
+    lines += [f"{n}. {text}" for n, text in enumerate(c["options"], start=1)]
+    if c.get("replies"):
+        if c.get("multiple"):
+            lines.append(
+                _(
+                    "Reply with the numbers of your choices, separated by spaces (e.g. 1 3). "
+                    "Open until %(closes)s."
+                )
+                % {"closes": c["closes"]}
+            )
+        else:
+            lines.append(
+                _("Reply with the number of your choice. Open until %(closes)s.")
+                % {"closes": c["closes"]}
+            )
+    else:
+        lines.append(_("Open until %(closes)s.") % {"closes": c["closes"]})
+    if c.get("link"):
+        lines.append(_("Vote here: %(link)s") % {"link": c["link"]})
+    return "\n".join(lines)
+
+
+def _poll_results(c: dict) -> str:
+    """A poll's or survey's end, posted in its groups. context: poll_kind, title, total (people
+    who answered); a poll: rows [{"text", "votes"}] in the choices' order."""
+    total = c["total"]
+    took_part = ngettext(
+        "%(n)s person took part. Thank you!", "%(n)s people took part. Thank you!", total
+    ) % {"n": total}
+    if c["poll_kind"] == "survey":
+        return ngettext(
+            "The survey %(title)s is closed: %(n)s person took part. Thank you!",
+            "The survey %(title)s is closed: %(n)s people took part. Thank you!",
+            total,
+        ) % {"title": c["title"], "n": total}
+    lines = [_("Poll results: %(title)s") % {"title": c["title"]}]
+    for n, row in enumerate(c["rows"], start=1):
+        share = round(100 * row["votes"] / total) if total else 0
+        votes = ngettext("%(n)s vote", "%(n)s votes", row["votes"]) % {"n": row["votes"]}
+        lines.append(
+            _("%(n)s. %(choice)s: %(votes)s (%(share)s%%)")
+            % {"n": n, "choice": row["text"], "votes": votes, "share": share}
+        )
+    lines.append(took_part)
+    return "\n".join(lines)
+
+
+def _suggestion_reply(c: dict) -> str:
+    """Staff's reply to a member's idea. context: idea (the start of what the member wrote),
+    text (staff's words)."""
+    return _("About your idea “%(idea)s”: %(text)s") % {"idea": c["idea"], "text": c["text"]}
+
+
 _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.WELCOME: _welcome,
     MessageKind.RULES: _rules,
@@ -364,6 +442,9 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.GROUP_BUY_FILLED: _group_buy_filled,
     MessageKind.GROUP_BUY_FAILED: _group_buy_failed,
     MessageKind.MEMBER_LINK: _member_link,
+    MessageKind.POLL: _poll,
+    MessageKind.POLL_RESULTS: _poll_results,
+    MessageKind.SUGGESTION_REPLY: _suggestion_reply,
 }
 
 

@@ -281,3 +281,7 @@ class AuditLogEntry(TenantModel):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+# Staff notifications live in their own module; imported here so Django finds the models.
+from .notification_models import Notification, NotificationPreference  # noqa: E402, F401

@@ -38,6 +38,8 @@ CAPABILITIES: dict[str, str] = {
     "order.manage": _("Mark orders paid, cancel and refund them"),
     "care.view": _("See complaints and follow-ups"),
     "care.manage": _("Handle complaints and follow-ups"),
+    "engagement.view": _("See polls, surveys and the suggestion box"),
+    "engagement.manage": _("Run polls and surveys; answer suggestions"),
     "metrics.view": _("See activity and conversion metrics"),
     "metrics.revenue": _("See revenue and commissions"),
     "metrics.export": _("Export tables as CSV"),
@@ -54,6 +56,7 @@ _READ = {
     "campaign.view",
     "care.view",
     "metrics.view",
+    "engagement.view",
 }
 
 ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -66,7 +69,7 @@ ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 # Campaigns (flash sales, group buys, lotteries) are the sub-owner's and the benefits officer's
 # business: deputies, topic and content officers do not see them.
-_COMMUNITY_READ = {"community.view", "member.view", "content.view", "care.view"}
+_COMMUNITY_READ = {"community.view", "member.view", "content.view", "care.view", "engagement.view"}
 
 COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     CommunityRole.SUB_OWNER: frozenset(
@@ -85,15 +88,26 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "campaign.view",
             "campaign.manage",
             "order.manage",
+            "engagement.manage",
         }
     ),
     # Deputies and topic officers answer for their groups' activity: they see its metrics
     # (never revenue or commissions, which need the org-wide metrics.revenue).
     CommunityRole.DEPUTY: frozenset(
         _COMMUNITY_READ
-        | {"member.edit", "member.warn", "member.remove", "care.manage", "metrics.view"}
+        | {
+            "member.edit",
+            "member.warn",
+            "member.remove",
+            "care.manage",
+            "metrics.view",
+            "engagement.manage",
+        }
     ),
-    CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft", "metrics.view"}),
+    # Polls and surveys are interactions: the topic officer's (seed 002: 话题官) as well.
+    CommunityRole.TOPIC_OFFICER: frozenset(
+        _COMMUNITY_READ | {"content.draft", "metrics.view", "engagement.manage"}
+    ),
     CommunityRole.BENEFITS_OFFICER: frozenset(
         _COMMUNITY_READ
         | {"member.points.adjust", "campaign.view", "campaign.manage", "order.manage"}

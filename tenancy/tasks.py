@@ -56,3 +56,20 @@ def send_password_reset(user_id: int, language: str):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and user.has_usable_password():
         send_password_reset_email(user, language)
+
+
+@tenant_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_emails(org):
+    """Notifications to be mailed right away (queued after the commit that made them, and
+    every few minutes from beat to catch up); see tenancy/notify.py."""
+    from .notify import send_pending_emails
+
+    return send_pending_emails(org)
+
+
+@tenant_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_digests(org):
+    """The daily digests whose hour has come (tenancy/notify.py)."""
+    from .notify import send_digests
+
+    return send_digests(org)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import notification_views, views
 
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
@@ -24,4 +24,10 @@ org_urlpatterns = [
     path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("audit/", views.AuditLogView.as_view(), name="audit-log"),
     path("settings/", views.OrganizationSettingsView.as_view(), name="org-settings"),
+    path("notifications/", notification_views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/settings/",
+        notification_views.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
 ]

@@ -58,6 +58,8 @@ POST_ONLY = {
     "community-message-reset",
     "community-message-restore",
     "entry-review-resolve",
+    "poll-close",
+    "suggestion-reply",
 }
 FILES = {"members-export", "member-data-export", "orders-export", "metrics-export",
          "metrics-community-export", "metrics-staff-export"}  # fmt: skip
@@ -71,6 +73,7 @@ VARIANTS = {
     "care-follow-ups": ["?status=done"],
     "audit-log": ["?page=2"],
     "members": ["?page=2", "?status=left"],
+    "suggestions": ["?show=all", "?show=replied"],
     "actions": ["?page=2"],
 }
 
@@ -80,6 +83,7 @@ def _demo_objects(org) -> dict:
     from campaigns.models import Campaign
     from care.models import Case
     from communities.models import Community, ContentPlan, ScheduledPost, VipTier
+    from engagement.models import Poll
     from integrations.message_templates import LANGUAGES, editable_templates
     from members.models import Membership
 
@@ -113,6 +117,7 @@ def _demo_objects(org) -> dict:
         "tier-edit": [{"pk": t.pk} for t in VipTier.objects.for_org(org).order_by("pk")[:1]],
         "plan-edit": [{"pk": p.pk} for p in ContentPlan.objects.for_org(org).order_by("pk")[:1]],
         "post-edit": [{"pk": p.pk} for p in ScheduledPost.objects.for_org(org).order_by("pk")[:2]],
+        "poll": [{"pk": p.pk} for p in Poll.objects.for_org(org).order_by("pk")],
     }
     return {name: kwargs for name, kwargs in by_route.items() if kwargs}
 

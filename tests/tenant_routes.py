@@ -29,10 +29,12 @@ from .factories import (
     OrderFactory,
     RedemptionItemFactory,
     StaffAssignmentFactory,
+    SuggestionFactory,
     VipTierFactory,
     WarningFactory,
     WebhookDeliveryFactory,
     WebhookEndpointFactory,
+    make_poll,
 )
 
 
@@ -172,6 +174,10 @@ def _import_job(tenant):
         organization=tenant.org, file_name="m.csv", content="external_user_id\nu1\n", total_rows=1
     )
     return {"pk": job.pk}
+
+
+def _poll(tenant):
+    return {"pk": make_poll(tenant.org, [CommunityFactory(organization=tenant.org)]).pk}
 
 
 def _care_case(tenant):
@@ -364,6 +370,9 @@ OBJECT_KWARGS = {
     ),
     "care-rule-toggle": lambda tenant: {"pk": FollowUpRuleFactory(organization=tenant.org).pk},
     "metrics-community-page": _community,
+    "poll": _poll,
+    "poll-close": _poll,
+    "suggestion-reply": lambda tenant: {"pk": SuggestionFactory(organization=tenant.org).pk},
     "api:metrics-community": _community,
     **dict.fromkeys(
         ["metrics-community-export", "api:metrics-community-csv"],
@@ -449,6 +458,13 @@ def _member_order(tenant, member):
     return {"pk": OrderFactory(organization=tenant.org, member=member).pk}
 
 
+def _member_poll(tenant, member):
+    from members.models import Membership
+
+    community = Membership.objects.for_org(tenant.org).get(member=member).community
+    return {"pk": make_poll(tenant.org, [community]).pk}
+
+
 def _member_link(tenant, member):
     from members import access
 
@@ -466,6 +482,9 @@ MEMBER_OBJECT_KWARGS = {
     "member-team-join": _member_team,
     "member-order": _member_order,
     "member-report": _member_order,
+    "member-poll": _member_poll,
+    "member-poll-answer": _member_poll,
+    "member-poll-results": _member_poll,
 }
 # Member pages with no object in the address: they show only the signed-in member's own data.
 MEMBER_PAGES = {
@@ -476,6 +495,8 @@ MEMBER_PAGES = {
     "member-telegram-session",
     "member-me",
     "member-checkin",
+    "member-polls",
+    "member-ideas",
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
 MEMBER_OWNED = {"member-order", "member-report"}

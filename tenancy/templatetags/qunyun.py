@@ -23,6 +23,23 @@ def can_somewhere(context, capability):
     return actor is not None and can_anywhere(actor, capability)
 
 
+@register.simple_tag(takes_context=True)
+def unread_notifications(context):
+    """{% unread_notifications as n %}: the bell's count (one COUNT query)."""
+    from tenancy.notify import unread_count
+
+    request = context.get("request")
+    return unread_count(context.get("organization"), getattr(request, "user", None))
+
+
+@register.simple_tag(takes_context=True)
+def notification_text(context, notification):
+    """What a notification says, in the page's language."""
+    from tenancy.notify import text_of
+
+    return text_of(notification, context.get("organization"))
+
+
 @register.filter
 def role_label(value):
     return role_labels(value)

@@ -71,6 +71,27 @@ CONTEXTS = {
     MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
     MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
     MessageKind.MEMBER_LINK: {"link": "https://qunyun.example/m/shop/l/t0k3n/", "hours": 48},
+    MessageKind.POLL: {
+        "poll_kind": "poll",
+        "title": "下次团购选哪个？",
+        "options": ["红枣", "枸杞", "桂圆"],
+        "multiple": False,
+        "replies": True,
+        "closes": "12-08 20:00",
+        "link": "https://q.example/m/shop/p/7/",
+        "questions": 1,
+    },
+    MessageKind.POLL_RESULTS: {
+        "poll_kind": "poll",
+        "title": "下次团购选哪个？",
+        "total": 3,
+        "rows": [
+            {"text": "红枣", "votes": 2},
+            {"text": "枸杞", "votes": 1},
+            {"text": "桂圆", "votes": 0},
+        ],
+    },
+    MessageKind.SUGGESTION_REPLY: {"idea": "希望多搞秒杀", "text": "好的，下周安排一场"},
 }
 
 
@@ -140,4 +161,60 @@ def test_the_member_link_message_says_it_is_personal():
     assert text == (
         "这是你的专属页面：https://qunyun.example/m/shop/l/t0k3n/ —— 48 小时内有效，只能打开一次，"
         "请不要转发。需要新的链接，再发一次关键词给我就好。"
+    )
+
+
+def test_a_poll_lists_its_numbered_choices_and_how_to_answer():
+    text = compose(MessageKind.POLL, CONTEXTS[MessageKind.POLL], language="zh-hans")
+    assert text == (
+        "投票：下次团购选哪个？\n1. 红枣\n2. 枸杞\n3. 桂圆\n"
+        "回复选项编号即可投票，12-08 20:00 截止。\n"
+        "在这里投票：https://q.example/m/shop/p/7/"
+    )
+    several = {**CONTEXTS[MessageKind.POLL], "multiple": True}
+    assert compose(MessageKind.POLL, several, language="en").splitlines()[4] == (
+        "Reply with the numbers of your choices, separated by spaces (e.g. 1 3). "
+        "Open until 12-08 20:00."
+    )
+    page_only = {**CONTEXTS[MessageKind.POLL], "replies": False}
+    assert compose(MessageKind.POLL, page_only, language="zh-hans").splitlines()[4] == (
+        "12-08 20:00 截止。"
+    )
+
+
+def test_a_survey_says_how_many_questions_and_where_to_answer():
+    context = {
+        "poll_kind": "survey",
+        "title": "会员满意度调查",
+        "questions": 3,
+        "closes": "12-08 20:00",
+        "link": "https://q.example/m/shop/p/8/",
+    }
+    assert compose(MessageKind.POLL, context, language="zh-hans") == (
+        "问卷：会员满意度调查（共 3 题），12-08 20:00 截止。\n"
+        "在这里填写：https://q.example/m/shop/p/8/"
+    )
+    assert compose(MessageKind.POLL, {**context, "questions": 1}, language="en").startswith(
+        "Survey: 会员满意度调查 (1 question). Open until 12-08 20:00."
+    )
+
+
+def test_poll_results_give_votes_and_shares():
+    text = compose(MessageKind.POLL_RESULTS, CONTEXTS[MessageKind.POLL_RESULTS], language="zh-hans")
+    assert text == (
+        "投票结果：下次团购选哪个？\n1. 红枣：2 票（67%）\n2. 枸杞：1 票（33%）\n"
+        "3. 桂圆：0 票（0%）\n共 3 人参与，谢谢！"
+    )
+    english = compose(MessageKind.POLL_RESULTS, CONTEXTS[MessageKind.POLL_RESULTS], language="en")
+    assert english.splitlines()[2] == "2. 枸杞: 1 vote (33%)"
+    nobody = {"poll_kind": "survey", "title": "会员满意度调查", "total": 0}
+    assert compose(MessageKind.POLL_RESULTS, nobody, language="zh-hans") == (
+        "问卷“会员满意度调查”已结束，共 0 人参与，谢谢！"
+    )
+
+
+def test_a_reply_to_an_idea_quotes_it_and_offers_the_members_page():
+    context = {**CONTEXTS[MessageKind.SUGGESTION_REPLY], "link": "https://q.example/m/shop/l/x/"}
+    assert compose(MessageKind.SUGGESTION_REPLY, context, language="zh-hans") == (
+        "关于你的建议“希望多搞秒杀”：好的，下周安排一场\n你的专属页面：https://q.example/m/shop/l/x/"
     )

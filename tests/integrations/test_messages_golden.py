@@ -200,6 +200,35 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             None,
         )
     )
+    # polls and the suggestion box, as engagement's writers gather them (fixed page addresses)
+    from engagement import services as engagement
+    from engagement.models import Poll, SuggestionReply
+
+    for poll in Poll.objects.for_org(org).order_by("kind", "pk"):
+        context = {
+            **engagement.poll_context(poll),
+            "link": f"https://qunyun.example/m/p/{poll.kind}/",
+        }
+        found.append((f"poll {poll.kind}", MessageKind.POLL, context, None))
+        found.append(
+            (
+                f"poll_results {poll.kind}",
+                MessageKind.POLL_RESULTS,
+                engagement.results_context(poll),
+                None,
+            )
+        )
+    reply = SuggestionReply.objects.for_org(org).select_related("suggestion").order_by("pk").first()
+    found.append(
+        (
+            "suggestion_reply with the member's link",
+            MessageKind.SUGGESTION_REPLY,
+            engagement.reply_context(
+                reply.suggestion, reply.text, f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
+            ),
+            None,
+        )
+    )
     # what is said to one member carries their personal link (a fixed one here: golden text)
     link = f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
     found += [

@@ -34,6 +34,7 @@ READ_ONLY = {
     "metrics.view",
     "metrics.revenue",
     "metrics.export",
+    "engagement.view",
 }
 
 

@@ -13,6 +13,7 @@ from campaigns.models import Order
 from demo import campaigns as campaigns_demo
 from demo import care as care_demo
 from demo import communities as communities_demo
+from demo import engagement as engagement_demo
 from demo import members as members_demo
 from demo import metrics as metrics_demo
 from members import access
@@ -143,6 +144,7 @@ class Command(BaseCommand):
                 members_demo.seed(org, actor)
                 campaigns_demo.seed(org, actor)
                 care_demo.seed(org, actor)
+                engagement_demo.seed(org, actor)
                 metrics_demo.seed(org, actor)  # last: rollups of everything above
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
