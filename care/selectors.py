@@ -204,3 +204,55 @@ def timeline(case):
 def home_panel(*, actor) -> dict:
     """Member care's counts on the organization's home (registered on `tenancy.hooks`)."""
     return {"care_counts": overview_counts(actor) if can_anywhere(actor, "care.view") else None}
+
+
+def service_by_staff(org, *, start, end) -> dict:
+    """What each person did for members in [start, end) (aware datetimes), for the monthly
+    best-service award::
+
+        {user_id: {"responded": cases first answered by them in the period,
+                   "median_first_response_seconds": float | None (of those cases),
+                   "resolved": cases resolved by them in the period,
+                   "follow_ups": after-sales follow-ups they finished as done in the period}}
+
+    Follow-ups record who finished them by their sign-in email (`done_by_label`)."""
+    from tenancy.models import User
+
+    people: dict = {}
+
+    def row(user_id):
+        return people.setdefault(
+            user_id, {"responded": 0, "first": [], "resolved": 0, "follow_ups": 0}
+        )
+
+    cases = Case.objects.for_org(org)
+    for user_id, started, responded in cases.filter(
+        responded_by__isnull=False, responded_at__gte=start, responded_at__lt=end
+    ).values_list("responded_by_id", "clock_started_at", "responded_at"):
+        row(user_id)["responded"] += 1
+        row(user_id)["first"].append(_seconds(responded, started))
+    for (user_id,) in cases.filter(
+        resolved_by__isnull=False, resolved_at__gte=start, resolved_at__lt=end
+    ).values_list("resolved_by_id"):
+        row(user_id)["resolved"] += 1
+    done = (
+        FollowUpTask.objects.for_org(org)
+        .filter(status=FollowUpStatus.DONE, done_at__gte=start, done_at__lt=end)
+        .values("done_by_label")
+        .annotate(n=Count("pk"))
+        .values_list("done_by_label", "n")
+        .order_by()
+    )
+    done = dict(done)
+    if done:
+        for user_id, email in User.objects.filter(email__in=list(done)).values_list("pk", "email"):
+            row(user_id)["follow_ups"] += done[email]
+    return {
+        user_id: {
+            "responded": r["responded"],
+            "median_first_response_seconds": _median(r["first"]),
+            "resolved": r["resolved"],
+            "follow_ups": r["follow_ups"],
+        }
+        for user_id, r in people.items()
+    }

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "care",
     "engagement",
     "metrics",
+    "teamwork",
     "ingestion",
     "portal",
     "demo",
@@ -214,6 +215,8 @@ TENANT_JOBS = {
     "tenancy.tasks.send_notification_emails": timedelta(minutes=5),
     "tenancy.tasks.send_notification_digests": timedelta(minutes=30),
     "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
+    "teamwork.tasks.open_award_round": timedelta(hours=1),
+    "teamwork.tasks.check_goals": timedelta(hours=1),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}

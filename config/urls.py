@@ -14,6 +14,7 @@ from engagement.urls import org_urlpatterns as engagement_urlpatterns
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
+from teamwork.urls import org_urlpatterns as teamwork_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
 from tenancy.login_throttle import GuardedLoginView, ThrottledPasswordResetView
@@ -76,6 +77,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(care_urlpatterns)),
     path("o/<slug:org_slug>/", include(metrics_urlpatterns)),
     path("o/<slug:org_slug>/", include(engagement_urlpatterns)),
+    path("o/<slug:org_slug>/", include(teamwork_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -47,6 +49,7 @@ class MessageKind:
     POLL = "poll"
     POLL_RESULTS = "poll_results"
     SUGGESTION_REPLY = "suggestion_reply"
+    AWARD = "award"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -422,6 +425,48 @@ def _suggestion_reply(c: dict) -> str:
     return _("About your idea “%(idea)s”: %(text)s") % {"idea": c["idea"], "text": c["text"]}
 
 
+# --- the team --------------------------------------------------------------------------------
+
+
+def _award(c: dict) -> str:
+    """A monthly award announced in the group (seed 002: 最佳活跃奖, 最佳服务奖). context:
+    award (best_activity, best_service, top_sales), month_start (the month's first day), name;
+    days (best_activity: days active in the group that month), handled (best_service:
+    questions resolved and follow-ups done)."""
+    values = {"name": c["name"], "month": _month(c["month_start"])}
+    award = c["award"]
+    if award == "best_activity":
+        return ngettext(
+            "Congratulations to @%(name)s on the Best Activity Award for %(month)s: active in "
+            "the group on %(n)s day this month. Thank you for being here!",
+            "Congratulations to @%(name)s on the Best Activity Award for %(month)s: active in "
+            "the group on %(n)s days this month. Thank you for being here!",
+            c["days"],
+        ) % {**values, "n": c["days"]}
+    if award == "best_service":
+        return ngettext(
+            "Congratulations to %(name)s on the Best Service Award for %(month)s: %(n)s "
+            "member's question resolved or followed up this month. Thank you for the care!",
+            "Congratulations to %(name)s on the Best Service Award for %(month)s: %(n)s "
+            "members' questions resolved or followed up this month. Thank you for the care!",
+            c["handled"],
+        ) % {**values, "n": c["handled"]}
+    if award == "top_sales":
+        return (
+            _(
+                "Congratulations to %(name)s on the Best Sales Award for %(month)s! Thank you "
+                "for finding such good things for everyone."
+            )
+            % values
+        )
+    raise KeyError(award)
+
+
+def _month(first: date) -> str:
+    """A month in the active language: "2026年5月", "May 2026"."""
+    return date_format(first, "YEAR_MONTH_FORMAT")
+
+
 _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.WELCOME: _welcome,
     MessageKind.RULES: _rules,
@@ -445,6 +490,7 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.POLL: _poll,
     MessageKind.POLL_RESULTS: _poll_results,
     MessageKind.SUGGESTION_REPLY: _suggestion_reply,
+    MessageKind.AWARD: _award,
 }
 
 
@@ -476,6 +522,8 @@ def template_key(kind: str, context: dict) -> str:
     """Which template a composed message uses: the kind, per campaign kind for campaigns."""
     if kind in (MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START):
         return f"{kind}_{context.get('campaign_kind')}"
+    if kind == MessageKind.AWARD:
+        return f"{kind}_{context.get('award')}"
     return kind
 
 
@@ -608,6 +656,54 @@ def _campaign_templates() -> dict:
     return found
 
 
+_AWARD_MONTH = gettext_lazy("the month, e.g. May 2026")
+_STAFF_NAME = gettext_lazy("the staff member's name")
+
+
+def _award_templates() -> dict:
+    """The monthly awards, one text per award (announced by teamwork.services.awards)."""
+    first = date(2026, 5, 1)
+    specs = {
+        "best_activity": (
+            gettext_lazy("Monthly award: best activity (a member)"),
+            {
+                "name": MEMBER_NAME,
+                "month": _AWARD_MONTH,
+                "days": gettext_lazy("days the member was active in the group that month"),
+            },
+            {"name": "小王", "days": 25},
+        ),
+        "best_service": (
+            gettext_lazy("Monthly award: best service (staff)"),
+            {
+                "name": _STAFF_NAME,
+                "month": _AWARD_MONTH,
+                "handled": gettext_lazy("members' questions resolved or followed up that month"),
+            },
+            {"name": "李副团长", "handled": 12},
+        ),
+        "top_sales": (
+            gettext_lazy("Monthly award: best sales (staff)"),
+            {"name": _STAFF_NAME, "month": _AWARD_MONTH},
+            {"name": "刘分群主"},
+        ),
+    }
+    found = {}
+    for award, (label, variables, example) in specs.items():
+        names = tuple(variables)
+        found[f"{MessageKind.AWARD}_{award}"] = Template(
+            kind=MessageKind.AWARD,
+            label=label,
+            variables=variables,
+            example={"award": award, "month_start": first, **example},
+            values=lambda c, names=names: {
+                name: _month(c["month_start"]) if name == "month" else c[name] for name in names
+            },
+            required=("name",),
+        )
+    return found
+
+
 TEMPLATES: dict[str, Template] = {
     MessageKind.WELCOME: Template(
         kind=MessageKind.WELCOME,
@@ -724,4 +820,5 @@ TEMPLATES: dict[str, Template] = {
         values=lambda c: {"name": c["name"]},
         required=("name",),
     ),
+    **_award_templates(),
 }

@@ -14,3 +14,7 @@ time_zone_changed = Hook("time_zone_changed")
 # community_roles(actor) -> {community id: {role, …}}: the actor's current staff assignments
 # (communities owns them); the permission checks read them through Actor.community_roles.
 community_roles = Hook("community_roles")
+
+# team_panels(actor) -> {template context key: value}: what apps above show on the team page
+# (teamwork: each person's week against their duties, the monthly award winners).
+team_panels = Hook("team_panels")

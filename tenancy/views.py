@@ -65,18 +65,16 @@ class TeamView(OrgViewMixin, ServiceActionView):
             .order_by("-is_active", "role", "user__email")
         )
         invitations = Invitation.objects.for_org(self.organization).order_by("-created_at")[:50]
-        return render(
-            request,
-            "tenancy/team.html",
-            {
-                "memberships": memberships,
-                "invitations": invitations,
-                "form": form or InvitationForm(),
-                "role_form": RoleForm(),
-                "can_manage": can(self.actor, "team.manage"),
-            },
-            status=status,
-        )
+        context = {
+            "memberships": memberships,
+            "invitations": invitations,
+            "form": form or InvitationForm(),
+            "role_form": RoleForm(),
+            "can_manage": can(self.actor, "team.manage"),
+        }
+        for panel in hooks.team_panels(actor=self.actor):
+            context.update(panel)
+        return render(request, "tenancy/team.html", context, status=status)
 
     def post(self, request, *args, **kwargs):
         if not can(self.actor, "team.manage"):

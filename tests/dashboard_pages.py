@@ -60,6 +60,11 @@ POST_ONLY = {
     "entry-review-resolve",
     "poll-close",
     "suggestion-reply",
+    "duty-retire",
+    "duty-tick",
+    "duty-tick-undo",
+    "goal-drop",
+    "award-recompute",
 }
 FILES = {"members-export", "member-data-export", "orders-export", "metrics-export",
          "metrics-community-export", "metrics-staff-export"}  # fmt: skip
@@ -71,6 +76,7 @@ VARIANTS = {
     "calendar": ["?view=month"],
     "care": ["?queue=open", "?queue=closed", "?queue=overdue"],
     "care-follow-ups": ["?status=done"],
+    "duties": ["?week=2026-01-05"],
     "audit-log": ["?page=2"],
     "members": ["?page=2", "?status=left"],
     "suggestions": ["?show=all", "?show=replied"],
@@ -86,6 +92,7 @@ def _demo_objects(org) -> dict:
     from engagement.models import Poll
     from integrations.message_templates import LANGUAGES, editable_templates
     from members.models import Membership
+    from teamwork.models import AwardRound, Goal
 
     communities = list(Community.objects.for_org(org).order_by("pk"))
     flagged = (
@@ -118,6 +125,8 @@ def _demo_objects(org) -> dict:
         "plan-edit": [{"pk": p.pk} for p in ContentPlan.objects.for_org(org).order_by("pk")[:1]],
         "post-edit": [{"pk": p.pk} for p in ScheduledPost.objects.for_org(org).order_by("pk")[:2]],
         "poll": [{"pk": p.pk} for p in Poll.objects.for_org(org).order_by("pk")],
+        "goal-detail": [{"pk": g.pk} for g in Goal.objects.for_org(org).order_by("pk")],
+        "award-round": [{"pk": r.pk} for r in AwardRound.objects.for_org(org).order_by("pk")],
     }
     return {name: kwargs for name, kwargs in by_route.items() if kwargs}
 

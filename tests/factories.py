@@ -343,3 +343,37 @@ class SuggestionFactory(TenantFactory):
 
     member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
     text = factory.Sequence(lambda n: f"ORG-MARKER 建议多搞点秒杀 {n}")
+
+
+# --- the team side: duties, goals, awards (issue 16) -----------------------------------------
+
+
+class DutyFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.Duty"
+
+    title = factory.Sequence(lambda n: f"ORG-MARKER 每周互动 {n}")
+    role = "topic_officer"
+    measure = "manual"
+    period = "week"
+    quota = 3
+
+
+class GoalFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.Goal"
+
+    figure = "members"
+    target = 100
+    baseline = 0
+    starts_on = factory.LazyFunction(lambda: timezone.localdate())
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timezone.timedelta(days=30))
+
+
+class AwardRoundFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.AwardRound"
+
+    month = factory.Sequence(
+        lambda n: (timezone.localdate() - timezone.timedelta(days=31 * (n + 1))).replace(day=1)
+    )

@@ -180,6 +180,40 @@ def _poll(tenant):
     return {"pk": make_poll(tenant.org, [CommunityFactory(organization=tenant.org)]).pk}
 
 
+def _duty(tenant):
+    from .factories import DutyFactory
+
+    return {"pk": DutyFactory(organization=tenant.org, measure="manual").pk}
+
+
+def _duty_tick(tenant):
+    from teamwork.models import DutyTick
+
+    from .factories import DutyFactory
+
+    tick = DutyTick.objects.create(
+        organization=tenant.org,
+        duty=DutyFactory(organization=tenant.org, measure="manual", role="deputy"),
+        community=CommunityFactory(organization=tenant.org),
+        user=tenant.deputy,
+        day=timezone.localdate(),
+        note="ORG-MARKER tick",
+    )
+    return {"pk": tick.pk}
+
+
+def _goal(tenant):
+    from .factories import GoalFactory
+
+    return {"pk": GoalFactory(organization=tenant.org).pk}
+
+
+def _award_round(tenant):
+    from .factories import AwardRoundFactory
+
+    return {"pk": AwardRoundFactory(organization=tenant.org).pk}
+
+
 def _care_case(tenant):
     return {"pk": CaseFactory(organization=tenant.org).pk}
 
@@ -369,6 +403,10 @@ OBJECT_KWARGS = {
         _care_follow_up,
     ),
     "care-rule-toggle": lambda tenant: {"pk": FollowUpRuleFactory(organization=tenant.org).pk},
+    **dict.fromkeys(["duty-retire", "duty-tick"], _duty),
+    "duty-tick-undo": _duty_tick,
+    **dict.fromkeys(["goal-detail", "goal-drop"], _goal),
+    **dict.fromkeys(["award-round", "award-recompute"], _award_round),
     "metrics-community-page": _community,
     "poll": _poll,
     "poll-close": _poll,

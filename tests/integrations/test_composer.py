@@ -1,6 +1,7 @@
 """Every message kind, in both languages: no blanks, no unresolved placeholder."""
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -92,6 +93,12 @@ CONTEXTS = {
         ],
     },
     MessageKind.SUGGESTION_REPLY: {"idea": "希望多搞秒杀", "text": "好的，下周安排一场"},
+    MessageKind.AWARD: {
+        "award": "best_activity",
+        "month_start": date(2026, 5, 1),
+        "name": "小王",
+        "days": 25,
+    },
 }
 
 
@@ -218,3 +225,51 @@ def test_a_reply_to_an_idea_quotes_it_and_offers_the_members_page():
     assert compose(MessageKind.SUGGESTION_REPLY, context, language="zh-hans") == (
         "关于你的建议“希望多搞秒杀”：好的，下周安排一场\n你的专属页面：https://q.example/m/shop/l/x/"
     )
+
+
+AWARD = {"month_start": date(2026, 5, 1), "name": "李副团长", "days": 1, "handled": 1}
+
+
+@pytest.mark.parametrize(
+    ("award", "language", "text"),
+    [
+        (
+            "best_activity",
+            "zh-hans",
+            "恭喜 @李副团长 获得 2026年5月 最佳活跃奖：本月有 1 天在群里活跃，谢谢你的陪伴！",
+        ),
+        (
+            "best_activity",
+            "en",
+            "Congratulations to @李副团长 on the Best Activity Award for May 2026: active in the "
+            "group on 1 day this month. Thank you for being here!",
+        ),
+        (
+            "best_service",
+            "zh-hans",
+            "恭喜 李副团长 获得 2026年5月 最佳服务奖：本月帮 1 位群友解决或回访了问题，谢谢你用心的服务！",
+        ),
+        (
+            "best_service",
+            "en",
+            "Congratulations to 李副团长 on the Best Service Award for May 2026: 1 member's "
+            "question resolved or followed up this month. Thank you for the care!",
+        ),
+        ("top_sales", "zh-hans", "恭喜 李副团长 获得 2026年5月 最佳业绩奖！谢谢你为大家挑选好物。"),
+        (
+            "top_sales",
+            "en",
+            "Congratulations to 李副团长 on the Best Sales Award for May 2026! Thank you for "
+            "finding such good things for everyone.",
+        ),
+    ],
+)
+def test_each_award_is_announced_in_the_groups_language(award, language, text):
+    assert compose(MessageKind.AWARD, {**AWARD, "award": award}, language=language) == text
+
+
+def test_award_counts_take_the_plural_and_an_unknown_award_is_an_error():
+    many = {**AWARD, "award": "best_service", "handled": 12}
+    assert "12 members' questions" in compose(MessageKind.AWARD, many, language="en")
+    with pytest.raises(KeyError):
+        compose(MessageKind.AWARD, {**AWARD, "award": "best_hat"}, language="en")

@@ -251,7 +251,47 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             group.pk,
         ),
     ]
+    found += _award_messages(org, group)
     return found
+
+
+def _award_messages(org, group) -> list:
+    """The monthly awards: the demo's confirmed best-activity winner, and the staff awards to
+    the demo's deputy and sub-owner (as teamwork.services.awards announces them)."""
+    from teamwork.models import Nominee
+    from tenancy.models import User
+
+    winner = (
+        Nominee.objects.for_org(org)
+        .filter(is_winner=True, award="best_activity")
+        .select_related("round", "member")
+        .order_by("community_id")
+        .first()
+    )
+    month = winner.round.month
+    deputy = User.objects.get(email="deputy@demo.qunyun.cn").full_name
+    sub_owner = User.objects.get(email="subowner@demo.qunyun.cn").full_name
+    return [
+        (
+            "award best_activity",
+            MessageKind.AWARD,
+            {"award": "best_activity", "month_start": month, "name": str(winner.member),
+             "days": winner.figures["days"]},
+            winner.community_id,
+        ),
+        (
+            "award best_service",
+            MessageKind.AWARD,
+            {"award": "best_service", "month_start": month, "name": deputy, "handled": 3},
+            group.pk,
+        ),
+        (
+            "award top_sales",
+            MessageKind.AWARD,
+            {"award": "top_sales", "month_start": month, "name": sub_owner},
+            group.pk,
+        ),
+    ]  # fmt: skip
 
 
 def _render(org, language) -> list[tuple[str, str]]:
