@@ -8,9 +8,12 @@ from statistics import median
 
 from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from communities.selectors import communities_where
+from tenancy.home import TodayItem, TodaySection, first_of
 from tenancy.permissions import can, can_anywhere
 
 from .models import NOT_CLOSED, Case, CaseStatus, FollowUpStatus, FollowUpTask
@@ -202,8 +205,45 @@ def timeline(case):
 
 
 def home_panel(*, actor) -> dict:
-    """Member care's counts on the organization's home (registered on `tenancy.hooks`)."""
-    return {"care_counts": overview_counts(actor) if can_anywhere(actor, "care.view") else None}
+    """Member care's counts and the cases waiting for a first response on the organization's
+    home (registered on `tenancy.hooks.dashboard_panels`)."""
+    if not can_anywhere(actor, "care.view"):
+        return {"care_counts": None}
+    return {"care_counts": overview_counts(actor), "today": [cases_to_answer(actor)]}
+
+
+def cases_to_answer(actor) -> TodaySection:
+    """Complaints and after-sales cases nobody has answered yet, overdue first, then the ones
+    due soonest: every case the actor may see (a deputy: their groups'). One query."""
+    org_slug = actor.organization.slug
+    rows, total = first_of(
+        visible_cases(actor)
+        .filter(responded_at=None)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("member", "community", "assignee"),
+        "first_response_due_at",
+        "pk",
+    )
+    items = []
+    for case in rows:
+        who = case.assignee.get_short_name() if case.assignee else _("unassigned")
+        group = case.community.name if case.community else _("no group")
+        items.append(
+            TodayItem(
+                title=case.subject,
+                url=reverse("care-case", args=[org_slug, case.pk]),
+                meta=f"{case.member} · {group} · {who}",
+                deadline=case.first_response_due_at,
+            )
+        )
+    return TodaySection(
+        key="cases",
+        title=_("Complaints to answer"),
+        count=total,
+        items=items,
+        url=reverse("care", args=[org_slug]) + "?queue=open",
+        order=10,
+    )
 
 
 def service_by_staff(org, *, start, end) -> dict:

@@ -179,6 +179,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
+# The home warns when bot actions have waited longer than this, or when bots that sent events
+# before have sent none for this long (integrations/status.py).
+BOT_ACTIONS_WAITING_MINUTES = env.int("BOT_ACTIONS_WAITING_MINUTES", default=30)
+BOT_SILENT_HOURS = env.int("BOT_SILENT_HOURS", default=24)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -263,6 +267,13 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 # the page looks the same, no mail goes out). The mail is sent by a Celery task.
 PASSWORD_RESET_ADDRESS_RATE = env.str("PASSWORD_RESET_ADDRESS_RATE", default="10/hour")
 PASSWORD_RESET_ACCOUNT_RATE = env.str("PASSWORD_RESET_ACCOUNT_RATE", default="3/hour")
+# Public sign-up (a new organization and its owner, tenancy/signup.py). Self-hosted installs
+# turn it off and create organizations with `manage.py create_org`. Limited per client address
+# (past it: 429) and per email (past it: the page reads the same, nothing is mailed); an
+# address locked out of logging in is locked out of signing up too.
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+SIGNUP_ADDRESS_RATE = env.str("SIGNUP_ADDRESS_RATE", default="5/hour")
+SIGNUP_EMAIL_RATE = env.str("SIGNUP_EMAIL_RATE", default="3/hour")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -53,6 +53,13 @@ account_urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("signup/", tenancy_views.SignupView.as_view(), name="signup"),
+    path("signup/sent/", tenancy_views.SignupSentView.as_view(), name="signup-sent"),
+    path(
+        "signup/verify/<uidb64>/<token>/",
+        tenancy_views.SignupVerifyView.as_view(),
+        name="signup-verify",
+    ),
 ]
 
 api_urlpatterns = [

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TenancyConfig(AppConfig):
     name = "tenancy"
     verbose_name = _("Tenancy")
+
+    def ready(self):
+        from . import home, hooks
+
+        hooks.first_steps.register(home.team_steps)

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +82,21 @@ def organization_create(
                 obj=membership,
                 summary=f"{email} → {role_label(OrgRole.OWNER)}",
             )
+    return org
+
+
+def first_steps_dismiss(*, actor: Actor) -> Organization:
+    """Put the new organization's checklist away before it is done (it stays away)."""
+    require(actor, "org.manage")
+    org = actor.organization
+    if org.first_steps_dismissed_at is not None:
+        return org
+    with transaction.atomic():
+        org.first_steps_dismissed_at = timezone.now()
+        Organization.objects.filter(pk=org.pk).update(
+            first_steps_dismissed_at=org.first_steps_dismissed_at
+        )
+        audit.record(actor=actor, action="org.first_steps_dismiss", obj=org)
     return org
 
 
@@ -424,3 +440,27 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         ApiKey.objects.unscoped().filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# What a bot did, per key, for its connection status: an event batch, a poll, an answer.
+API_KEY_SEEN_FIELDS = {"event": "last_event_at", "poll": "last_poll_at", "ack": "last_ack_at"}
+
+
+def api_key_seen(api_key: ApiKey | None, what: str) -> None:
+    """Stamp "last event / poll / acknowledgement" on the key the bot used, at most once a
+    minute: the stamp the key was loaded with decides, so a busy bot costs no write per
+    request, and the conditional UPDATE keeps two processes from both writing."""
+    if api_key is None:
+        return
+    name = API_KEY_SEEN_FIELDS[what]
+    now = timezone.now()
+    last = getattr(api_key, name)
+    if last is not None and now - last < API_KEY_LAST_USED_RESOLUTION:
+        return
+    stale = Q(**{f"{name}__isnull": True}) | Q(
+        **{f"{name}__lt": now - API_KEY_LAST_USED_RESOLUTION}
+    )
+    ApiKey.objects.for_org(api_key.organization_id).filter(stale, pk=api_key.pk).update(
+        **{name: now}
+    )
+    setattr(api_key, name, now)

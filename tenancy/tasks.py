@@ -73,3 +73,15 @@ def send_notification_digests(org):
     from .notify import send_digests
 
     return send_digests(org)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_signup_mail(signup_id: int):
+    """A sign-up's mail (tenancy/signup.py), composed and sent here rather than in the request;
+    a sign-up already verified gets nothing."""
+    from .emails import send_signup_email
+    from .models import SignupRequest
+
+    signup = SignupRequest.objects.filter(pk=signup_id, verified_at=None).first()
+    if signup is not None:
+        send_signup_email(signup)

@@ -5,6 +5,11 @@ from . import notification_views, views
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path(
+        "first-steps/dismiss/",
+        views.FirstStepsDismissView.as_view(),
+        name="first-steps-dismiss",
+    ),
     path("team/", views.TeamView.as_view(), name="team"),
     *[
         path(

@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 
 from core.templatetags.ui import NUMBER_FILTERS, bs, colon, widget_kind
 from tenancy import audit
@@ -38,6 +39,12 @@ def notification_text(context, notification):
     from tenancy.notify import text_of
 
     return text_of(notification, context.get("organization"))
+
+
+@register.simple_tag
+def signup_enabled() -> bool:
+    """Whether the public sign-up page is on (SIGNUP_ENABLED)."""
+    return settings.SIGNUP_ENABLED
 
 
 @register.filter
