@@ -107,20 +107,43 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-# A persistent connection that died with the server (restart, failover) is replaced before the
-# request uses it instead of answering 500 (tests/core/test_db_restart.py).
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The same backend, plus the organization scope set for row-level security (tenancy/rls.py).
-    DATABASES["default"]["ENGINE"] = "tenancy.pgbackend"
+# Two aliases. `default` is the application's role: no superuser, no BYPASSRLS, so PostgreSQL's
+# row-level security holds it to the organization in scope (tenancy/rls.py). `system` is the
+# role of the few jobs that span organizations (the scheduler's fan-out, the rollups' mark
+# scan, /metrics, the platform admin, operators' commands; tenancy/system.py): BYPASSRLS. Both
+# are checked by `check --deploy` (tenancy/checks.py); docs/deployment.md creates them.
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+SYSTEM_DATABASE_URL = env.str("SYSTEM_DATABASE_URL", default="") or DATABASE_URL
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    config["ATOMIC_REQUESTS"] = False
+    config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A persistent connection is checked before a request reuses it: after a database restart
+    # (failover, upgrade) the dead one is replaced instead of failing the request with a 500
+    # (tests/core/test_db_restart.py).
+    config["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;",
+            }
+        )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, plus the organization scope set for row-level security.
+        config["ENGINE"] = "tenancy.pgbackend"
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL), "system": _database(SYSTEM_DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "tenancy.pgbackend":
+    # SQLite has no row-level security to bypass: the system jobs use `default` (and tests on
+    # SQLite see one database).
+    DATABASES["system"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ------------------------------------------------------------------

@@ -7,6 +7,8 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy check of the database roles
+
         from . import home, hooks
 
         hooks.first_steps.register(home.team_steps)

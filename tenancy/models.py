@@ -7,10 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.signals import class_prepared
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .managers import TenantManager, UserManager
+from .managers import TenantManager, UserManager, tenant_options
+from .rls import org_hint
 from .roles import OrgRole
 
 
@@ -154,11 +157,38 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
+    # Outside a scope, a row's own writes and reloads run with its organization (tenancy/rls.py);
+    # inside one the scope decides, so a row of another organization is still refused.
+    def save_base(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().save_base(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().delete(*args, **kwargs)
+
+    def refresh_from_db(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().refresh_from_db(*args, **kwargs)
+
+    def full_clean(self, *args, **kwargs):  # foreign keys and unique checks look rows up
+        with org_hint(self.organization_id):
+            return super().full_clean(*args, **kwargs)
+
     def clean_same_org(self, *related) -> None:
         """Reject cross-references to another organization's objects."""
         for obj in related:
             if obj is not None and obj.organization_id != self.organization_id:
                 raise ValidationError(_("That object belongs to another organization."))
+
+
+@receiver(class_prepared)
+def _tenant_base_manager(sender, **kwargs):
+    """Every concrete tenant model gets `TenantBaseManager` as Django's base manager (foreign
+    keys, save's update, reloads, the delete collector), without a Meta option or a declared
+    manager that would show up in every app's migrations."""
+    if issubclass(sender, TenantModel) and not sender._meta.abstract:
+        tenant_options(sender._meta)
 
 
 class OrgMembership(TenantModel):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 
-from . import audit, hooks, tokens
+from . import audit, hooks, rls, tokens
 from .actors import Actor
 from .emails import send_invitation_email
 from .models import ApiKey, Invitation, Organization, OrgMembership, User, validate_time_zone
@@ -241,12 +241,14 @@ def invitation_by_token(token: str) -> Invitation | None:
     """The invitation a link points at, in any organization (the token is the credential)."""
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.unscoped()
-        .select_related("organization")
-        .filter(token_hash=tokens.keyed_hash(token))
-        .first()
-    )
+    token_hash = tokens.keyed_hash(token)
+    with rls.lookup("invitation", token_hash):
+        return (
+            Invitation.objects.unscoped()
+            .select_related("organization")
+            .filter(token_hash=token_hash)
+            .first()
+        )
 
 
 def invitation_accept(
@@ -257,7 +259,10 @@ def invitation_accept(
     with transaction.atomic():
         found = invitation_by_token(token)
         invitation = (
-            Invitation.objects.unscoped().select_for_update().filter(pk=found.pk).first()
+            Invitation.objects.for_org(found.organization)
+            .select_for_update()
+            .filter(pk=found.pk)
+            .first()
             if found
             else None
         )
@@ -427,17 +432,18 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     prefix = tokens.prefix_of(raw_key or "")
     if prefix is None:
         return None
-    key = (
-        ApiKey.objects.unscoped()
-        .select_related("organization")
-        .filter(prefix=prefix, revoked_at=None)
-        .first()
-    )
+    with rls.lookup("apikey", prefix):
+        key = (
+            ApiKey.objects.unscoped()
+            .select_related("organization")
+            .filter(prefix=prefix, revoked_at=None)
+            .first()
+        )
     if key is None or not tokens.matches(raw_key, key.key_hash):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
-        ApiKey.objects.unscoped().filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.for_org(key.organization).filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
 

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from .models import Organization
 from .scope import org_scope
+from .system import system_db
 
 
 def tenant_task(*task_args, **task_options):
@@ -42,7 +43,8 @@ def fan_out(task_name: str):
     if task_name not in settings.TENANT_JOBS:
         raise ValueError(f"not a tenant job: {task_name}")
     task = import_string(task_name)
-    for org_id in Organization.objects.values_list("pk", flat=True):
+    # system work across organizations: on the system role (tenancy/system.py)
+    for org_id in Organization.objects.using(system_db()).values_list("pk", flat=True):
         task.delay(org_id)
 
 

@@ -14,7 +14,7 @@ from django.views import View
 from core.forms import add_service_errors
 from core.views import ServiceActionView
 
-from . import hooks, login_throttle, services, signup
+from . import hooks, login_throttle, rls, services, signup
 from .filters import AuditLogFilter
 from .forms import (
     AcceptInvitationForm,
@@ -33,11 +33,12 @@ from .permissions import can
 @login_required
 def home(request):
     """Straight to the user's organization; a picker when there are several."""
-    memberships = list(
-        OrgMembership.objects.unscoped()
-        .filter(user=request.user, is_active=True)
-        .select_related("organization")[:2]
-    )
+    with rls.lookup("user", request.user.pk):
+        memberships = list(
+            OrgMembership.objects.unscoped()
+            .filter(user=request.user, is_active=True)
+            .select_related("organization")[:2]
+        )
     if len(memberships) == 1:
         return redirect("dashboard", org_slug=memberships[0].organization.slug)
     return redirect("org-list")

@@ -22,6 +22,7 @@ from members.models import Membership
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole
+from tenancy.scope import org_scope
 from tenancy.services import (
     api_key_create,
     invitation_create,
@@ -143,14 +144,17 @@ class Command(BaseCommand):
             for spec in DEMO_ORGS:
                 org = Organization.objects.get(slug=spec["slug"])
                 actor = Actor.system(org, _("demo data"))
-                communities_demo.seed(org, actor, kind=spec["kind"])
-                communities_demo.seed_calendar(org, actor)
-                members_demo.seed(org, actor)
-                campaigns_demo.seed(org, actor)
-                care_demo.seed(org, actor)
-                engagement_demo.seed(org, actor)
-                metrics_demo.seed(org, actor)  # rollups of everything above
-                teamwork_demo.seed(org, actor)  # last: goals and awards read the rollups
+                # each organization in its scope, as a task would: row-level security has no
+                # value that shows every organization (tenancy/rls.py)
+                with org_scope(org):
+                    communities_demo.seed(org, actor, kind=spec["kind"])
+                    communities_demo.seed_calendar(org, actor)
+                    members_demo.seed(org, actor)
+                    campaigns_demo.seed(org, actor)
+                    care_demo.seed(org, actor)
+                    engagement_demo.seed(org, actor)
+                    metrics_demo.seed(org, actor)  # rollups of everything above
+                    teamwork_demo.seed(org, actor)  # last: goals and awards read the rollups
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:
