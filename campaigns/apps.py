@@ -24,10 +24,13 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         from members import hooks
         from tenancy import audit
+        from tenancy import hooks as tenancy_hooks
 
-        from . import services
+        from . import alerts, selectors, services
 
         audit.register_actions(AUDIT_ACTIONS)
+        alerts.register()
         hooks.member_merged.register(services.orders_move_to)
         hooks.privacy_sections.register(services.privacy_sections)
         hooks.tier_stats.register(services.tier_stats)
+        tenancy_hooks.dashboard_panels.register(selectors.home_panel)

@@ -1,12 +1,44 @@
-"""Reads of campaigns: the review after a campaign, the month's budget."""
+"""Reads of campaigns: what an actor may see, the review after a campaign, the month's budget,
+what is live or closing on the organization's home."""
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from communities.selectors import communities_where
 from members.models import PRESENT_STATUSES, Membership
+from tenancy.home import TodayItem, TodaySection, first_of
+from tenancy.permissions import can_anywhere
 
-from .models import BOUGHT, Campaign, CampaignStatus, CampaignTarget, Order, OrderStatus
+from .models import (
+    BOUGHT,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignTarget,
+    Order,
+    OrderStatus,
+    Team,
+    TeamMember,
+    TeamStatus,
+)
+
+# Teams closing within this many hours show on the home.
+TEAMS_CLOSING_HOURS = 24
+
+
+def visible_campaigns(actor):
+    """Campaigns aimed at a group the actor may see campaigns of."""
+    groups = communities_where(actor, "campaign.view")
+    targeted = CampaignTarget.objects.for_org(actor.organization).filter(community__in=groups)
+    return Campaign.objects.for_org(actor.organization).filter(
+        pk__in=targeted.values("campaign_id")
+    )
+
 
 SOLD = [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PLACED]
 
@@ -129,3 +161,95 @@ def budget_warning(org, starts_at, extra_cost=0) -> dict | None:
     if spend["budget"] is None or spend["spent"] + extra_cost <= spend["budget"]:
         return None
     return spend
+
+
+# --- the organization's home ------------------------------------------------------------------
+
+
+def home_panel(*, actor) -> dict:
+    """Sales live now with units left and group-buy teams about to close, in the groups the
+    actor may see campaigns of (registered on `tenancy.hooks.dashboard_panels`). Two queries."""
+    if not can_anywhere(actor, "campaign.view"):
+        return {}
+    return {"today": [live_sales(actor), teams_closing(actor)]}
+
+
+def live_sales(actor) -> TodaySection:
+    now = timezone.now()
+    org_slug = actor.organization.slug
+    rows, total = first_of(
+        visible_campaigns(actor).filter(
+            kind__in=[CampaignKind.FLASH_SALE, CampaignKind.GROUP_BUY],
+            status=CampaignStatus.SCHEDULED,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            stock_left__gt=0,
+        ),
+        "ends_at",
+        "pk",
+    )
+    return TodaySection(
+        key="live-sales",
+        title=_("Sales live now"),
+        count=total,
+        items=[
+            TodayItem(
+                title=campaign.name,
+                url=reverse("campaign-live", args=[org_slug, campaign.pk]),
+                meta=_("%(left)s of %(total)s left")
+                % {"left": campaign.stock_left, "total": campaign.stock_total},
+                deadline=campaign.ends_at,
+                deadline_kind="ends",
+            )
+            for campaign in rows
+        ],
+        url=reverse("campaigns", args=[org_slug]),
+        order=60,
+    )
+
+
+def teams_closing(actor) -> TodaySection:
+    now = timezone.now()
+    org = actor.organization
+    joined = (
+        TeamMember.objects.for_org(org)
+        .filter(team=OuterRef("pk"))
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows, total = first_of(
+        Team.objects.for_org(org)
+        .filter(
+            status=TeamStatus.OPEN,
+            deadline__gt=now,
+            deadline__lte=now + timedelta(hours=TEAMS_CLOSING_HOURS),
+            campaign__in=visible_campaigns(actor),
+        )
+        .select_related("campaign", "leader")
+        .annotate(joined=Coalesce(Subquery(joined, output_field=IntegerField()), 0)),
+        "deadline",
+        "pk",
+    )
+    return TodaySection(
+        key="teams",
+        title=_("Group-buy teams closing"),
+        count=total,
+        items=[
+            TodayItem(
+                title=team.campaign.name,
+                url=reverse("campaign-live", args=[org.slug, team.campaign_id]),
+                meta=_("%(leader)s's team · %(joined)s of %(size)s joined")
+                % {
+                    "leader": team.leader,
+                    "joined": team.joined,
+                    "size": team.campaign.team_size or "?",
+                },
+                deadline=team.deadline,
+                deadline_kind="ends",
+            )
+            for team in rows
+        ],
+        url=reverse("campaigns", args=[org.slug]),
+        order=50,
+    )

@@ -1,6 +1,6 @@
 from tenancy.tasks import tenant_task
 
-from . import services, stock_gate
+from . import alerts, services, stock_gate
 from .group_buys import expire_teams
 from .lottery import run_due
 
@@ -24,3 +24,9 @@ def run_due_lotteries(org):
     """Freeze the entrant lists of lotteries whose entries closed (the draw waits for the
     public value, entered by staff or posted by a bot)."""
     return run_due(org)
+
+
+@tenant_task
+def alert_staff(org):
+    """Group-buy teams about to fail, the monthly budget about to run out (campaigns/alerts.py)."""
+    return alerts.alert_staff(org)

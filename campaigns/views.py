@@ -22,16 +22,7 @@ from .exports import order_rows
 from .forms import FlashSaleForm, parse_prizes
 from .lottery import verification
 from .models import Campaign, CampaignKind, CampaignTarget, LotteryEntry, Order, OrderStatus
-from .selectors import budget_warning, campaign_review, month_spend
-
-
-def visible_campaigns(actor):
-    """Campaigns aimed at a group the actor may see campaigns of."""
-    groups = communities_where(actor, "campaign.view")
-    targeted = CampaignTarget.objects.for_org(actor.organization).filter(community__in=groups)
-    return Campaign.objects.for_org(actor.organization).filter(
-        pk__in=targeted.values("campaign_id")
-    )
+from .selectors import budget_warning, campaign_review, month_spend, visible_campaigns
 
 
 def _campaign_for(actor, pk) -> Campaign:

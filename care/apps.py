@@ -29,8 +29,9 @@ class CareConfig(AppConfig):
         from tenancy import audit
         from tenancy import hooks as tenancy_hooks
 
-        from . import selectors, services
+        from . import alerts, selectors, services
 
         audit.register_actions(AUDIT_ACTIONS)
+        alerts.register()
         member_hooks.privacy_sections.register(services.privacy_sections)
         tenancy_hooks.dashboard_panels.register(selectors.home_panel)

@@ -21,6 +21,7 @@ from campaigns.models import Order
 from integrations.event_schema import EventBatch
 from tenancy import audit
 
+from . import alerts
 from .models import (
     Case,
     CaseEvent,
@@ -174,6 +175,7 @@ def _open_complaints(org, actor, messages, communities, identities) -> int:
     opened = list(inserted.values())
     for case in opened:
         audit.record(actor=actor, action="care.case_open", obj=case, summary=case.subject)
+    alerts.cases_assigned(org, opened)
     return len(opened)
 
 

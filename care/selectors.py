@@ -8,9 +8,12 @@ from statistics import median
 
 from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from communities.selectors import communities_where
+from tenancy.home import TodayItem, TodaySection, first_of
 from tenancy.permissions import can, can_anywhere
 
 from .models import NOT_CLOSED, Case, CaseStatus, FollowUpStatus, FollowUpTask
@@ -202,5 +205,94 @@ def timeline(case):
 
 
 def home_panel(*, actor) -> dict:
-    """Member care's counts on the organization's home (registered on `tenancy.hooks`)."""
-    return {"care_counts": overview_counts(actor) if can_anywhere(actor, "care.view") else None}
+    """Member care's counts and the cases waiting for a first response on the organization's
+    home (registered on `tenancy.hooks.dashboard_panels`)."""
+    if not can_anywhere(actor, "care.view"):
+        return {"care_counts": None}
+    return {"care_counts": overview_counts(actor), "today": [cases_to_answer(actor)]}
+
+
+def cases_to_answer(actor) -> TodaySection:
+    """Complaints and after-sales cases nobody has answered yet, overdue first, then the ones
+    due soonest: every case the actor may see (a deputy: their groups'). One query."""
+    org_slug = actor.organization.slug
+    rows, total = first_of(
+        visible_cases(actor)
+        .filter(responded_at=None)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("member", "community", "assignee"),
+        "first_response_due_at",
+        "pk",
+    )
+    items = []
+    for case in rows:
+        who = case.assignee.get_short_name() if case.assignee else _("unassigned")
+        group = case.community.name if case.community else _("no group")
+        items.append(
+            TodayItem(
+                title=case.subject,
+                url=reverse("care-case", args=[org_slug, case.pk]),
+                meta=f"{case.member} · {group} · {who}",
+                deadline=case.first_response_due_at,
+            )
+        )
+    return TodaySection(
+        key="cases",
+        title=_("Complaints to answer"),
+        count=total,
+        items=items,
+        url=reverse("care", args=[org_slug]) + "?queue=open",
+        order=10,
+    )
+
+
+def service_by_staff(org, *, start, end) -> dict:
+    """What each person did for members in [start, end) (aware datetimes), for the monthly
+    best-service award::
+
+        {user_id: {"responded": cases first answered by them in the period,
+                   "median_first_response_seconds": float | None (of those cases),
+                   "resolved": cases resolved by them in the period,
+                   "follow_ups": after-sales follow-ups they finished as done in the period}}
+
+    Follow-ups record who finished them by their sign-in email (`done_by_label`)."""
+    from tenancy.models import User
+
+    people: dict = {}
+
+    def row(user_id):
+        return people.setdefault(
+            user_id, {"responded": 0, "first": [], "resolved": 0, "follow_ups": 0}
+        )
+
+    cases = Case.objects.for_org(org)
+    for user_id, started, responded in cases.filter(
+        responded_by__isnull=False, responded_at__gte=start, responded_at__lt=end
+    ).values_list("responded_by_id", "clock_started_at", "responded_at"):
+        row(user_id)["responded"] += 1
+        row(user_id)["first"].append(_seconds(responded, started))
+    for (user_id,) in cases.filter(
+        resolved_by__isnull=False, resolved_at__gte=start, resolved_at__lt=end
+    ).values_list("resolved_by_id"):
+        row(user_id)["resolved"] += 1
+    done = (
+        FollowUpTask.objects.for_org(org)
+        .filter(status=FollowUpStatus.DONE, done_at__gte=start, done_at__lt=end)
+        .values("done_by_label")
+        .annotate(n=Count("pk"))
+        .values_list("done_by_label", "n")
+        .order_by()
+    )
+    done = dict(done)
+    if done:
+        for user_id, email in User.objects.filter(email__in=list(done)).values_list("pk", "email"):
+            row(user_id)["follow_ups"] += done[email]
+    return {
+        user_id: {
+            "responded": r["responded"],
+            "median_first_response_seconds": _median(r["first"]),
+            "resolved": r["resolved"],
+            "follow_ups": r["follow_ups"],
+        }
+        for user_id, r in people.items()
+    }

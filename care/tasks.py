@@ -1,8 +1,13 @@
 from tenancy.tasks import tenant_task
 
-from . import followups
+from . import alerts, followups
 
 
 @tenant_task
 def make_follow_ups(org):
     return followups.make_follow_ups(org)
+
+
+@tenant_task
+def alert_due_cases(org):
+    return alerts.alert_due_cases(org)

@@ -37,6 +37,7 @@ class CommunitiesConfig(AppConfig):
 
         audit.register_actions(AUDIT_ACTIONS)
         hooks.dashboard_panels.register(selectors.home_panel)
+        hooks.first_steps.register(selectors.first_steps)
         hooks.community_roles.register(selectors.staff_roles_of)
         outbox.action_finished.register(content.post_action_finished)
         message_templates.preview_context.register(message_views.preview_names)

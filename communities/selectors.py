@@ -1,13 +1,25 @@
 """Reads that are more than a filter: what an actor may see, staff load."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q, Subquery
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from tenancy.models import OrgMembership
-from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can
+from tenancy.home import Step, TodayItem, TodaySection, first_of
+from tenancy.models import Organization, OrgMembership
+from tenancy.permissions import COMMUNITY_ROLE_CAPABILITIES, can, can_anywhere
 from tenancy.roles import CommunityRole
 
-from .models import Community, CommunityKind, StaffAssignment
+from .models import (
+    Community,
+    CommunityKind,
+    CommunityRules,
+    ContentPlan,
+    ContentType,
+    PostStatus,
+    ScheduledPost,
+    StaffAssignment,
+)
 
 
 def visible_communities(actor):
@@ -114,8 +126,100 @@ def dashboard_summary(actor) -> dict:
 
 
 def home_panel(*, actor) -> dict:
-    """The groups summary on the organization's home (registered on `tenancy.hooks`)."""
-    return {"groups": dashboard_summary(actor), "kinds": dict(CommunityKind.choices)}
+    """The groups summary and the drafts waiting for approval on the organization's home
+    (registered on `tenancy.hooks.dashboard_panels`)."""
+    return {
+        "groups": dashboard_summary(actor),
+        "kinds": dict(CommunityKind.choices),
+        "today": [drafts_to_approve(actor)],
+    }
+
+
+def drafts_to_approve(actor) -> TodaySection:
+    """Posts drafted by officers that wait for the actor's approval, the soonest first (a draft
+    whose time has passed is overdue: it was not sent). One query."""
+    if not can_anywhere(actor, "content.approve"):
+        return TodaySection(key="drafts", title="", count=0)
+    org = actor.organization
+    rows, total = first_of(
+        ScheduledPost.objects.for_org(org)
+        .filter(
+            status=PostStatus.DRAFT,
+            community__in=communities_where(actor, "content.approve"),
+        )
+        .select_related("community"),
+        "scheduled_at",
+        "pk",
+    )
+    labels = dict(ContentType.choices)
+    return TodaySection(
+        key="drafts",
+        title=_("Posts waiting for your approval"),
+        count=total,
+        items=[
+            TodayItem(
+                title=str(labels.get(post.content_type, post.content_type)),
+                url=reverse("post-edit", args=[org.slug, post.pk]),
+                meta=post.community.name,
+                deadline=post.scheduled_at,
+            )
+            for post in rows
+        ],
+        url=reverse("calendar", args=[org.slug]),
+        order=40,
+    )
+
+
+def first_steps(*, actor) -> list[Step]:
+    """Three steps of a new organization's checklist, read in one query: the first group, a
+    rules template applied to a group, a weekly content plan (registered on
+    `tenancy.hooks.first_steps`)."""
+    org = actor.organization
+    groups = Community.objects.for_org(org).filter(status="active")
+    first_group, templated, planned = (
+        Organization.objects.filter(pk=org.pk)
+        .annotate(
+            first_group=Subquery(groups.order_by("pk").values("pk")[:1]),
+            templated=Exists(CommunityRules.objects.for_org(org).exclude(source_template="")),
+            planned=Exists(ContentPlan.objects.for_org(org)),
+        )
+        .values_list("first_group", "templated", "planned")
+        .get()
+    )
+    manage = can(actor, "community.manage")
+    rules_url = ""
+    if manage:
+        rules_url = (
+            reverse("community-rules", args=[org.slug, first_group])
+            if first_group
+            else reverse("communities", args=[org.slug])
+        )
+    return [
+        Step(
+            key="group",
+            label=_("Create or import your first group"),
+            done=first_group is not None,
+            order=10,
+            url=reverse("community-create", args=[org.slug]) if manage else "",
+            hint=_("Or let your bot send its first event: a group it names is created then."),
+        ),
+        Step(
+            key="rules",
+            label=_("Apply a rules template to a group"),
+            done=templated,
+            order=20,
+            url=rules_url,
+            hint=_("A ready-made intro, rules and welcome, drawn from groups that work well."),
+        ),
+        Step(
+            key="plan",
+            label=_("Plan the week's content"),
+            done=planned,
+            order=50,
+            url=reverse("plan-create", args=[org.slug]) if can(actor, "content.manage") else "",
+            hint=_("A weekly plan: tips on Monday, a member story on Wednesday, a deal on Friday…"),
+        ),
+    ]
 
 
 def staff_roles_of(*, actor) -> dict:

@@ -43,6 +43,7 @@ from integrations.models import (
     WebhookDelivery,
 )
 from metrics.models import DirtyDay
+from tenancy.system import system_db
 
 logger = logging.getLogger(__name__)
 LAG_KEY = "qunyun:celery:lag:{queue}"
@@ -160,6 +161,7 @@ class QunyunCollector:
         )
         rows = (
             Action.objects.unscoped()
+            .using(system_db())
             .filter(status__in=[ActionStatus.PENDING, ActionStatus.LEASED])
             .values("kind", "status")
             .annotate(n=Count("pk"), first=Min("created_at"))
@@ -187,6 +189,7 @@ class QunyunCollector:
         )
         rows = (
             WebhookDelivery.objects.unscoped()
+            .using(system_db())
             .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING])
             .values("status")
             .annotate(n=Count("pk"), first=Min("next_attempt_at"))
@@ -261,7 +264,7 @@ class QunyunCollector:
         yield events
 
     def _rollups(self):
-        dirty = DirtyDay.objects.unscoped().count()
+        dirty = DirtyDay.objects.unscoped().using(system_db()).count()
         yield GaugeMetricFamily(
             "qunyun_rollup_dirty_days",
             "Group-days whose metric rollups wait to be recomputed.",

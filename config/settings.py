@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "members",
     "campaigns",
     "care",
+    "engagement",
     "metrics",
+    "teamwork",
     "ingestion",
     "portal",
     "demo",
@@ -105,20 +107,43 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-# A persistent connection that died with the server (restart, failover) is replaced before the
-# request uses it instead of answering 500 (tests/core/test_db_restart.py).
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The same backend, plus the organization scope set for row-level security (tenancy/rls.py).
-    DATABASES["default"]["ENGINE"] = "tenancy.pgbackend"
+# Two aliases. `default` is the application's role: no superuser, no BYPASSRLS, so PostgreSQL's
+# row-level security holds it to the organization in scope (tenancy/rls.py). `system` is the
+# role of the few jobs that span organizations (the scheduler's fan-out, the rollups' mark
+# scan, /metrics, the platform admin, operators' commands; tenancy/system.py): BYPASSRLS. Both
+# are checked by `check --deploy` (tenancy/checks.py); docs/deployment.md creates them.
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+SYSTEM_DATABASE_URL = env.str("SYSTEM_DATABASE_URL", default="") or DATABASE_URL
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    config["ATOMIC_REQUESTS"] = False
+    config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A persistent connection is checked before a request reuses it: after a database restart
+    # (failover, upgrade) the dead one is replaced instead of failing the request with a 500
+    # (tests/core/test_db_restart.py).
+    config["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;",
+            }
+        )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, plus the organization scope set for row-level security.
+        config["ENGINE"] = "tenancy.pgbackend"
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL), "system": _database(SYSTEM_DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "tenancy.pgbackend":
+    # SQLite has no row-level security to bypass: the system jobs use `default` (and tests on
+    # SQLite see one database).
+    DATABASES["system"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ------------------------------------------------------------------
@@ -177,6 +202,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 ACTION_LEASE_SECONDS = env.int("ACTION_LEASE_SECONDS", default=300)
+# The home warns when bot actions have waited longer than this, or when bots that sent events
+# before have sent none for this long (integrations/status.py).
+BOT_ACTIONS_WAITING_MINUTES = env.int("BOT_ACTIONS_WAITING_MINUTES", default=30)
+BOT_SILENT_HOURS = env.int("BOT_SILENT_HOURS", default=24)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -205,7 +234,16 @@ TENANT_JOBS = {
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
+    "engagement.tasks.close_due_polls": timedelta(minutes=1),
+    # Staff notifications (tenancy/notify.py): the scans that find what is urgent, and the
+    # emails (queued right after a notification too; this run catches up) and daily digests.
+    "care.tasks.alert_due_cases": timedelta(minutes=1),
+    "campaigns.tasks.alert_staff": timedelta(minutes=5),
+    "tenancy.tasks.send_notification_emails": timedelta(minutes=5),
+    "tenancy.tasks.send_notification_digests": timedelta(minutes=30),
     "members.import_tasks.resume_queued_imports": timedelta(minutes=5),
+    "teamwork.tasks.open_award_round": timedelta(hours=1),
+    "teamwork.tasks.check_goals": timedelta(hours=1),
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenancy.tasks.fan_out", "schedule": every, "args": [job]}
@@ -252,6 +290,13 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 # the page looks the same, no mail goes out). The mail is sent by a Celery task.
 PASSWORD_RESET_ADDRESS_RATE = env.str("PASSWORD_RESET_ADDRESS_RATE", default="10/hour")
 PASSWORD_RESET_ACCOUNT_RATE = env.str("PASSWORD_RESET_ACCOUNT_RATE", default="3/hour")
+# Public sign-up (a new organization and its owner, tenancy/signup.py). Self-hosted installs
+# turn it off and create organizations with `manage.py create_org`. Limited per client address
+# (past it: 429) and per email (past it: the page reads the same, nothing is mailed); an
+# address locked out of logging in is locked out of signing up too.
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+SIGNUP_ADDRESS_RATE = env.str("SIGNUP_ADDRESS_RATE", default="5/hour")
+SIGNUP_EMAIL_RATE = env.str("SIGNUP_EMAIL_RATE", default="3/hour")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -10,9 +10,11 @@ from communities.urls import org_urlpatterns as community_urlpatterns
 from config.monitoring import metrics_view
 from core.health import healthz, livez, readyz
 from core.schema_view import SchemaView
+from engagement.urls import org_urlpatterns as engagement_urlpatterns
 from integrations.urls import org_urlpatterns as integration_urlpatterns
 from members.urls import org_urlpatterns as member_urlpatterns
 from metrics.urls import org_urlpatterns as metrics_urlpatterns
+from teamwork.urls import org_urlpatterns as teamwork_urlpatterns
 from tenancy import views as tenancy_views
 from tenancy.forms import LoginForm
 from tenancy.login_throttle import GuardedLoginView, ThrottledPasswordResetView
@@ -51,6 +53,13 @@ account_urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("signup/", tenancy_views.SignupView.as_view(), name="signup"),
+    path("signup/sent/", tenancy_views.SignupSentView.as_view(), name="signup-sent"),
+    path(
+        "signup/verify/<uidb64>/<token>/",
+        tenancy_views.SignupVerifyView.as_view(),
+        name="signup-verify",
+    ),
 ]
 
 api_urlpatterns = [
@@ -74,6 +83,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(campaign_urlpatterns)),
     path("o/<slug:org_slug>/", include(care_urlpatterns)),
     path("o/<slug:org_slug>/", include(metrics_urlpatterns)),
+    path("o/<slug:org_slug>/", include(engagement_urlpatterns)),
+    path("o/<slug:org_slug>/", include(teamwork_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

@@ -10,6 +10,7 @@ from core import counters
 from integrations.event_schema import MAX_BATCH
 from integrations.openapi import EventListField
 from tenancy.api_base import TenantAPIView
+from tenancy.services import api_key_seen
 
 from .pipeline import ingest_events
 
@@ -110,6 +111,8 @@ class EventsView(TenantAPIView):
             result = ingest_events(actor=self.actor, raw_events=events)
         except ValueError as exc:
             raise ValidationError({"events": [str(exc) or _("Send a list of events.")]}) from None
+        if result.accepted or result.duplicates:
+            api_key_seen(self.actor.api_key, "event")
         counters.incr("events", result.accepted, result="accepted")
         counters.incr("events", result.duplicates, result="duplicate")
         counters.incr("events", len(result.rejected), result="rejected")

@@ -6,9 +6,9 @@ and claims each event id by inserting its raw row (a resent event is stored once
 once, also when two requests race). The new events then go, in time order, through
 the handler table: each app's handlers for the types it owns, in the order of `STAGES`
 (members first: memberships, moderation, points; then campaigns: orders; then care:
-complaints and shipping). Each stage loads what it needs up front and writes in bulk at the
-end, so a batch of up to 1,000 events costs a constant number of queries, all in one
-transaction.
+complaints and shipping; then engagement: answers to polls replied in the group). Each
+stage loads what it needs up front and writes in bulk at the end, so a batch of up to 1,000
+events costs a constant number of queries, all in one transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.db import transaction
 from campaigns.batch import OrderEvents
 from care.batch import CareEvents
 from communities.services import communities_seen
+from engagement.batch import PollEvents
 from integrations.event_schema import EVENT_TYPES, EventBatch, event_type, parse_batch
 from members.batch import MemberEvents
 from members.raw_events import already_claimed, claim_events
@@ -40,7 +41,12 @@ class IngestResult:
 def load_stages(batch: EventBatch) -> list:
     """Each app's handlers for this batch, in the order they apply an event."""
     members = MemberEvents.load(batch)
-    return [members, OrderEvents.load(batch, members), CareEvents.load(batch)]
+    return [
+        members,
+        OrderEvents.load(batch, members),
+        CareEvents.load(batch),
+        PollEvents.load(batch),
+    ]
 
 
 def handler_table(stages) -> dict[str, list[Callable]]:

@@ -124,10 +124,13 @@ class PostPublishPayload(_InGroup):
 
 
 class GroupAnnouncePayload(_InGroup):
-    """Announce `text` in the group. Reserved: this version writes none; handle it like a
-    post."""
+    """Announce `text` in the group, like a post: a poll or survey (`poll_id`), its results
+    when it closes, or the monthly award winners."""
 
     text: Text
+    poll_id: Annotated[int, msgspec.Meta(description="The poll or survey it is about.")] | None = (
+        None
+    )
 
 
 class MemberNotifyPayload(_Payload):

@@ -17,6 +17,9 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self):
-        from tenancy import audit
+        from tenancy import audit, hooks
+
+        from . import status
 
         audit.register_actions(AUDIT_ACTIONS)
+        hooks.dashboard_panels.register(status.home_panel)

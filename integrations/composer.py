@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -44,6 +46,10 @@ class MessageKind:
     CARE_REPLY = "care_reply"
     FOLLOW_UP = "follow_up"
     MEMBER_LINK = "member_link"
+    POLL = "poll"
+    POLL_RESULTS = "poll_results"
+    SUGGESTION_REPLY = "suggestion_reply"
+    AWARD = "award"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -54,6 +60,7 @@ PERSONAL_KINDS = frozenset(
         MessageKind.LOTTERY_WON,
         MessageKind.GROUP_BUY_FILLED,
         MessageKind.GROUP_BUY_FAILED,
+        MessageKind.SUGGESTION_REPLY,
     }
 )
 CAMPAIGN_POST_KINDS = frozenset({MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START})
@@ -344,6 +351,122 @@ def _member_link(c: dict) -> str:
     ) % {"link": c["link"], "hours": c["hours"]}
 
 
+# --- polls, surveys, the suggestion box ---------------------------------------------------------
+
+
+def _poll(c: dict) -> str:
+    """A poll or survey posted in a group. context: poll_kind (poll, survey), title, closes
+    (local time text), link (its page, for everyone); a poll: options (texts, numbered from 1),
+    multiple (several may be chosen), replies (members may answer by replying with numbers);
+    a survey: questions (how many)."""
+    if c["poll_kind"] == "survey":
+        lines = [
+            ngettext(
+                "Survey: %(title)s (%(n)s question). Open until %(closes)s.",
+                "Survey: %(title)s (%(n)s questions). Open until %(closes)s.",
+                c["questions"],
+            )
+            % {"title": c["title"], "n": c["questions"], "closes": c["closes"]}
+        ]
+        if c.get("link"):
+            lines.append(_("Answer it here: %(link)s") % {"link": c["link"]})
+        return "\n".join(lines)
+    lines = [_("Poll: %(title)s") % {"title": c["title"]}]
+    lines += [f"{n}. {text}" for n, text in enumerate(c["options"], start=1)]
+    if c.get("replies"):
+        if c.get("multiple"):
+            lines.append(
+                _(
+                    "Reply with the numbers of your choices, separated by spaces (e.g. 1 3). "
+                    "Open until %(closes)s."
+                )
+                % {"closes": c["closes"]}
+            )
+        else:
+            lines.append(
+                _("Reply with the number of your choice. Open until %(closes)s.")
+                % {"closes": c["closes"]}
+            )
+    else:
+        lines.append(_("Open until %(closes)s.") % {"closes": c["closes"]})
+    if c.get("link"):
+        lines.append(_("Vote here: %(link)s") % {"link": c["link"]})
+    return "\n".join(lines)
+
+
+def _poll_results(c: dict) -> str:
+    """A poll's or survey's end, posted in its groups. context: poll_kind, title, total (people
+    who answered); a poll: rows [{"text", "votes"}] in the choices' order."""
+    total = c["total"]
+    took_part = ngettext(
+        "%(n)s person took part. Thank you!", "%(n)s people took part. Thank you!", total
+    ) % {"n": total}
+    if c["poll_kind"] == "survey":
+        return ngettext(
+            "The survey %(title)s is closed: %(n)s person took part. Thank you!",
+            "The survey %(title)s is closed: %(n)s people took part. Thank you!",
+            total,
+        ) % {"title": c["title"], "n": total}
+    lines = [_("Poll results: %(title)s") % {"title": c["title"]}]
+    for n, row in enumerate(c["rows"], start=1):
+        share = round(100 * row["votes"] / total) if total else 0
+        votes = ngettext("%(n)s vote", "%(n)s votes", row["votes"]) % {"n": row["votes"]}
+        lines.append(
+            _("%(n)s. %(choice)s: %(votes)s (%(share)s%%)")
+            % {"n": n, "choice": row["text"], "votes": votes, "share": share}
+        )
+    lines.append(took_part)
+    return "\n".join(lines)
+
+
+def _suggestion_reply(c: dict) -> str:
+    """Staff's reply to a member's idea. context: idea (the start of what the member wrote),
+    text (staff's words)."""
+    return _("About your idea “%(idea)s”: %(text)s") % {"idea": c["idea"], "text": c["text"]}
+
+
+# --- the team --------------------------------------------------------------------------------
+
+
+def _award(c: dict) -> str:
+    """A monthly award announced in the group (seed 002: 最佳活跃奖, 最佳服务奖). context:
+    award (best_activity, best_service, top_sales), month_start (the month's first day), name;
+    days (best_activity: days active in the group that month), handled (best_service:
+    questions resolved and follow-ups done)."""
+    values = {"name": c["name"], "month": _month(c["month_start"])}
+    award = c["award"]
+    if award == "best_activity":
+        return ngettext(
+            "Congratulations to @%(name)s on the Best Activity Award for %(month)s: active in "
+            "the group on %(n)s day this month. Thank you for being here!",
+            "Congratulations to @%(name)s on the Best Activity Award for %(month)s: active in "
+            "the group on %(n)s days this month. Thank you for being here!",
+            c["days"],
+        ) % {**values, "n": c["days"]}
+    if award == "best_service":
+        return ngettext(
+            "Congratulations to %(name)s on the Best Service Award for %(month)s: %(n)s "
+            "member's question resolved or followed up this month. Thank you for the care!",
+            "Congratulations to %(name)s on the Best Service Award for %(month)s: %(n)s "
+            "members' questions resolved or followed up this month. Thank you for the care!",
+            c["handled"],
+        ) % {**values, "n": c["handled"]}
+    if award == "top_sales":
+        return (
+            _(
+                "Congratulations to %(name)s on the Best Sales Award for %(month)s! Thank you "
+                "for finding such good things for everyone."
+            )
+            % values
+        )
+    raise KeyError(award)
+
+
+def _month(first: date) -> str:
+    """A month in the active language: "2026年5月", "May 2026"."""
+    return date_format(first, "YEAR_MONTH_FORMAT")
+
+
 _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.WELCOME: _welcome,
     MessageKind.RULES: _rules,
@@ -364,6 +487,10 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.GROUP_BUY_FILLED: _group_buy_filled,
     MessageKind.GROUP_BUY_FAILED: _group_buy_failed,
     MessageKind.MEMBER_LINK: _member_link,
+    MessageKind.POLL: _poll,
+    MessageKind.POLL_RESULTS: _poll_results,
+    MessageKind.SUGGESTION_REPLY: _suggestion_reply,
+    MessageKind.AWARD: _award,
 }
 
 
@@ -395,6 +522,8 @@ def template_key(kind: str, context: dict) -> str:
     """Which template a composed message uses: the kind, per campaign kind for campaigns."""
     if kind in (MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START):
         return f"{kind}_{context.get('campaign_kind')}"
+    if kind == MessageKind.AWARD:
+        return f"{kind}_{context.get('award')}"
     return kind
 
 
@@ -527,6 +656,54 @@ def _campaign_templates() -> dict:
     return found
 
 
+_AWARD_MONTH = gettext_lazy("the month, e.g. May 2026")
+_STAFF_NAME = gettext_lazy("the staff member's name")
+
+
+def _award_templates() -> dict:
+    """The monthly awards, one text per award (announced by teamwork.services.awards)."""
+    first = date(2026, 5, 1)
+    specs = {
+        "best_activity": (
+            gettext_lazy("Monthly award: best activity (a member)"),
+            {
+                "name": MEMBER_NAME,
+                "month": _AWARD_MONTH,
+                "days": gettext_lazy("days the member was active in the group that month"),
+            },
+            {"name": "小王", "days": 25},
+        ),
+        "best_service": (
+            gettext_lazy("Monthly award: best service (staff)"),
+            {
+                "name": _STAFF_NAME,
+                "month": _AWARD_MONTH,
+                "handled": gettext_lazy("members' questions resolved or followed up that month"),
+            },
+            {"name": "李副团长", "handled": 12},
+        ),
+        "top_sales": (
+            gettext_lazy("Monthly award: best sales (staff)"),
+            {"name": _STAFF_NAME, "month": _AWARD_MONTH},
+            {"name": "刘分群主"},
+        ),
+    }
+    found = {}
+    for award, (label, variables, example) in specs.items():
+        names = tuple(variables)
+        found[f"{MessageKind.AWARD}_{award}"] = Template(
+            kind=MessageKind.AWARD,
+            label=label,
+            variables=variables,
+            example={"award": award, "month_start": first, **example},
+            values=lambda c, names=names: {
+                name: _month(c["month_start"]) if name == "month" else c[name] for name in names
+            },
+            required=("name",),
+        )
+    return found
+
+
 TEMPLATES: dict[str, Template] = {
     MessageKind.WELCOME: Template(
         kind=MessageKind.WELCOME,
@@ -643,4 +820,5 @@ TEMPLATES: dict[str, Template] = {
         values=lambda c: {"name": c["name"]},
         required=("name",),
     ),
+    **_award_templates(),
 }

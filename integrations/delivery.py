@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict
 from tenancy import audit
 from tenancy.permissions import require
+from tenancy.services import api_key_seen
 
 from . import netguard, outbox
 from .models import (
@@ -83,6 +84,7 @@ def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None, community_id=None
             action.attempts += 1
             action.updated_at = now
         Action.objects.bulk_update(picked, ["status", "lease_until", "attempts", "updated_at"])
+    api_key_seen(actor.api_key, "poll")
     return picked
 
 
@@ -106,6 +108,7 @@ def acknowledge(*, actor, action, status, detail="") -> Action:
         action.lease_until = None
         action.save(update_fields=["status", "outcome", "finished_at", "updated_at", "lease_until"])
         outbox.action_finished(action=action)
+    api_key_seen(actor.api_key, "ack")
     return action
 
 
@@ -332,6 +335,7 @@ def _attempt(delivery, opener) -> bool:
     if not error:
         delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, now
         delivery.save()
+        _endpoint_delivered(endpoint, now)
         Action.objects.for_org(delivery.organization_id).filter(pk=action.pk).exclude(
             status__in=[ActionStatus.DONE, ActionStatus.FAILED]
         ).update(
@@ -351,6 +355,20 @@ def _attempt(delivery, opener) -> bool:
     delivery.next_attempt_at = now + backoff(delivery.attempts)
     delivery.save()
     return False
+
+
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _endpoint_delivered(endpoint, now) -> None:
+    """Stamp the endpoint's last successful delivery, at most once a minute."""
+    last = endpoint.last_delivered_at
+    if last is not None and now - last < SEEN_RESOLUTION:
+        return
+    WebhookEndpoint.objects.for_org(endpoint.organization_id).filter(pk=endpoint.pk).filter(
+        Q(last_delivered_at=None) | Q(last_delivered_at__lt=now - SEEN_RESOLUTION)
+    ).update(last_delivered_at=now)
+    endpoint.last_delivered_at = now
 
 
 def backoff(attempts: int) -> timedelta:

@@ -80,6 +80,8 @@ class WebhookEndpoint(TenantModel):
     kinds = models.JSONField(_("action kinds"), default=list, blank=True)  # empty: all kinds
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The connection status page: written at most once a minute (delivery._attempt).
+    last_delivered_at = models.DateTimeField(_("last successful delivery"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook endpoint")

@@ -5,6 +5,7 @@ from . import message_views, views
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
     path("webhooks/", views.WebhooksView.as_view(), name="webhooks"),
+    path("bots/", views.BotStatusView.as_view(), name="bot-status"),
     path("telegram/", views.TelegramBotView.as_view(), name="telegram-bot"),
     path("webhooks/<int:pk>/toggle/", views.WebhookToggleView.as_view(), name="webhook-toggle"),
     path(

@@ -3,11 +3,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
+from django.views import View
 
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 
-from . import delivery, telegram_webapp
+from . import delivery, status, telegram_webapp
 from .forms import TelegramTokenForm, WebhookForm
 from .models import BotCredential, WebhookDelivery, WebhookEndpoint
 from .platforms import Platform
@@ -100,3 +101,18 @@ class TelegramBotView(OrgViewMixin, ServiceActionView):
         return telegram_webapp.telegram_token_set(
             actor=self.actor, token=form.cleaned_data["token"]
         )
+
+
+class BotStatusView(OrgViewMixin, View):
+    """Is a bot connected? Per API key and webhook endpoint: when it last sent an event, polled,
+    acknowledged or took a delivery; and how long the outbox has waited."""
+
+    capability = "webhook.manage"
+
+    def get(self, request, org_slug):
+        context = {
+            **status.connections(self.organization),
+            "wait_minutes": settings.BOT_ACTIONS_WAITING_MINUTES,
+            "silent_hours": settings.BOT_SILENT_HOURS,
+        }
+        return render(request, "integrations/bot_status.html", context)

@@ -36,6 +36,11 @@ LINK_KEYWORDS = {
     "me": "me/",
     "points": "me/",
     "deals": "",
+    "投票": "p/",
+    "问卷": "p/",
+    "建议": "ideas/",
+    "polls": "p/",
+    "ideas": "ideas/",
 }
 
 # A session's key travels in a cookie; refresh `last_seen_at` at most this often.

@@ -33,9 +33,12 @@ class MembersConfig(AppConfig):
         from communities import hooks
         from integrations import message_templates
         from tenancy import audit
+        from tenancy import hooks as tenancy_hooks
 
         from . import selectors
 
         hooks.community_page_panels.register(selectors.community_page_panel)
         message_templates.preview_context.register(selectors.preview_member_name)
+        tenancy_hooks.dashboard_panels.register(selectors.home_panel)
+        tenancy_hooks.first_steps.register(selectors.first_steps)
         audit.register_actions(AUDIT_ACTIONS)

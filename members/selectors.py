@@ -2,16 +2,19 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, IntegerField, Q, Value
+from django.db.models import Count, Exists, IntegerField, Q, Subquery, Value
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from communities.selectors import visible_communities
-from core.formatting import count, money
+from core.formatting import count, duration, money
 from integrations.models import Action, ActionKind
-from tenancy.permissions import can
+from tenancy.home import Step, TodayItem, TodaySection, first_of
+from tenancy.models import ApiKey, Organization
+from tenancy.permissions import can, can_anywhere
 
 from .models import (
     PRESENT_STATUSES,
@@ -349,3 +352,122 @@ def preview_member_name(*, org, community) -> dict:
     if found is None:
         return {}
     return {"member": found.identity.display_name or found.member.display_name}
+
+
+# --- the organization's home ------------------------------------------------------------------
+
+
+def _ago(moment) -> str:
+    return duration((timezone.now() - moment).total_seconds()) if moment else ""
+
+
+def _people_section(actor, *, key, title, memberships, since, meta, url, order) -> TodaySection:
+    """The oldest of these memberships and how many there are (one query)."""
+    rows, total = first_of(
+        memberships.select_related("community", "member", "identity"), since, "pk"
+    )
+    org_slug = actor.organization.slug
+    return TodaySection(
+        key=key,
+        title=title,
+        count=total,
+        items=[
+            TodayItem(
+                title=m.identity.display_name or str(m.member),
+                url=reverse("member-detail", args=[org_slug, m.member_id]),
+                meta=meta(m),
+            )
+            for m in rows
+        ],
+        url=url,
+        order=order,
+    )
+
+
+def home_panel(*, actor) -> dict:
+    """What needs the actor among members: newcomers to greet, dormant members not reminded
+    yet, members flagged by the join checks for review; only in the groups the actor may see
+    members of (registered on `tenancy.hooks.dashboard_panels`). Three queries."""
+    if not can_anywhere(actor, "member.view"):
+        return {}
+    org_slug = actor.organization.slug
+    visible = visible_memberships(actor)
+    newcomers = _people_section(
+        actor,
+        key="newcomers",
+        title=gettext("Newcomers to greet"),
+        memberships=visible.filter(
+            status__in=[MembershipStatus.JOINED, MembershipStatus.ONBOARDING]
+        ),
+        since="joined_at",
+        meta=lambda m: (
+            gettext("%(group)s · joined %(ago)s ago")
+            % {"group": m.community.name, "ago": _ago(m.joined_at)}
+        ),
+        url=reverse("newcomers", args=[org_slug]),
+        order=10,
+    )
+    dormant = _people_section(
+        actor,
+        key="dormant",
+        title=gettext("Dormant members to wake"),
+        memberships=visible.filter(status=MembershipStatus.DORMANT, reminders_sent=0),
+        since="dormant_since",
+        meta=lambda m: (
+            gettext("%(group)s · silent for %(ago)s")
+            % {"group": m.community.name, "ago": _ago(m.last_active_at or m.dormant_since)}
+        ),
+        url=reverse("dormant", args=[org_slug]) + "?reminded=no",
+        order=30,
+    )
+    flagged = _people_section(
+        actor,
+        key="flagged",
+        title=gettext("Members to review"),
+        memberships=visible.filter(status__in=PRESENT_STATUSES).exclude(flags=[]),
+        since="joined_at",
+        meta=lambda m: (
+            f"{m.community.name} · " + pgettext("list separator", ", ").join(m.flag_labels)
+        ),
+        url="",
+        order=20,
+    )
+    return {"today": [newcomers, dormant, flagged]}
+
+
+def first_steps(*, actor) -> list[Step]:
+    """ "Connect a bot": done when the first event has arrived from a bot, whichever key it
+    used (registered on `tenancy.hooks.first_steps`). One query."""
+    org = actor.organization
+    first_event, keyed = (
+        Organization.objects.filter(pk=org.pk)
+        .annotate(
+            # ordered as the (organization, client event id) index: found there, never by a
+            # scan of the raw events
+            first_event=Subquery(
+                RawEvent.objects.for_org(org).order_by("client_event_id").values("pk")[:1]
+            ),
+            keyed=Exists(ApiKey.objects.for_org(org).filter(revoked_at=None)),
+        )
+        .values_list("first_event", "keyed")
+        .get()
+    )
+    arrived = first_event is not None
+    if keyed:
+        hint = gettext(
+            "Your key is ready: the step ticks itself when the bot's first event arrives."
+        )
+    else:
+        hint = gettext(
+            "Create an API key for your bot; the step ticks itself with its first event."
+        )
+    return [
+        Step(
+            key="bot",
+            label=gettext("Connect a bot"),
+            done=arrived,
+            order=30,
+            url=reverse("api-keys", args=[org.slug]) if can(actor, "apikey.manage") else "",
+            hint=hint,
+        )
+    ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import connection
 from django.utils import timezone
 
+from tenancy.rls import queryset_hint
+
 from .models import Membership, MembershipChange
 
 
@@ -53,6 +55,8 @@ def status_change_bulk(queryset, to_status, *, reason, actor_label, at, **fields
         f"reason, actor_label, created_at) SELECT organization_id, id, status, %s, %s, %s, %s "
         f"FROM {memberships} WHERE id IN ({ids_sql})"
     )
-    with connection.cursor() as cursor:
+    # raw SQL: run with the organization the queryset names (outside a scope, row-level
+    # security would otherwise show it no rows; inside one, the scope wins)
+    with queryset_hint(queryset), connection.cursor() as cursor:
         cursor.execute(sql, [to_status, reason, actor_label, at, *ids_params])
     return queryset.update(status=to_status, **fields)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.bulk import bulk_update_rows
 from integrations import outbox
 from integrations.composer import compose
+from tenancy.rls import org_hint
 
 from .access import revoke_access
 from .models import (
@@ -113,6 +114,12 @@ class MemberWrites:
         )
 
     def flush(self) -> None:
+        # One organization's rows: named to row-level security, so the raw bulk UPDATE below
+        # writes them when a service runs outside a scope too (inside one, the scope wins).
+        with org_hint(self.org.pk):
+            self._flush()
+
+    def _flush(self) -> None:
         # Lock every member row this batch writes (names, balances) up front in id order, so
         # two batches touching the same people queue instead of deadlocking. FOR NO KEY UPDATE
         # (as an UPDATE takes): it must not conflict with the key-share locks that foreign-key

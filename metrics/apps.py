@@ -15,11 +15,12 @@ class MetricsConfig(AppConfig):
         from tenancy import audit
         from tenancy import hooks as tenancy_hooks
 
-        from .selectors import activity_heatmap
+        from .selectors import activity_heatmap, home_panel
         from .tasks import rebuild_after_time_zone_change
 
         tenancy_hooks.time_zone_changed.register(rebuild_after_time_zone_change)
         community_hooks.activity_heatmap.register(activity_heatmap)
+        tenancy_hooks.dashboard_panels.register(home_panel)
         audit.register_actions(AUDIT_ACTIONS)
         post_migrate.connect(restore_sqlite_triggers, sender=self)
 

@@ -9,15 +9,17 @@ from django.utils.translation import gettext as _
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 
 
-def sparkline_points(values: list[float | None]) -> str:
-    """`points` of an SVG polyline for a series of rates (gaps drawn as zero)."""
+def sparkline_points(values: list[float | None], *, from_zero: bool = True) -> str:
+    """`points` of an SVG polyline for a series of rates (gaps drawn as zero). `from_zero`
+    False draws from the series' lowest value (a headcount that moves by a few in a thousand)."""
     if not values:
         return ""
-    numbers = [v or 0 for v in values]
-    top = max(numbers) or 1
+    numbers = [float(v or 0) for v in values]
+    bottom = 0.0 if from_zero else min(numbers)
+    span = (max(numbers) - bottom) or 1
     step = SPARK_WIDTH / max(len(numbers) - 1, 1)
     return " ".join(
-        f"{i * step:.1f},{SPARK_HEIGHT - 2 - (v / top) * (SPARK_HEIGHT - 4):.1f}"
+        f"{i * step:.1f},{SPARK_HEIGHT - 2 - ((v - bottom) / span) * (SPARK_HEIGHT - 4):.1f}"
         for i, v in enumerate(numbers)
     )
 

@@ -225,6 +225,20 @@ def window_rates(org, community_ids, *windows: Window) -> list[dict[int, Rates]]
     return results
 
 
+def speakers(org, community_ids, *windows: Window) -> list[int]:
+    """Distinct speakers of each window, per group and summed over the groups (as `total`
+    counts them), from the kept-ready sets and the day rows: two queries at most, without the
+    headcounts `window_rates` also reads."""
+    community_ids = list(community_ids)
+    ready = _ready_sets(org, community_ids, windows)
+    missing = [c for c in community_ids if any(c not in r for r in ready)]
+    merged = window_sets(org, missing, *windows)
+    return [
+        sum(len((ready[i].get(c) or merged[i][c]).speakers) for c in community_ids)
+        for i in range(len(windows))
+    ]
+
+
 def total(rates: dict[int, Rates]) -> Rates:
     """All groups together, each member counted in each group they are in (the rates are then
     membership-weighted averages of the groups' rates)."""

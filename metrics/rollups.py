@@ -29,6 +29,7 @@ from pyroaring import BitMap64
 from campaigns.models import BOUGHT, Order
 from communities.models import Community
 from members.models import PRESENT_STATUSES, MembershipChange, RawEvent
+from tenancy.rls import org_hint
 
 from . import leaderboards
 from .days import day_bounds, local_day
@@ -109,7 +110,9 @@ def rebuild(org) -> int:
     """Throw the rollups away and recompute every group from its source records."""
     from .rebuild import rebuild_org  # rebuild builds on this module's counting helpers
 
-    return rebuild_org(org)
+    # its bulk INSERTs are raw SQL: name the organization to row-level security (a scope wins)
+    with org_hint(org.pk):
+        return rebuild_org(org)
 
 
 def recompute_day(org, community_id: int, day: date) -> CommunityDay | None:

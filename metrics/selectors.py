@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyroaring import BitMap64
 
@@ -13,12 +15,14 @@ from campaigns.models import Campaign, CampaignStatus
 from campaigns.selectors import campaign_review
 from communities.selectors import communities_where
 from members.models import ChurnReason, Membership, MembershipStatus
+from tenancy.home import Figure
 from tenancy.permissions import can
 
-from .days import day_bounds, days_between
+from .charts import sparkline_points
+from .days import day_bounds, days_between, local_day
 from .leaderboards import read_or_compute
 from .models import CommunityDay
-from .rates import compare, members_at, total, window_rates
+from .rates import compare, members_at, speakers, total, window_rates
 from .windows import Window, last_days
 
 SORT_KEYS = ("name", "members", "activity", "conversion", "repurchase")
@@ -85,6 +89,94 @@ def overview(actor, window: Window, sort: str = "-members") -> dict:
         "rows": rows,
         "total": compare(total(current), total(previous)),
     }
+
+
+# --- the organization's home -----------------------------------------------------------------
+
+
+def home_figures(actor) -> list[Figure]:
+    """Today's and the last 7 days' figures beside the 7 days before, with a daily line over
+    the 14 days: members, speakers, orders and (with metrics.revenue) revenue, in the groups
+    whose metrics the actor may see. From the rollups only: five queries at most."""
+    org = actor.organization
+    ids = list(metric_communities(actor).values_list("pk", flat=True))
+    if not ids:
+        return []
+    week = last_days(org, 7, local_day(org, timezone.now()))
+    before = week.previous()
+    days = days_between(before.start, week.end)
+    sums = {
+        row["day"]: row
+        for row in CommunityDay.objects.for_org(org)
+        .filter(community_id__in=ids, day__gte=before.start, day__lte=week.end)
+        .values("day")
+        .annotate(
+            net=Sum("net"), speakers=Sum("speakers"), orders=Sum("orders"), revenue=Sum("revenue")
+        )
+        .order_by()
+    }
+
+    def daily(name):
+        return [(sums.get(day) or {}).get(name) or 0 for day in days]
+
+    headcount = sum(members_at(org, ids, before.start - timedelta(days=1)).values())
+    members = []
+    for net in daily("net"):
+        headcount += net
+        members.append(headcount)
+    net = daily("net")
+    speakers_week, speakers_before = speakers(org, ids, week, before)
+    figures = [
+        Figure(
+            key="members",
+            label=_("Members"),
+            today=members[-1],
+            today_label=_("in the groups now"),
+            week=sum(net[7:]),
+            previous_week=sum(net[:7]),
+            signed=True,
+            spark=sparkline_points(members, from_zero=False),
+            order=10,
+        ),
+        Figure(
+            key="speakers",
+            label=_("Speakers"),
+            today=daily("speakers")[-1],
+            week=speakers_week,
+            previous_week=speakers_before,
+            spark=sparkline_points(daily("speakers")),
+            order=20,
+        ),
+        Figure(
+            key="orders",
+            label=_("Orders"),
+            today=daily("orders")[-1],
+            week=sum(daily("orders")[7:]),
+            previous_week=sum(daily("orders")[:7]),
+            spark=sparkline_points(daily("orders")),
+            order=30,
+        ),
+    ]
+    if can(actor, "metrics.revenue"):
+        revenue = [Decimal(v) for v in daily("revenue")]
+        figures.append(
+            Figure(
+                key="revenue",
+                label=_("Revenue"),
+                today=revenue[-1],
+                week=sum(revenue[7:], Decimal(0)),
+                previous_week=sum(revenue[:7], Decimal(0)),
+                money=True,
+                spark=sparkline_points(revenue),
+                order=40,
+            )
+        )
+    return figures
+
+
+def home_panel(*, actor) -> dict:
+    """The figures on the organization's home (registered on `tenancy.hooks.dashboard_panels`)."""
+    return {"figures": home_figures(actor)}
 
 
 def sort_rows(rows: list[dict], sort: str) -> list[dict]:

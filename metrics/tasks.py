@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import transaction
 
 from communities.models import Community
+from tenancy.system import system_db
 from tenancy.tasks import tenant_task
 
 from . import leaderboards, rollups
@@ -16,10 +17,10 @@ def refresh_marked():
     has to ask for a refresh."""
     from .models import DirtyDay
 
-    # system work across organizations: only their ids; each refresh runs in its org's scope
-    org_ids = sorted(
-        DirtyDay.objects.unscoped().order_by().values_list("organization_id", flat=True).distinct()
-    )
+    # system work across organizations, on the system role (tenancy/system.py): only their
+    # ids; each refresh runs in its org's scope
+    marks = DirtyDay.objects.unscoped().using(system_db()).order_by()
+    org_ids = sorted(marks.values_list("organization_id", flat=True).distinct())
     for org_id in org_ids:
         rollups.enqueue_refresh(org_id)
     return {"organizations": len(org_ids)}

@@ -19,7 +19,7 @@ from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, can_anywhere
 
-from . import exports, selectors, staff
+from . import exports, hooks, selectors, staff
 from .charts import chart_json, community_charts, sparkline_points
 from .windows import PRESETS, last_days, parse_window
 
@@ -67,6 +67,8 @@ class OverviewPage(WindowMixin, OrgViewMixin, View):
             "may_staff": can(self.actor, "metrics.revenue"),
             "care_counts": _care_counts(self.actor),
         }
+        for panel in hooks.overview_panels(actor=self.actor):
+            context.update(panel)
         template = (
             "metrics/partials/overview_table.html" if request.htmx else "metrics/overview.html"
         )
@@ -115,6 +117,8 @@ class CommunityPage(CommunityMixin, WindowMixin, OrgViewMixin, View):
             "weekday_names": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
             "may_export": can(self.actor, "metrics.export", community),
         }
+        for panel in hooks.community_panels(actor=self.actor, community=community):
+            context.update(panel)
         return render(request, "metrics/community.html", context)
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import campaigns, entry, me
+from .views import campaigns, entry, me, polls
 
 urlpatterns = [
     path("", campaigns.home, name="member-home"),
@@ -22,4 +22,9 @@ urlpatterns = [
     path("me/checkin/", me.checkin, name="member-checkin"),
     path("me/orders/<int:pk>/", me.order_page, name="member-order"),
     path("me/orders/<int:pk>/report/", me.report_problem, name="member-report"),
+    path("p/", polls.polls, name="member-polls"),
+    path("p/<int:pk>/", polls.poll_page, name="member-poll"),
+    path("p/<int:pk>/answer/", polls.poll_answer, name="member-poll-answer"),
+    path("p/<int:pk>/results/", polls.poll_results, name="member-poll-results"),
+    path("ideas/", polls.ideas, name="member-ideas"),
 ]

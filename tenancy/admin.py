@@ -4,15 +4,33 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from .models import ApiKey, AuditLogEntry, Invitation, Organization, OrgMembership, User
+from .system import system_db
 
 
 class TenantAdmin(admin.ModelAdmin):
-    """Platform admins see every organization: the explicit escape from tenant scoping."""
+    """Platform admins see every organization: the explicit escape from tenant scoping, on the
+    system database role (tenancy/system.py), the one role that may read across organizations.
+    Django's multiple-database admin pattern: reads, writes and choices all on that alias."""
 
     list_select_related = ["organization"]
 
     def get_queryset(self, request):
-        return self.model.objects.unscoped()
+        return self.model.objects.unscoped().using(system_db())
+
+    def save_model(self, request, obj, form, change):
+        obj.save(using=system_db())
+
+    def delete_model(self, request, obj):
+        obj.delete(using=system_db())
+
+    def delete_queryset(self, request, queryset):
+        queryset.using(system_db()).delete()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, using=system_db(), **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(db_field, request, using=system_db(), **kwargs)
 
 
 @admin.register(User)

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class TenancyConfig(AppConfig):
     name = "tenancy"
     verbose_name = _("Tenancy")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the deploy check of the database roles
+
+        from . import home, hooks
+
+        hooks.first_steps.register(home.team_steps)

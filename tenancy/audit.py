@@ -136,6 +136,7 @@ register_actions(
     {
         "org.create": _("Created the organization"),
         "org.update": _("Changed the organization settings"),
+        "org.first_steps_dismiss": _("Put away the first-steps checklist"),
         "team.add": _("Added a team member"),
         "team.invite": _("Invited someone"),
         "team.invite_revoke": _("Revoked an invitation"),

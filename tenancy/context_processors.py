@@ -1,3 +1,6 @@
+from django.utils.functional import SimpleLazyObject
+
+from . import rls
 from .models import OrgMembership
 
 
@@ -6,14 +9,19 @@ def organization(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    memberships = (
-        OrgMembership.objects.unscoped()
-        .filter(user=user, is_active=True)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
+
+    def memberships():
+        # read (only if a template asks) under the lookup that shows the user's own memberships
+        with rls.lookup("user", user.pk):
+            return list(
+                OrgMembership.objects.unscoped()
+                .filter(user=user, is_active=True)
+                .select_related("organization")
+                .order_by("organization__name")
+            )
+
     return {
         "organization": getattr(request, "organization", None),
         "actor": getattr(request, "actor", None),
-        "my_memberships": memberships,
+        "my_memberships": SimpleLazyObject(memberships),
     }

@@ -47,3 +47,23 @@ def send_password_reset_email(user, language: str) -> None:
             None,
             user.email,
         )
+
+
+def send_signup_email(signup) -> None:
+    """The sign-up's mail, in the language the page was in: the link that creates the
+    organization, or, for an address that has an account already, where to log in."""
+    from .models import User
+    from .signup import link_parts
+
+    context = {"signup": signup, "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
+    if User.objects.filter(email__iexact=signup.email).exists():
+        template = "signup_exists"
+        context["login_link"] = settings.SITE_URL + reverse("login")
+        context["reset_link"] = settings.SITE_URL + reverse("password_reset")
+    else:
+        template = "signup"
+        context["link"] = settings.SITE_URL + reverse("signup-verify", kwargs=link_parts(signup))
+    with translation.override(signup.language):
+        subject = render_to_string(f"tenancy/emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"tenancy/emails/{template}_body.txt", context)
+    send_mail(subject, body, None, [signup.email])

@@ -3,6 +3,7 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
 from .roles import API_KEY_ROLES, OrgRole
@@ -117,3 +118,67 @@ class AcceptInvitationForm(SetPasswordForm):
 
     full_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     field_order = ["full_name", "new_password1", "new_password2"]
+
+
+class SignupForm(forms.Form):
+    """A new organization and its owner (tenancy/signup.py checks the rest: a free address,
+    the password validators)."""
+
+    full_name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_(
+            "We send a link to this address: the organization is created when you open it."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    organization_name = forms.CharField(
+        label=_("Organization name"),
+        max_length=120,
+        help_text=_("Your brand, shop or team, as your members know it."),
+    )
+    slug = forms.CharField(
+        label=_("Web address"),
+        max_length=50,
+        help_text=_(
+            "Lowercase letters, digits and hyphens, e.g. my-shop: your pages will be at "
+            "/o/my-shop/."
+        ),
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_slug(self):
+        return self.cleaned_data["slug"].strip().lower()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") != data.get("password1"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+    def to_service_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "full_name": data["full_name"],
+            "email": data["email"],
+            "organization_name": data["organization_name"],
+            "slug": data["slug"],
+            "password": data["password1"],
+        }

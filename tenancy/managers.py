@@ -2,12 +2,58 @@
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.db import models
+from django.db.models.options import Options
+from django.utils.functional import cached_property
 
+from .rls import org_hint
 from .scope import TenantScopeError, current_org
 
 
+def _named(qs, organization_id):
+    """The queryset names its organization to row-level security (tenancy/rls.py: a query run
+    outside a scope sees that organization's rows and no other's)."""
+    qs.query.rls_org_id = organization_id
+    return qs
+
+
 class TenantQuerySet(models.QuerySet):
-    pass
+    def delete(self):
+        # Django's collector deletes (and looks up related rows) with queries of its own
+        with org_hint(getattr(self.query, "rls_org_id", None)):
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class TenantBaseManager(models.Manager):
+    """The base manager of tenant models (foreign-key access, `save()`'s update, reloads):
+    no filtering, as Django requires, but the organization of the row it is reached from, if
+    any, named to row-level security."""
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        instance = self._hints.get("instance")
+        organization_id = getattr(instance, "organization_id", None)
+        return qs if organization_id is None else _named(qs, organization_id)
+
+
+class TenantOptions(Options):
+    @cached_property
+    def base_manager(self):
+        if self.base_manager_name:
+            return super().base_manager
+        manager = TenantBaseManager()
+        manager.name = "_base_manager"
+        manager.model = self.model
+        manager.auto_created = True
+        return manager
+
+
+def tenant_options(options: Options) -> None:
+    """Give a tenant model's `_meta` the base manager above (tenancy/models.py)."""
+    options.__class__ = TenantOptions
+    options.__dict__.pop("base_manager", None)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
@@ -25,19 +71,19 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         # Related managers (`community.memberships`) carry their parent: scope by its org.
         parent_org_id = _organization_id_of(getattr(self, "instance", None))
         if parent_org_id is not None:
-            return qs.filter(organization_id=parent_org_id)
+            return _named(qs.filter(organization_id=parent_org_id), parent_org_id)
         org = current_org()
         if org is None:
             raise TenantScopeError(
                 f"{self.model.__name__} queried with no organization in scope; "
                 "use .for_org(org) or tenancy.scope.org_scope(org)."
             )
-        return qs.filter(organization=org)
+        return _named(qs.filter(organization=org), org.pk)
 
     def for_org(self, org):
         if org is None:
             raise TenantScopeError(f"{self.model.__name__}.objects.for_org(None)")
-        return super().get_queryset().filter(organization=org)
+        return _named(super().get_queryset().filter(organization=org), getattr(org, "pk", org))
 
     def unscoped(self):
         return super().get_queryset()
@@ -65,7 +111,8 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         if None in org_ids:
             raise TenantScopeError(f"{self.model.__name__} bulk-updated without an organization")
         qs = super().get_queryset().filter(organization_id__in=org_ids)
-        return qs.bulk_update(objs, fields, *args, **kwargs)
+        with org_hint(next(iter(org_ids)) if len(org_ids) == 1 else None):
+            return qs.bulk_update(objs, fields, *args, **kwargs)
 
 
 def _organization_id_of(instance):

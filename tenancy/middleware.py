@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.utils import timezone, translation
 
+from . import rls
 from .actors import Actor
 from .models import OrgMembership
 from .scope import reset_current_org, set_current_org
@@ -39,12 +40,14 @@ class OrganizationMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = (
-            OrgMembership.objects.unscoped()
-            .select_related("organization", "user")
-            .filter(organization__slug=slug, user=request.user, is_active=True)
-            .first()
-        )
+        # the user's own memberships are readable before an organization is in scope
+        with rls.lookup("user", request.user.pk):
+            membership = (
+                OrgMembership.objects.unscoped()
+                .select_related("organization", "user")
+                .filter(organization__slug=slug, user=request.user, is_active=True)
+                .first()
+            )
         if membership is None:
             raise Http404("No such organization.")
         org = membership.organization

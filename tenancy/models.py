@@ -7,10 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.signals import class_prepared
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .managers import TenantManager, UserManager
+from .managers import TenantManager, UserManager, tenant_options
+from .rls import org_hint
 from .roles import OrgRole
 
 
@@ -123,6 +126,11 @@ class Organization(models.Model):
     # (e.g. "转账到团长微信 qunyun_demo，备注订单号").
     payment_instructions = models.TextField(_("how members pay"), blank=True, max_length=1000)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The owner put the first-steps checklist away before finishing it (tenancy/home.py); the
+    # steps themselves are never stored: each is read from the data that completes it.
+    first_steps_dismissed_at = models.DateTimeField(
+        _("first steps dismissed"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("organization")
@@ -149,11 +157,38 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
+    # Outside a scope, a row's own writes and reloads run with its organization (tenancy/rls.py);
+    # inside one the scope decides, so a row of another organization is still refused.
+    def save_base(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().save_base(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().delete(*args, **kwargs)
+
+    def refresh_from_db(self, *args, **kwargs):
+        with org_hint(self.organization_id):
+            return super().refresh_from_db(*args, **kwargs)
+
+    def full_clean(self, *args, **kwargs):  # foreign keys and unique checks look rows up
+        with org_hint(self.organization_id):
+            return super().full_clean(*args, **kwargs)
+
     def clean_same_org(self, *related) -> None:
         """Reject cross-references to another organization's objects."""
         for obj in related:
             if obj is not None and obj.organization_id != self.organization_id:
                 raise ValidationError(_("That object belongs to another organization."))
+
+
+@receiver(class_prepared)
+def _tenant_base_manager(sender, **kwargs):
+    """Every concrete tenant model gets `TenantBaseManager` as Django's base manager (foreign
+    keys, save's update, reloads, the delete collector), without a Meta option or a declared
+    manager that would show up in every app's migrations."""
+    if issubclass(sender, TenantModel) and not sender._meta.abstract:
+        tenant_options(sender._meta)
 
 
 class OrgMembership(TenantModel):
@@ -236,6 +271,11 @@ class ApiKey(TenantModel):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # What the bot behind the key last did (the connection status page), each written at most
+    # once a minute (services.api_key_seen): a busy bot does not write on every request.
+    last_event_at = models.DateTimeField(_("last event received"), null=True, blank=True)
+    last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_ack_at = models.DateTimeField(_("last acknowledgement"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
@@ -281,3 +321,34 @@ class AuditLogEntry(TenantModel):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class SignupRequest(models.Model):
+    """Someone asked for a new organization on the public sign-up page. Nothing else exists
+    until they open the link mailed to them (tenancy/signup.py): then the account and the
+    organization are created from this row, which stays as the record of the sign-up. Not
+    tenant data: no organization exists yet."""
+
+    email = models.EmailField(_("email address"))
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    organization_name = models.CharField(_("organization"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=50, validators=[slug_validator])
+    password_hash = models.CharField(max_length=128)
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    # the organization it created (not named `organization`: this is no tenant row)
+    created_org = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sign-up")
+        verbose_name_plural = _("sign-ups")
+
+    def __str__(self):
+        return f"{self.organization_name} ({self.email})"
+
+
+# Staff notifications live in their own module; imported here so Django finds the models.
+from .notification_models import Notification, NotificationPreference  # noqa: E402, F401

@@ -38,12 +38,18 @@ CAPABILITIES: dict[str, str] = {
     "order.manage": _("Mark orders paid, cancel and refund them"),
     "care.view": _("See complaints and follow-ups"),
     "care.manage": _("Handle complaints and follow-ups"),
+    "engagement.view": _("See polls, surveys and the suggestion box"),
+    "engagement.manage": _("Run polls and surveys; answer suggestions"),
     "metrics.view": _("See activity and conversion metrics"),
     "metrics.revenue": _("See revenue and commissions"),
     "metrics.export": _("Export tables as CSV"),
     "integration.ingest": _("Send events from bots"),
     "integration.actions": _("Poll and acknowledge outbound actions"),
     "webhook.manage": _("Manage webhook endpoints"),
+    "duty.manage": _("Set the duties of each role"),
+    "duty.tick": _("Tick duties done by hand"),
+    "goal.manage": _("Set, raise and drop goals"),
+    "award.confirm": _("Confirm the monthly awards' winners"),
 }
 
 _READ = {
@@ -54,11 +60,13 @@ _READ = {
     "campaign.view",
     "care.view",
     "metrics.view",
+    "engagement.view",
 }
 
 ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     OrgRole.OWNER: frozenset(CAPABILITIES),
-    OrgRole.MANAGER: frozenset(CAPABILITIES) - {"apikey.manage", "org.manage"},
+    # The owner confirms the monthly awards (seed 002: 最佳服务奖, 最佳活跃奖).
+    OrgRole.MANAGER: frozenset(CAPABILITIES) - {"apikey.manage", "org.manage", "award.confirm"},
     OrgRole.ANALYST: frozenset(_READ | {"metrics.revenue", "metrics.export"}),
     # Staff see the dashboard; everything else comes from their community roles.
     OrgRole.STAFF: frozenset({"org.view"}),
@@ -66,11 +74,13 @@ ORG_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 # Campaigns (flash sales, group buys, lotteries) are the sub-owner's and the benefits officer's
 # business: deputies, topic and content officers do not see them.
-_COMMUNITY_READ = {"community.view", "member.view", "content.view", "care.view"}
+_COMMUNITY_READ = {"community.view", "member.view", "content.view", "care.view", "engagement.view"}
+# Everyone on a group's staff ticks the duties of their role there that Qunyun cannot see.
+_COMMUNITY_READ_AND_TICK = _COMMUNITY_READ | {"duty.tick"}
 
 COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     CommunityRole.SUB_OWNER: frozenset(
-        _COMMUNITY_READ
+        _COMMUNITY_READ_AND_TICK
         | {
             "member.edit",
             "member.warn",
@@ -85,20 +95,31 @@ COMMUNITY_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "campaign.view",
             "campaign.manage",
             "order.manage",
+            "engagement.manage",
         }
     ),
     # Deputies and topic officers answer for their groups' activity: they see its metrics
     # (never revenue or commissions, which need the org-wide metrics.revenue).
     CommunityRole.DEPUTY: frozenset(
-        _COMMUNITY_READ
-        | {"member.edit", "member.warn", "member.remove", "care.manage", "metrics.view"}
+        _COMMUNITY_READ_AND_TICK
+        | {
+            "member.edit",
+            "member.warn",
+            "member.remove",
+            "care.manage",
+            "metrics.view",
+            "engagement.manage",
+        }
     ),
-    CommunityRole.TOPIC_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft", "metrics.view"}),
+    # Polls and surveys are interactions: the topic officer's (seed 002: 话题官) as well.
+    CommunityRole.TOPIC_OFFICER: frozenset(
+        _COMMUNITY_READ_AND_TICK | {"content.draft", "metrics.view", "engagement.manage"}
+    ),
     CommunityRole.BENEFITS_OFFICER: frozenset(
-        _COMMUNITY_READ
+        _COMMUNITY_READ_AND_TICK
         | {"member.points.adjust", "campaign.view", "campaign.manage", "order.manage"}
     ),
-    CommunityRole.CONTENT_OFFICER: frozenset(_COMMUNITY_READ | {"content.draft"}),
+    CommunityRole.CONTENT_OFFICER: frozenset(_COMMUNITY_READ_AND_TICK | {"content.draft"}),
 }
 
 

@@ -13,12 +13,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 
-from . import audit, hooks, tokens
+from . import audit, hooks, rls, tokens
 from .actors import Actor
 from .emails import send_invitation_email
 from .models import ApiKey, Invitation, Organization, OrgMembership, User, validate_time_zone
@@ -81,6 +82,21 @@ def organization_create(
                 obj=membership,
                 summary=f"{email} → {role_label(OrgRole.OWNER)}",
             )
+    return org
+
+
+def first_steps_dismiss(*, actor: Actor) -> Organization:
+    """Put the new organization's checklist away before it is done (it stays away)."""
+    require(actor, "org.manage")
+    org = actor.organization
+    if org.first_steps_dismissed_at is not None:
+        return org
+    with transaction.atomic():
+        org.first_steps_dismissed_at = timezone.now()
+        Organization.objects.filter(pk=org.pk).update(
+            first_steps_dismissed_at=org.first_steps_dismissed_at
+        )
+        audit.record(actor=actor, action="org.first_steps_dismiss", obj=org)
     return org
 
 
@@ -225,12 +241,14 @@ def invitation_by_token(token: str) -> Invitation | None:
     """The invitation a link points at, in any organization (the token is the credential)."""
     if not token or len(token) > 100:
         return None
-    return (
-        Invitation.objects.unscoped()
-        .select_related("organization")
-        .filter(token_hash=tokens.keyed_hash(token))
-        .first()
-    )
+    token_hash = tokens.keyed_hash(token)
+    with rls.lookup("invitation", token_hash):
+        return (
+            Invitation.objects.unscoped()
+            .select_related("organization")
+            .filter(token_hash=token_hash)
+            .first()
+        )
 
 
 def invitation_accept(
@@ -241,7 +259,10 @@ def invitation_accept(
     with transaction.atomic():
         found = invitation_by_token(token)
         invitation = (
-            Invitation.objects.unscoped().select_for_update().filter(pk=found.pk).first()
+            Invitation.objects.for_org(found.organization)
+            .select_for_update()
+            .filter(pk=found.pk)
+            .first()
             if found
             else None
         )
@@ -411,16 +432,41 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     prefix = tokens.prefix_of(raw_key or "")
     if prefix is None:
         return None
-    key = (
-        ApiKey.objects.unscoped()
-        .select_related("organization")
-        .filter(prefix=prefix, revoked_at=None)
-        .first()
-    )
+    with rls.lookup("apikey", prefix):
+        key = (
+            ApiKey.objects.unscoped()
+            .select_related("organization")
+            .filter(prefix=prefix, revoked_at=None)
+            .first()
+        )
     if key is None or not tokens.matches(raw_key, key.key_hash):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= API_KEY_LAST_USED_RESOLUTION:
-        ApiKey.objects.unscoped().filter(pk=key.pk).update(last_used_at=now)
+        ApiKey.objects.for_org(key.organization).filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+# What a bot did, per key, for its connection status: an event batch, a poll, an answer.
+API_KEY_SEEN_FIELDS = {"event": "last_event_at", "poll": "last_poll_at", "ack": "last_ack_at"}
+
+
+def api_key_seen(api_key: ApiKey | None, what: str) -> None:
+    """Stamp "last event / poll / acknowledgement" on the key the bot used, at most once a
+    minute: the stamp the key was loaded with decides, so a busy bot costs no write per
+    request, and the conditional UPDATE keeps two processes from both writing."""
+    if api_key is None:
+        return
+    name = API_KEY_SEEN_FIELDS[what]
+    now = timezone.now()
+    last = getattr(api_key, name)
+    if last is not None and now - last < API_KEY_LAST_USED_RESOLUTION:
+        return
+    stale = Q(**{f"{name}__isnull": True}) | Q(
+        **{f"{name}__lt": now - API_KEY_LAST_USED_RESOLUTION}
+    )
+    ApiKey.objects.for_org(api_key.organization_id).filter(stale, pk=api_key.pk).update(
+        **{name: now}
+    )
+    setattr(api_key, name, now)

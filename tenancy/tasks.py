@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from .models import Organization
 from .scope import org_scope
+from .system import system_db
 
 
 def tenant_task(*task_args, **task_options):
@@ -42,7 +43,8 @@ def fan_out(task_name: str):
     if task_name not in settings.TENANT_JOBS:
         raise ValueError(f"not a tenant job: {task_name}")
     task = import_string(task_name)
-    for org_id in Organization.objects.values_list("pk", flat=True):
+    # system work across organizations: on the system role (tenancy/system.py)
+    for org_id in Organization.objects.using(system_db()).values_list("pk", flat=True):
         task.delay(org_id)
 
 
@@ -56,3 +58,32 @@ def send_password_reset(user_id: int, language: str):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None and user.has_usable_password():
         send_password_reset_email(user, language)
+
+
+@tenant_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_emails(org):
+    """Notifications to be mailed right away (queued after the commit that made them, and
+    every few minutes from beat to catch up); see tenancy/notify.py."""
+    from .notify import send_pending_emails
+
+    return send_pending_emails(org)
+
+
+@tenant_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_digests(org):
+    """The daily digests whose hour has come (tenancy/notify.py)."""
+    from .notify import send_digests
+
+    return send_digests(org)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_signup_mail(signup_id: int):
+    """A sign-up's mail (tenancy/signup.py), composed and sent here rather than in the request;
+    a sign-up already verified gets nothing."""
+    from .emails import send_signup_email
+    from .models import SignupRequest
+
+    signup = SignupRequest.objects.filter(pk=signup_id, verified_at=None).first()
+    if signup is not None:
+        send_signup_email(signup)

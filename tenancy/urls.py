@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import notification_views, views
 
 # Mounted under /o/<org_slug>/.
 org_urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path(
+        "first-steps/dismiss/",
+        views.FirstStepsDismissView.as_view(),
+        name="first-steps-dismiss",
+    ),
     path("team/", views.TeamView.as_view(), name="team"),
     *[
         path(
@@ -24,4 +29,10 @@ org_urlpatterns = [
     path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("audit/", views.AuditLogView.as_view(), name="audit-log"),
     path("settings/", views.OrganizationSettingsView.as_view(), name="org-settings"),
+    path("notifications/", notification_views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/settings/",
+        notification_views.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
 ]

@@ -1,15 +1,20 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core.forms import add_service_errors
 from core.views import ServiceActionView
 
-from . import hooks, services
+from . import hooks, login_throttle, rls, services, signup
 from .filters import AuditLogFilter
 from .forms import (
     AcceptInvitationForm,
@@ -17,7 +22,9 @@ from .forms import (
     InvitationForm,
     OrganizationSettingsForm,
     RoleForm,
+    SignupForm,
 )
+from .home import gather as gather_home
 from .mixins import OrgViewMixin
 from .models import ApiKey, AuditLogEntry, Invitation, OrgMembership
 from .permissions import can
@@ -26,11 +33,12 @@ from .permissions import can
 @login_required
 def home(request):
     """Straight to the user's organization; a picker when there are several."""
-    memberships = list(
-        OrgMembership.objects.unscoped()
-        .filter(user=request.user, is_active=True)
-        .select_related("organization")[:2]
-    )
+    with rls.lookup("user", request.user.pk):
+        memberships = list(
+            OrgMembership.objects.unscoped()
+            .filter(user=request.user, is_active=True)
+            .select_related("organization")[:2]
+        )
     if len(memberships) == 1:
         return redirect("dashboard", org_slug=memberships[0].organization.slug)
     return redirect("org-list")
@@ -42,14 +50,28 @@ def org_list(request):
 
 
 class DashboardView(OrgViewMixin, View):
+    """The home: what needs the person now, the day's figures, the first steps while new."""
+
     def get(self, request, org_slug):
         recent = None
         if can(self.actor, "audit.view"):
             recent = AuditLogEntry.objects.for_org(self.organization)[:8]
-        context = {"recent_audit": recent}
-        for panel in hooks.dashboard_panels(actor=self.actor):
-            context.update(panel)
+        context = {"recent_audit": recent, **gather_home(self.actor)}
         return render(request, "tenancy/dashboard.html", context)
+
+
+class FirstStepsDismissView(OrgViewMixin, ServiceActionView):
+    capability = "org.manage"
+    success_message = gettext_lazy("The checklist is hidden.")
+    success_url = "dashboard"
+    success_url_kwargs = ("org_slug",)
+
+    def get(self, request, org_slug):
+        """Asks before hiding (the home's button posts here directly)."""
+        return render(request, "tenancy/first_steps_dismiss.html")
+
+    def perform(self, form):
+        services.first_steps_dismiss(actor=self.actor)
 
 
 class TeamView(OrgViewMixin, ServiceActionView):
@@ -65,18 +87,16 @@ class TeamView(OrgViewMixin, ServiceActionView):
             .order_by("-is_active", "role", "user__email")
         )
         invitations = Invitation.objects.for_org(self.organization).order_by("-created_at")[:50]
-        return render(
-            request,
-            "tenancy/team.html",
-            {
-                "memberships": memberships,
-                "invitations": invitations,
-                "form": form or InvitationForm(),
-                "role_form": RoleForm(),
-                "can_manage": can(self.actor, "team.manage"),
-            },
-            status=status,
-        )
+        context = {
+            "memberships": memberships,
+            "invitations": invitations,
+            "form": form or InvitationForm(),
+            "role_form": RoleForm(),
+            "can_manage": can(self.actor, "team.manage"),
+        }
+        for panel in hooks.team_panels(actor=self.actor):
+            context.update(panel)
+        return render(request, "tenancy/team.html", context, status=status)
 
     def post(self, request, *args, **kwargs):
         if not can(self.actor, "team.manage"):
@@ -249,4 +269,86 @@ class InvitationAcceptView(ServiceActionView):
         return _("Welcome to %(org)s.") % {"org": membership.organization.name}
 
     def success_response(self, membership):
+        return redirect("dashboard", org_slug=membership.organization.slug)
+
+
+# --- Sign-up (tenancy/signup.py) ----------------------------------------------------------------
+
+
+class SignupEnabledMixin:
+    """The public sign-up pages exist only with SIGNUP_ENABLED (self-hosted installs turn it
+    off and create organizations with `manage.py create_org`)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.SIGNUP_ENABLED:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SignupView(SignupEnabledMixin, View):
+    """A new organization and its owner. Limited like the login (tenancy/login_throttle.py)."""
+
+    def get(self, request, form=None, status=200):
+        context = {"form": form or SignupForm()}
+        return render(request, "registration/signup.html", context, status=status)
+
+    def post(self, request):
+        form = SignupForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        values = form.to_service_values()
+        refused = login_throttle.signup_refused(request, values["email"])
+        if refused is not None:
+            return refused
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        try:
+            signup.signup_validate(**values)
+            # past the email's limit the page reads the same, but nothing is kept or mailed
+            if login_throttle.signup_mail_allowed(values["email"]):
+                signup.signup_request(**values, language=language)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.get(request, form=form, status=400)
+        return redirect("signup-sent")
+
+
+class SignupSentView(SignupEnabledMixin, View):
+    def get(self, request):
+        return render(request, "registration/signup_sent.html")
+
+
+class SignupVerifyView(SignupEnabledMixin, View):
+    """The link in the sign-up mail. Opening it shows what will be created; the button creates
+    it (a mail scanner that follows links creates nothing)."""
+
+    def get(self, request, uidb64, token):
+        refused = login_throttle.link_guesses_refused(request)
+        if refused is not None:
+            return refused
+        pending = signup.signup_for_link(uidb64, token)
+        if pending is None:
+            login_throttle.count_failed_link(request)
+        context = {"signup": pending}
+        return render(
+            request, "registration/signup_verify.html", context, status=200 if pending else 404
+        )
+
+    def post(self, request, uidb64, token):
+        refused = login_throttle.link_guesses_refused(request)
+        if refused is not None:
+            return refused
+        try:
+            membership = signup.signup_verify(uidb64=uidb64, token=token)
+        except ValidationError as exc:
+            login_throttle.count_failed_link(request)
+            context = {"signup": None, "errors": exc.messages}
+            return render(request, "registration/signup_verify.html", context, status=400)
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _("Welcome to Qunyun: %(org)s is ready. The first steps are below.")
+            % {"org": membership.organization.name},
+        )
         return redirect("dashboard", org_slug=membership.organization.slug)

@@ -58,6 +58,13 @@ POST_ONLY = {
     "community-message-reset",
     "community-message-restore",
     "entry-review-resolve",
+    "poll-close",
+    "suggestion-reply",
+    "duty-retire",
+    "duty-tick",
+    "duty-tick-undo",
+    "goal-drop",
+    "award-recompute",
 }
 FILES = {"members-export", "member-data-export", "orders-export", "metrics-export",
          "metrics-community-export", "metrics-staff-export"}  # fmt: skip
@@ -69,8 +76,10 @@ VARIANTS = {
     "calendar": ["?view=month"],
     "care": ["?queue=open", "?queue=closed", "?queue=overdue"],
     "care-follow-ups": ["?status=done"],
+    "duties": ["?week=2026-01-05"],
     "audit-log": ["?page=2"],
     "members": ["?page=2", "?status=left"],
+    "suggestions": ["?show=all", "?show=replied"],
     "actions": ["?page=2"],
 }
 
@@ -80,8 +89,10 @@ def _demo_objects(org) -> dict:
     from campaigns.models import Campaign
     from care.models import Case
     from communities.models import Community, ContentPlan, ScheduledPost, VipTier
+    from engagement.models import Poll
     from integrations.message_templates import LANGUAGES, editable_templates
     from members.models import Membership
+    from teamwork.models import AwardRound, Goal
 
     communities = list(Community.objects.for_org(org).order_by("pk"))
     flagged = (
@@ -113,6 +124,9 @@ def _demo_objects(org) -> dict:
         "tier-edit": [{"pk": t.pk} for t in VipTier.objects.for_org(org).order_by("pk")[:1]],
         "plan-edit": [{"pk": p.pk} for p in ContentPlan.objects.for_org(org).order_by("pk")[:1]],
         "post-edit": [{"pk": p.pk} for p in ScheduledPost.objects.for_org(org).order_by("pk")[:2]],
+        "poll": [{"pk": p.pk} for p in Poll.objects.for_org(org).order_by("pk")],
+        "goal-detail": [{"pk": g.pk} for g in Goal.objects.for_org(org).order_by("pk")],
+        "award-round": [{"pk": r.pk} for r in AwardRound.objects.for_org(org).order_by("pk")],
     }
     return {name: kwargs for name, kwargs in by_route.items() if kwargs}
 

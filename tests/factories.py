@@ -307,3 +307,73 @@ class FollowUpTaskFactory(TenantFactory):
     text = "ORG-MARKER follow-up"
     status = "open"
     due_at = factory.LazyFunction(timezone.now)
+
+
+def make_poll(
+    org, communities, *, kind="poll", choices=("红枣", "枸杞", "桂圆"), hours=24, **fields
+):
+    """A poll (one single-choice question) or survey (a choice and a written question) in
+    these groups, open for `hours`, written directly (no announcement)."""
+    from engagement.models import Choice, Poll, PollTarget, Question
+
+    poll = Poll.objects.create(
+        organization=org,
+        kind=kind,
+        title=fields.pop("title", "ORG-MARKER 下次团购选哪个？"),
+        closes_at=timezone.now() + timezone.timedelta(hours=hours),
+        **fields,
+    )
+    for community in communities:
+        PollTarget.objects.create(organization=org, poll=poll, community=community)
+    question = Question.objects.create(
+        organization=org, poll=poll, position=1, text=poll.title, kind="single"
+    )
+    for n, text in enumerate(choices, start=1):
+        Choice.objects.create(organization=org, question=question, poll=poll, position=n, text=text)
+    if kind == "survey":
+        Question.objects.create(
+            organization=org, poll=poll, position=2, text="还想要什么？", kind="text"
+        )
+    return poll
+
+
+class SuggestionFactory(TenantFactory):
+    class Meta:
+        model = "engagement.Suggestion"
+
+    member = factory.SubFactory(MemberFactory, organization=factory.SelfAttribute("..organization"))
+    text = factory.Sequence(lambda n: f"ORG-MARKER 建议多搞点秒杀 {n}")
+
+
+# --- the team side: duties, goals, awards (issue 16) -----------------------------------------
+
+
+class DutyFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.Duty"
+
+    title = factory.Sequence(lambda n: f"ORG-MARKER 每周互动 {n}")
+    role = "topic_officer"
+    measure = "manual"
+    period = "week"
+    quota = 3
+
+
+class GoalFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.Goal"
+
+    figure = "members"
+    target = 100
+    baseline = 0
+    starts_on = factory.LazyFunction(lambda: timezone.localdate())
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timezone.timedelta(days=30))
+
+
+class AwardRoundFactory(TenantFactory):
+    class Meta:
+        model = "teamwork.AwardRound"
+
+    month = factory.Sequence(
+        lambda n: (timezone.localdate() - timezone.timedelta(days=31 * (n + 1))).replace(day=1)
+    )

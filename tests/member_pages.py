@@ -25,6 +25,7 @@ MEMBER_POST_ONLY = {
     "member-checkin",
     "member-signout",
     "member-telegram-session",
+    "member-poll-answer",
 }
 # A personal link answers with a redirect to the page it was sent for (and sets the cookie).
 MEMBER_REDIRECTS = {"member-link"}

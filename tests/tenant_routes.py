@@ -29,10 +29,12 @@ from .factories import (
     OrderFactory,
     RedemptionItemFactory,
     StaffAssignmentFactory,
+    SuggestionFactory,
     VipTierFactory,
     WarningFactory,
     WebhookDeliveryFactory,
     WebhookEndpointFactory,
+    make_poll,
 )
 
 
@@ -172,6 +174,44 @@ def _import_job(tenant):
         organization=tenant.org, file_name="m.csv", content="external_user_id\nu1\n", total_rows=1
     )
     return {"pk": job.pk}
+
+
+def _poll(tenant):
+    return {"pk": make_poll(tenant.org, [CommunityFactory(organization=tenant.org)]).pk}
+
+
+def _duty(tenant):
+    from .factories import DutyFactory
+
+    return {"pk": DutyFactory(organization=tenant.org, measure="manual").pk}
+
+
+def _duty_tick(tenant):
+    from teamwork.models import DutyTick
+
+    from .factories import DutyFactory
+
+    tick = DutyTick.objects.create(
+        organization=tenant.org,
+        duty=DutyFactory(organization=tenant.org, measure="manual", role="deputy"),
+        community=CommunityFactory(organization=tenant.org),
+        user=tenant.deputy,
+        day=timezone.localdate(),
+        note="ORG-MARKER tick",
+    )
+    return {"pk": tick.pk}
+
+
+def _goal(tenant):
+    from .factories import GoalFactory
+
+    return {"pk": GoalFactory(organization=tenant.org).pk}
+
+
+def _award_round(tenant):
+    from .factories import AwardRoundFactory
+
+    return {"pk": AwardRoundFactory(organization=tenant.org).pk}
 
 
 def _care_case(tenant):
@@ -363,7 +403,14 @@ OBJECT_KWARGS = {
         _care_follow_up,
     ),
     "care-rule-toggle": lambda tenant: {"pk": FollowUpRuleFactory(organization=tenant.org).pk},
+    **dict.fromkeys(["duty-retire", "duty-tick"], _duty),
+    "duty-tick-undo": _duty_tick,
+    **dict.fromkeys(["goal-detail", "goal-drop"], _goal),
+    **dict.fromkeys(["award-round", "award-recompute"], _award_round),
     "metrics-community-page": _community,
+    "poll": _poll,
+    "poll-close": _poll,
+    "suggestion-reply": lambda tenant: {"pk": SuggestionFactory(organization=tenant.org).pk},
     "api:metrics-community": _community,
     **dict.fromkeys(
         ["metrics-community-export", "api:metrics-community-csv"],
@@ -384,6 +431,9 @@ EXEMPT = {
     "password_reset_confirm": "account page, no tenant data",
     "password_reset_complete": "account page, no tenant data",
     "invitation-accept": "the unguessable single-use token is the credential (tested separately)",
+    "signup": "public sign-up page: creates a new organization, shows no tenant data",
+    "signup-sent": "public sign-up page: a fixed text",
+    "signup-verify": "the signed single-use token is the credential (tests/tenancy/test_signup.py)",
     "set_language": "sets a cookie only",
     "livez": "process liveness only, no tenant data",
     "readyz": "service status only, no tenant data",
@@ -449,6 +499,13 @@ def _member_order(tenant, member):
     return {"pk": OrderFactory(organization=tenant.org, member=member).pk}
 
 
+def _member_poll(tenant, member):
+    from members.models import Membership
+
+    community = Membership.objects.for_org(tenant.org).get(member=member).community
+    return {"pk": make_poll(tenant.org, [community]).pk}
+
+
 def _member_link(tenant, member):
     from members import access
 
@@ -466,6 +523,9 @@ MEMBER_OBJECT_KWARGS = {
     "member-team-join": _member_team,
     "member-order": _member_order,
     "member-report": _member_order,
+    "member-poll": _member_poll,
+    "member-poll-answer": _member_poll,
+    "member-poll-results": _member_poll,
 }
 # Member pages with no object in the address: they show only the signed-in member's own data.
 MEMBER_PAGES = {
@@ -476,6 +536,8 @@ MEMBER_PAGES = {
     "member-telegram-session",
     "member-me",
     "member-checkin",
+    "member-polls",
+    "member-ideas",
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
 MEMBER_OWNED = {"member-order", "member-report"}

@@ -11,16 +11,16 @@ from .env import libpq_url
 
 
 def url() -> str:
-    return os.environ["DATABASE_URL"]
+    """The system role's URL where there is one: the generators write every organization's
+    rows, which the application's role (row-level security, no bypass) may not."""
+    return os.environ.get("SYSTEM_DATABASE_URL") or os.environ["DATABASE_URL"]
 
 
 def connect(database_url: str | None = None):
-    """An autocommit connection in system scope for row-level security (a no-op without it)."""
+    """An autocommit connection as the system role (BYPASSRLS) or the administrator."""
     import psycopg
 
-    conn = psycopg.connect(libpq_url(database_url or url()), autocommit=True)
-    conn.execute("SELECT set_config('app.org_id', '0', false)")
-    return conn
+    return psycopg.connect(libpq_url(database_url or url()), autocommit=True)
 
 
 def is_superuser(conn) -> bool:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import OrderStatus
 from campaigns.services import order_refund
-from care import sla
+from care import alerts, sla
 from care.models import (
     STEPS,
     CareSettings,
@@ -23,6 +23,7 @@ from care.models import (
     Resolution,
 )
 from communities.models import StaffAssignment
+from core import text as core_text
 from core.errors import Conflict
 from integrations import outbox
 from integrations.composer import MessageKind, compose
@@ -50,14 +51,7 @@ def settings_for(org) -> CareSettings:
 
 
 def clean_text(value, field, *, required=False, limit=MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: [_("This field is required.")]})
-    if len(value) > limit:
-        raise ValidationError({field: [_("Use at most %(n)s characters.") % {"n": limit}]})
-    if "\x00" in value:
-        raise ValidationError({field: [_("Null characters are not allowed.")]})
-    return value
+    return core_text.clean_text(value, field, required=required, limit=limit)
 
 
 def clean_choice(value, choices, field) -> str:
@@ -235,6 +229,7 @@ def case_open(
             case.save()
             _event(actor, case, CaseEventKind.OPENED, text=text, at=now)
             audit.record(actor=actor, action="care.case_open", obj=case, summary=subject)
+            alerts.case_assigned(case, actor=actor, key="opened")
     except IntegrityError:
         existing = open_complaint(org, member, community)
         raise Conflict(
@@ -486,8 +481,10 @@ def case_assign(*, actor, case, assignee=None, priority=None) -> Case:
             )
         if "priority" in changes:
             parts.append(_("Priority: %(p)s.") % {"p": Priority(priority).label})
-        _event(actor, case, CaseEventKind.ASSIGNED, text=" ".join(str(p) for p in parts))
+        event = _event(actor, case, CaseEventKind.ASSIGNED, text=" ".join(str(p) for p in parts))
         audit.record(actor=actor, action="care.case_assign", obj=case, changes=changes)
+        if "assignee" in changes:
+            alerts.case_assigned(case, actor=actor, key=str(event.pk))
     return case
 
 

@@ -5,14 +5,23 @@ The connection remembers the value it last set; anything that can undo a `set_co
 rollback, a rollback to a savepoint, a new connection) forgets it, so the next query sets it
 again. Session-level `set_config(..., false)` rather than `SET LOCAL`: Django runs in autocommit
 outside `atomic()`, where a transaction-local setting would end with the statement that set it.
+
+The compilers (tenancy/pgbackend/compiler.py) run each query with the organization it names
+when no scope is set (tenancy/rls.py, `org_hint`).
 """
 
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 
 from tenancy.rls import apply_org_scope
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "tenancy.pgbackend.compiler"
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rls_value = None

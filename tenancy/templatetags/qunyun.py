@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 
 from core.templatetags.ui import NUMBER_FILTERS, bs, colon, widget_kind
 from tenancy import audit
@@ -21,6 +22,29 @@ def can_somewhere(context, capability):
     """{% can_somewhere "community.view" as x %}: org-wide or in one of the actor's groups."""
     actor = context.get("actor")
     return actor is not None and can_anywhere(actor, capability)
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context):
+    """{% unread_notifications as n %}: the bell's count (one COUNT query)."""
+    from tenancy.notify import unread_count
+
+    request = context.get("request")
+    return unread_count(context.get("organization"), getattr(request, "user", None))
+
+
+@register.simple_tag(takes_context=True)
+def notification_text(context, notification):
+    """What a notification says, in the page's language."""
+    from tenancy.notify import text_of
+
+    return text_of(notification, context.get("organization"))
+
+
+@register.simple_tag
+def signup_enabled() -> bool:
+    """Whether the public sign-up page is on (SIGNUP_ENABLED)."""
+    return settings.SIGNUP_ENABLED
 
 
 @register.filter

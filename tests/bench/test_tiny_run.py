@@ -35,10 +35,10 @@ RESULTS = ROOT / "bench" / "results"
 TIMEOUT = 900
 
 
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_TINY_DATABASE_URL"):
+def bench_database_url(variable: str = "DATABASE_URL") -> str:
+    if os.environ.get("BENCH_TINY_DATABASE_URL") and variable == "DATABASE_URL":
         return os.environ["BENCH_TINY_DATABASE_URL"]
-    parts = urlsplit(os.environ["DATABASE_URL"])
+    parts = urlsplit(os.environ.get(variable) or os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_benchtiny"))
 
 
@@ -63,6 +63,10 @@ def test_every_benchmark_completes_at_tiny_scale_and_its_checks_hold(tmp_path):
     child_env = {
         **os.environ,
         "DATABASE_URL": url,
+        # the system role, on the same bench database (tenancy/system.py)
+        "SYSTEM_DATABASE_URL": bench_database_url("SYSTEM_DATABASE_URL")
+        if not os.environ.get("BENCH_TINY_DATABASE_URL")
+        else url,
         "BENCH_REDIS_URL": redis,
         "REDIS_URL": redis,
         "CELERY_BROKER_URL": redis,

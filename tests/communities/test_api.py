@@ -120,7 +120,8 @@ def test_read_only_fields_and_org_are_not_taken_from_input(manager, org_a, org_b
         {"name": "群", "status": "archived", "organization": org_b.org.pk},
     )
     assert response.status_code == 201
-    community = Community.objects.unscoped().get(pk=response.json()["id"])
+    # another org's row would not be found in org A (row-level security: no unscoped reads)
+    community = Community.objects.for_org(org_a.org).get(pk=response.json()["id"])
     assert community.organization_id == org_a.org.pk and community.status == "active"
 
 

@@ -38,6 +38,7 @@ def test_metrics_are_off_unless_a_token_or_networks_are_set(settings):
     assert Client().get("/metrics").status_code == 404
 
 
+@pytest.mark.django_db(databases=["default", "system"])  # an allowed scrape reads the totals
 def test_the_token_and_the_networks_guard_them(settings):
     settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS = TOKEN, []
     assert Client().get("/metrics").status_code == 404
@@ -56,6 +57,8 @@ def _waiting_message(queued_at: float) -> bytes:
     return json.dumps({"body": "", "headers": {"qunyun_queued_at": queued_at}}).encode()
 
 
+# the totals are read on the system role, which sees committed rows only
+@pytest.mark.django_db(transaction=True, databases=["default", "system"])
 def test_the_gauges_after_an_outbox_backlog(org_a, org_b, settings, monkeypatch):
     settings.METRICS_TOKEN = TOKEN
     now = timezone.now()

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import requests
 from celery import Celery
-from django.db import connection
 
 from core.cache import ResilientRedisCache
 from members.models import Member
 from tenancy.actors import Actor
 from tenancy.services import api_key_create, organization_create
+from tests.dbenv import child_database_env
 from tests.factories import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,11 +33,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server_without_redis():
-    db = connection.settings_dict
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(child_database_env())
     env.update(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         REDIS_URL=UNREACHABLE_REDIS,
         CELERY_BROKER_URL=UNREACHABLE_REDIS,
         TESTING="1",

@@ -199,6 +199,13 @@ def member_data_values(org) -> list[str]:
     values |= set(Campaign.objects.for_org(org).values_list("name", flat=True))
     values |= set(Campaign.objects.for_org(org).values_list("product__name", flat=True))
     values |= set(LotteryPrize.objects.for_org(org).values_list("name", flat=True))
+    # polls and ideas: the questions and choices staff wrote, the ideas members wrote
+    from engagement.models import Choice, Poll, Question, Suggestion
+
+    values |= set(Poll.objects.for_org(org).values_list("title", flat=True))
+    values |= set(Question.objects.for_org(org).values_list("text", flat=True))
+    values |= set(Choice.objects.for_org(org).values_list("text", flat=True))
+    values |= set(Suggestion.objects.for_org(org).values_list("text", flat=True))
     return sorted((v for v in values if v), key=len, reverse=True)
 
 

@@ -1,6 +1,7 @@
 """Every message kind, in both languages: no blanks, no unresolved placeholder."""
 
 import re
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -71,6 +72,33 @@ CONTEXTS = {
     MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
     MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
     MessageKind.MEMBER_LINK: {"link": "https://qunyun.example/m/shop/l/t0k3n/", "hours": 48},
+    MessageKind.POLL: {
+        "poll_kind": "poll",
+        "title": "下次团购选哪个？",
+        "options": ["红枣", "枸杞", "桂圆"],
+        "multiple": False,
+        "replies": True,
+        "closes": "12-08 20:00",
+        "link": "https://q.example/m/shop/p/7/",
+        "questions": 1,
+    },
+    MessageKind.POLL_RESULTS: {
+        "poll_kind": "poll",
+        "title": "下次团购选哪个？",
+        "total": 3,
+        "rows": [
+            {"text": "红枣", "votes": 2},
+            {"text": "枸杞", "votes": 1},
+            {"text": "桂圆", "votes": 0},
+        ],
+    },
+    MessageKind.SUGGESTION_REPLY: {"idea": "希望多搞秒杀", "text": "好的，下周安排一场"},
+    MessageKind.AWARD: {
+        "award": "best_activity",
+        "month_start": date(2026, 5, 1),
+        "name": "小王",
+        "days": 25,
+    },
 }
 
 
@@ -141,3 +169,107 @@ def test_the_member_link_message_says_it_is_personal():
         "这是你的专属页面：https://qunyun.example/m/shop/l/t0k3n/ —— 48 小时内有效，只能打开一次，"
         "请不要转发。需要新的链接，再发一次关键词给我就好。"
     )
+
+
+def test_a_poll_lists_its_numbered_choices_and_how_to_answer():
+    text = compose(MessageKind.POLL, CONTEXTS[MessageKind.POLL], language="zh-hans")
+    assert text == (
+        "投票：下次团购选哪个？\n1. 红枣\n2. 枸杞\n3. 桂圆\n"
+        "回复选项编号即可投票，12-08 20:00 截止。\n"
+        "在这里投票：https://q.example/m/shop/p/7/"
+    )
+    several = {**CONTEXTS[MessageKind.POLL], "multiple": True}
+    assert compose(MessageKind.POLL, several, language="en").splitlines()[4] == (
+        "Reply with the numbers of your choices, separated by spaces (e.g. 1 3). "
+        "Open until 12-08 20:00."
+    )
+    page_only = {**CONTEXTS[MessageKind.POLL], "replies": False}
+    assert compose(MessageKind.POLL, page_only, language="zh-hans").splitlines()[4] == (
+        "12-08 20:00 截止。"
+    )
+
+
+def test_a_survey_says_how_many_questions_and_where_to_answer():
+    context = {
+        "poll_kind": "survey",
+        "title": "会员满意度调查",
+        "questions": 3,
+        "closes": "12-08 20:00",
+        "link": "https://q.example/m/shop/p/8/",
+    }
+    assert compose(MessageKind.POLL, context, language="zh-hans") == (
+        "问卷：会员满意度调查（共 3 题），12-08 20:00 截止。\n"
+        "在这里填写：https://q.example/m/shop/p/8/"
+    )
+    assert compose(MessageKind.POLL, {**context, "questions": 1}, language="en").startswith(
+        "Survey: 会员满意度调查 (1 question). Open until 12-08 20:00."
+    )
+
+
+def test_poll_results_give_votes_and_shares():
+    text = compose(MessageKind.POLL_RESULTS, CONTEXTS[MessageKind.POLL_RESULTS], language="zh-hans")
+    assert text == (
+        "投票结果：下次团购选哪个？\n1. 红枣：2 票（67%）\n2. 枸杞：1 票（33%）\n"
+        "3. 桂圆：0 票（0%）\n共 3 人参与，谢谢！"
+    )
+    english = compose(MessageKind.POLL_RESULTS, CONTEXTS[MessageKind.POLL_RESULTS], language="en")
+    assert english.splitlines()[2] == "2. 枸杞: 1 vote (33%)"
+    nobody = {"poll_kind": "survey", "title": "会员满意度调查", "total": 0}
+    assert compose(MessageKind.POLL_RESULTS, nobody, language="zh-hans") == (
+        "问卷“会员满意度调查”已结束，共 0 人参与，谢谢！"
+    )
+
+
+def test_a_reply_to_an_idea_quotes_it_and_offers_the_members_page():
+    context = {**CONTEXTS[MessageKind.SUGGESTION_REPLY], "link": "https://q.example/m/shop/l/x/"}
+    assert compose(MessageKind.SUGGESTION_REPLY, context, language="zh-hans") == (
+        "关于你的建议“希望多搞秒杀”：好的，下周安排一场\n你的专属页面：https://q.example/m/shop/l/x/"
+    )
+
+
+AWARD = {"month_start": date(2026, 5, 1), "name": "李副团长", "days": 1, "handled": 1}
+
+
+@pytest.mark.parametrize(
+    ("award", "language", "text"),
+    [
+        (
+            "best_activity",
+            "zh-hans",
+            "恭喜 @李副团长 获得 2026年5月 最佳活跃奖：本月有 1 天在群里活跃，谢谢你的陪伴！",
+        ),
+        (
+            "best_activity",
+            "en",
+            "Congratulations to @李副团长 on the Best Activity Award for May 2026: active in the "
+            "group on 1 day this month. Thank you for being here!",
+        ),
+        (
+            "best_service",
+            "zh-hans",
+            "恭喜 李副团长 获得 2026年5月 最佳服务奖：本月帮 1 位群友解决或回访了问题，谢谢你用心的服务！",
+        ),
+        (
+            "best_service",
+            "en",
+            "Congratulations to 李副团长 on the Best Service Award for May 2026: 1 member's "
+            "question resolved or followed up this month. Thank you for the care!",
+        ),
+        ("top_sales", "zh-hans", "恭喜 李副团长 获得 2026年5月 最佳业绩奖！谢谢你为大家挑选好物。"),
+        (
+            "top_sales",
+            "en",
+            "Congratulations to 李副团长 on the Best Sales Award for May 2026! Thank you for "
+            "finding such good things for everyone.",
+        ),
+    ],
+)
+def test_each_award_is_announced_in_the_groups_language(award, language, text):
+    assert compose(MessageKind.AWARD, {**AWARD, "award": award}, language=language) == text
+
+
+def test_award_counts_take_the_plural_and_an_unknown_award_is_an_error():
+    many = {**AWARD, "award": "best_service", "handled": 12}
+    assert "12 members' questions" in compose(MessageKind.AWARD, many, language="en")
+    with pytest.raises(KeyError):
+        compose(MessageKind.AWARD, {**AWARD, "award": "best_hat"}, language="en")

@@ -200,6 +200,35 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             None,
         )
     )
+    # polls and the suggestion box, as engagement's writers gather them (fixed page addresses)
+    from engagement import services as engagement
+    from engagement.models import Poll, SuggestionReply
+
+    for poll in Poll.objects.for_org(org).order_by("kind", "pk"):
+        context = {
+            **engagement.poll_context(poll),
+            "link": f"https://qunyun.example/m/p/{poll.kind}/",
+        }
+        found.append((f"poll {poll.kind}", MessageKind.POLL, context, None))
+        found.append(
+            (
+                f"poll_results {poll.kind}",
+                MessageKind.POLL_RESULTS,
+                engagement.results_context(poll),
+                None,
+            )
+        )
+    reply = SuggestionReply.objects.for_org(org).select_related("suggestion").order_by("pk").first()
+    found.append(
+        (
+            "suggestion_reply with the member's link",
+            MessageKind.SUGGESTION_REPLY,
+            engagement.reply_context(
+                reply.suggestion, reply.text, f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
+            ),
+            None,
+        )
+    )
     # what is said to one member carries their personal link (a fixed one here: golden text)
     link = f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
     found += [
@@ -222,7 +251,47 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             group.pk,
         ),
     ]
+    found += _award_messages(org, group)
     return found
+
+
+def _award_messages(org, group) -> list:
+    """The monthly awards: the demo's confirmed best-activity winner, and the staff awards to
+    the demo's deputy and sub-owner (as teamwork.services.awards announces them)."""
+    from teamwork.models import Nominee
+    from tenancy.models import User
+
+    winner = (
+        Nominee.objects.for_org(org)
+        .filter(is_winner=True, award="best_activity")
+        .select_related("round", "member")
+        .order_by("community_id")
+        .first()
+    )
+    month = winner.round.month
+    deputy = User.objects.get(email="deputy@demo.qunyun.cn").full_name
+    sub_owner = User.objects.get(email="subowner@demo.qunyun.cn").full_name
+    return [
+        (
+            "award best_activity",
+            MessageKind.AWARD,
+            {"award": "best_activity", "month_start": month, "name": str(winner.member),
+             "days": winner.figures["days"]},
+            winner.community_id,
+        ),
+        (
+            "award best_service",
+            MessageKind.AWARD,
+            {"award": "best_service", "month_start": month, "name": deputy, "handled": 3},
+            group.pk,
+        ),
+        (
+            "award top_sales",
+            MessageKind.AWARD,
+            {"award": "top_sales", "month_start": month, "name": sub_owner},
+            group.pk,
+        ),
+    ]  # fmt: skip
 
 
 def _render(org, language) -> list[tuple[str, str]]:

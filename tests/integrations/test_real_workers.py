@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from communities import content
@@ -24,6 +23,7 @@ from communities.models import Community, PostStatus, ScheduledPost
 from integrations import delivery, outbox
 from integrations.models import Action, DeliveryStatus, WebhookDelivery
 from tenancy.services import organization_create
+from tests.dbenv import child_database_env
 
 from ..factories import member_payload
 
@@ -85,11 +85,9 @@ class Redis:
 
 
 def _settings_env(broker_url) -> dict:
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(child_database_env())
     env.update(
-        DATABASE_URL=database_url,
         CELERY_BROKER_URL=broker_url,
         REDIS_URL=broker_url,
         TESTING="1",

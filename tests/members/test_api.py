@@ -12,6 +12,7 @@ from members import api
 from members.models import Block, Member, MemberIdentity, Membership, Warning
 from tenancy.actors import Actor
 from tenancy.models import AuditLogEntry, OrgMembership
+from tenancy.scope import org_scope
 from tenancy.services import api_key_create
 
 from .conftest import ev
@@ -215,13 +216,14 @@ def test_member_filters(manager, org_a, people):
     org = org_a.org
     from members import services
 
-    services.member_update(actor=org_a.actor(), member=people["u2"], tags=["VIP", "宝妈"])
-    services.member_update(actor=org_a.actor(), member=people["u3"], tags=["VIP客户"])
-    tier = community_services.tier_save(actor=org_a.actor(), name="金卡", rank=1)
-    Member.objects.for_org(org).filter(pk=people["u3"].pk).update(tier=tier)
-    services.member_remove(
-        actor=org_a.actor(), membership=_membership(org, "u3", "g1"), reason="广告", block=True
-    )
+    with org_scope(org):  # services run in their request's scope (row-level security)
+        services.member_update(actor=org_a.actor(), member=people["u2"], tags=["VIP", "宝妈"])
+        services.member_update(actor=org_a.actor(), member=people["u3"], tags=["VIP客户"])
+        tier = community_services.tier_save(actor=org_a.actor(), name="金卡", rank=1)
+        Member.objects.for_org(org).filter(pk=people["u3"].pk).update(tier=tier)
+        services.member_remove(
+            actor=org_a.actor(), membership=_membership(org, "u3", "g1"), reason="广告", block=True
+        )
 
     def ids(query):
         return sorted(_ids(manager.get(f"{API}/members/?{query}")))

@@ -1,9 +1,14 @@
 """A membership's status changes only through members.status, always with its history row."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
+import pytest
+
 from members.models import Membership, MembershipChange
+from members.services import member_remove
 from members.status import status_change, status_change_bulk, status_change_now
+from tenancy.scope import org_scope
 from tests.factories import MembershipFactory
 
 AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -37,13 +42,17 @@ def test_change_now_saves_status_and_history(org_a):
     )
 
 
-def test_bulk_change_writes_one_history_row_per_membership(org_a):
+@pytest.mark.parametrize("scoped", [True, False], ids=["in-scope", "named-by-queryset"])
+def test_bulk_change_writes_one_history_row_per_membership(org_a, scoped):
     rows = [MembershipFactory(organization=org_a.org, status="active") for _ in range(3)]
     other = MembershipFactory(organization=org_a.org, status="left")
     due = Membership.objects.for_org(org_a.org).filter(status="active")
-    changed = status_change_bulk(
-        due, "dormant", reason="silent", actor_label="dormant scan", at=AT, dormant_since=AT
-    )
+    # as the scan's task runs it, and outside a scope: its INSERT … SELECT is raw SQL, run with
+    # the organization the queryset names (row-level security shows it no rows otherwise)
+    with org_scope(org_a.org) if scoped else nullcontext():
+        changed = status_change_bulk(
+            due, "dormant", reason="silent", actor_label="dormant scan", at=AT, dormant_since=AT
+        )
     assert changed == 3
     history = MembershipChange.objects.for_org(org_a.org).order_by("membership_id")
     assert [(c.membership_id, c.from_status, c.to_status) for c in history] == [
@@ -53,4 +62,15 @@ def test_bulk_change_writes_one_history_row_per_membership(org_a):
     assert all(
         m.dormant_since == AT
         for m in Membership.objects.for_org(org_a.org).filter(status="dormant")
+    )
+
+
+def test_a_removal_outside_a_scope_writes_its_status(org_a):
+    """Services name their organization: the moderation's bulk writes (a raw UPDATE among
+    them) reach the row under row-level security when no scope is set, as in a shell or a test."""
+    membership = MembershipFactory(organization=org_a.org, status="active")
+    member_remove(actor=org_a.actor(), membership=membership, reason="广告")
+    assert Membership.objects.for_org(org_a.org).get(pk=membership.pk).status == "removed"
+    assert MembershipChange.objects.for_org(org_a.org).get(membership=membership).to_status == (
+        "removed"
     )

@@ -188,34 +188,26 @@ def test_orders_mark_their_placing_day_when_paid_or_refunded_days_later(org_a):
 def test_triggers_write_their_marks_under_row_level_security(org_a, org_b):
     """As the application's production role (no superuser, no BYPASSRLS): the marks are
     inserted with the writer's organization, which the policy accepts, and stay invisible to
-    the other organization."""
-    name = f"{connection.settings_dict['NAME']}_marks_probe"[:63]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE ROLE "{name}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
-        cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{name}"')
-        cursor.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{name}"')
-        cursor.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{name}"')
-        cursor.execute(f'SET ROLE "{name}"')
-    try:
-        _shanghai(org_a.org)
-        _ingest(
-            org_a,
-            _event(1, "member.joined", LATE_EVENING_UTC),
-            _event(2, "order.placed", LATE_EVENING_UTC, order_id="o1", amount="9"),
-        )
-        with org_scope(org_a.org):
-            assert DirtyDay.objects.unscoped().filter(organization=org_a.org).count() == 3
-            days = set(DirtyDay.objects.unscoped().values_list("day", flat=True))
-            assert days == {date(2026, 3, 3)}
-        with org_scope(org_b.org):
-            assert not DirtyDay.objects.unscoped().exists()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+    the other organization. The suite connects as that kind of role (scripts/services.py)."""
+    from tenancy.checks import role_of
+
+    assert role_of("default")[1:] == (False, False)
+    _shanghai(org_a.org)
+    _ingest(
+        org_a,
+        _event(1, "member.joined", LATE_EVENING_UTC),
+        _event(2, "order.placed", LATE_EVENING_UTC, order_id="o1", amount="9"),
+    )
+    with org_scope(org_a.org):
+        assert DirtyDay.objects.unscoped().filter(organization=org_a.org).count() == 3
+        days = set(DirtyDay.objects.unscoped().values_list("day", flat=True))
+        assert days == {date(2026, 3, 3)}
+    with org_scope(org_b.org):
+        assert not DirtyDay.objects.unscoped().exists()
 
 
+# system work across organizations: on the system role, which sees committed rows only
+@pytest.mark.django_db(transaction=True, databases=["default", "system"])
 def test_refresh_marked_queues_a_refresh_only_for_organizations_with_marks(
     org_a, org_b, monkeypatch
 ):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from tenancy import tokens
+from tenancy import rls, tokens
 from tenancy.actors import Actor
 from tenancy.models import AuditLogEntry, Invitation, OrgMembership, User
 from tenancy.roles import OrgRole
@@ -126,7 +126,8 @@ def test_owner_invites_by_email_and_role(org_a, django_capture_on_commit_callbac
     assert invitation.token_hash != token
     assert token not in invitation.token_hash
     assert invitation.token_hash == tokens.keyed_hash(token)
-    assert not Invitation.objects.unscoped().filter(token_hash=token).exists()
+    with rls.lookup("invitation", token):  # were the raw token stored, this would find it
+        assert not Invitation.objects.unscoped().filter(token_hash=token).exists()
     assert invitation_by_token(token) == invitation
 
     entry = _audit(org_a, "team.invite").get()
@@ -326,7 +327,7 @@ def test_unknown_token_is_404(db, token):
 @pytest.mark.django_db
 def test_expired_invitation_is_404(org_a):
     invitation, token = _invite(org_a)
-    Invitation.objects.unscoped().filter(pk=invitation.pk).update(
+    Invitation.objects.for_org(org_a.org).filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timezone.timedelta(seconds=1)
     )
     assert _anon().get(_accept_url(token)).status_code == 404

@@ -22,7 +22,7 @@ from ..test_cross_tenant import API_ROUTES, ORG_ROUTES
 EXPECTED_ORG_ROLES = {
     # the capabilities each org role must NOT have; everything else is granted
     OrgRole.OWNER: set(),
-    OrgRole.MANAGER: {"apikey.manage", "org.manage"},
+    OrgRole.MANAGER: {"apikey.manage", "org.manage", "award.confirm"},
 }
 READ_ONLY = {
     "org.view",
@@ -34,6 +34,7 @@ READ_ONLY = {
     "metrics.view",
     "metrics.revenue",
     "metrics.export",
+    "engagement.view",
 }
 
 

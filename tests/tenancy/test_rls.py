@@ -1,8 +1,10 @@
 """Row-level security, the second wall: every tenant table has the policy, and a deliberately
 unscoped query made in a request of org A sees none of org B's rows.
 
-The suite connects as the `postgres` superuser, which always bypasses RLS; these tests switch
-to a plain role (no superuser, no BYPASSRLS) inside the test's transaction with SET ROLE."""
+The suite connects as a plain role (no superuser, no BYPASSRLS; scripts/services.py creates it),
+like the application in production; `plain_role` makes sure of it. There is no bypass value:
+system work across organizations runs on the `system` alias (tests/tenancy/test_system_role.py).
+"""
 
 import pytest
 from django.apps import apps
@@ -55,20 +57,12 @@ def test_every_tenant_table_has_forced_rls_and_the_policy(db):
 
 @pytest.fixture
 def plain_role(db):
-    """A role like the app's production one: no superuser, no BYPASSRLS. Created inside the
-    test's transaction (rolled back with it) and switched to with SET ROLE."""
-    name = f"{connection.settings_dict['NAME']}_rls_probe"[:63]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE ROLE "{name}" NOLOGIN NOSUPERUSER NOBYPASSRLS')
-        cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{name}"')
-        cursor.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{name}"')
-        cursor.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{name}"')
-        cursor.execute(f'SET ROLE "{name}"')
-    yield name
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+    """The suite's own connection is the application's plain role (scripts/services.py)."""
+    from tenancy.checks import role_of
+
+    name, superuser, bypass = role_of("default")
+    assert not superuser and not bypass, f"the suite connects as {name}, which bypasses RLS"
+    return name
 
 
 def _two_orgs(org_a, org_b):
@@ -115,16 +109,57 @@ def test_in_scope_every_tenant_table_hides_the_other_org_and_refuses_its_rows(
             AuditLogEntry.objects.create(organization=org_b.org, actor_label="x", action="x")
 
 
-def test_system_work_sees_every_org_and_an_unset_setting_sees_nothing(org_a, org_b, plain_role):
+def test_there_is_no_bypass_value_and_an_unset_setting_sees_nothing(org_a, org_b, plain_role):
     _two_orgs(org_a, org_b)
-    # No organization in scope: BYPASS (fan_out, migrations, resolving an API key's org).
-    assert {m.organization_id for m in Member.objects.unscoped()} >= {org_a.org.pk, org_b.org.pk}
-    # Another client of the same role that sets nothing sees no tenant rows.
+    # no organization in scope and none named: nothing (before: every organization)
+    assert not Member.objects.unscoped().exists()
+    assert not AuditLogEntry.objects.unscoped().exists()
     with connection.connection.cursor() as raw:  # around the scope wrapper on purpose
-        raw.execute("SELECT set_config(%s, '', false)", [rls.SETTING])
-        raw.execute("SELECT count(*) FROM members_member")
-        assert raw.fetchone()[0] == 0
+        for value in ("0", "", "-1"):
+            # what the old bypass value was, and other attempts: a session of the app's role
+            # cannot see across organizations whatever it sets
+            raw.execute("SELECT set_config(%s, %s, false)", [rls.SETTING, value])
+            raw.execute("SELECT count(*) FROM members_member")
+            assert raw.fetchone()[0] == 0, value
+        raw.execute("SELECT set_config(%s, %s, false)", [rls.SETTING, str(org_a.org.pk)])
+        raw.execute("SELECT DISTINCT organization_id FROM members_member")
+        assert raw.fetchall() == [(org_a.org.pk,)]
     connection.rls_value = None
+
+
+def test_outside_a_scope_a_query_that_names_its_organization_sees_that_one(
+    org_a, org_b, plain_role
+):
+    _two_orgs(org_a, org_b)
+    ids = set(Member.objects.for_org(org_a.org).values_list("organization_id", flat=True))
+    assert ids == {org_a.org.pk}
+    assert Member.objects.for_org(org_b.org).count() == Member.objects.for_org(org_b.org).count()
+    assert Member.objects.for_org(org_b.org).exists()
+    member = Member.objects.for_org(org_b.org).first()
+    membership = member.memberships.first()  # a related manager names its parent's org
+    assert membership.member == member  # a foreign key, through the base manager
+    member.display_name = "renamed"
+    member.save()  # the row's own update
+    member.refresh_from_db()
+    assert member.display_name == "renamed"
+    # inside org A's scope the scope decides: org B's rows stay hidden even when named
+    with org_scope(org_a.org):
+        assert not Member.objects.for_org(org_b.org).exists()
+        assert Member.objects.for_org(org_a.org).exists()
+
+
+def test_lookups_show_only_the_row_the_key_names(org_a, org_b, plain_role):
+    from tenancy.models import ApiKey, OrgMembership
+
+    assert not ApiKey.objects.unscoped().exists()
+    with rls.lookup("apikey", org_a.api_key.prefix):
+        assert list(ApiKey.objects.unscoped()) == [org_a.api_key]
+    with rls.lookup("user", org_b.owner.pk):
+        found = list(OrgMembership.objects.unscoped())
+    assert [(m.organization_id, m.user_id) for m in found] == [(org_b.org.pk, org_b.owner.pk)]
+    with rls.lookup("user", org_b.owner.pk):
+        # SELECT only: the lookup does not open the row to writes
+        assert OrgMembership.objects.unscoped().filter(pk=found[0].pk).update(role="analyst") == 0
 
 
 def test_the_setting_follows_the_scope_and_survives_rollbacks(org_a, org_b, plain_role):
@@ -140,7 +175,7 @@ def test_the_setting_follows_the_scope_and_survives_rollbacks(org_a, org_b, plai
                 assert visible_orgs() == {org_b.org.pk}
             raise RuntimeError  # rolls the savepoint (and the setting made in it) back
         assert visible_orgs() == {org_a.org.pk}
-    assert visible_orgs() >= {org_a.org.pk, org_b.org.pk}
+    assert visible_orgs() == set()  # out of the scope again: nothing
 
 
 def test_a_tenant_task_runs_with_its_org_set(org_a, org_b, plain_role):

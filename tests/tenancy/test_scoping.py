@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from tenancy.api_base import TenantViewSet
 from tenancy.models import ApiKey, AuditLogEntry, OrgMembership
@@ -40,7 +41,12 @@ def test_related_managers_through_a_non_tenant_parent_need_the_scope(org_a, org_
 
 
 def test_unscoped_is_explicit(org_a, org_b):
-    assert ApiKey.objects.unscoped().count() == 2
+    # no TenantScopeError; on PostgreSQL row-level security still shows only the org in scope
+    counts = []
+    for tenant in (org_a, org_b):
+        with org_scope(tenant.org):
+            counts.append(ApiKey.objects.unscoped().count())
+    assert counts == ([1, 1] if connection.vendor == "postgresql" else [2, 2])
 
 
 def test_create_requires_an_organization(db):
@@ -79,7 +85,7 @@ def test_unscoped_calls_are_rare_and_reviewed():
         "tenancy/context_processors.py": 1,  # the user's own memberships, for the switcher
         "tenancy/managers.py": 1,  # the docstring that documents it
         "tenancy/middleware.py": 1,  # resolving the org from the URL, filtered by the user
-        "tenancy/services.py": 4,  # API key lookup by prefix, invitation lookup by token
+        "tenancy/services.py": 2,  # API key lookup by prefix, invitation lookup by token
         "tenancy/views.py": 1,  # home redirect: the user's own memberships
         "tenancy/api_base.py": 1,  # schema generation's empty queryset
         "metrics/tasks.py": 1,  # which organizations have rollup marks to refresh (ids only)

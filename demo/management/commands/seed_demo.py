@@ -13,13 +13,16 @@ from campaigns.models import Order
 from demo import campaigns as campaigns_demo
 from demo import care as care_demo
 from demo import communities as communities_demo
+from demo import engagement as engagement_demo
 from demo import members as members_demo
 from demo import metrics as metrics_demo
+from demo import teamwork as teamwork_demo
 from members import access
 from members.models import Membership
 from tenancy.actors import Actor
 from tenancy.models import Organization, OrgMembership, User
 from tenancy.roles import OrgRole
+from tenancy.scope import org_scope
 from tenancy.services import (
     api_key_create,
     invitation_create,
@@ -69,7 +72,10 @@ DEMO_LOGINS = [
     ("owner@demo.qunyun.cn", "owner of 健康优选 and 贝贝母婴"),
     ("deputy@demo.qunyun.cn", "staff: deputy of 健康优选·全国综合1群 only"),
     ("subowner@demo.qunyun.cn", "staff: sub-owner of five 健康优选 groups (over the limit)"),
-    ("content@demo.qunyun.cn", "staff: content officer of two 健康优选 groups"),
+    (
+        "content@demo.qunyun.cn",
+        "staff: content officer of two 健康优选 groups, topic officer of one",
+    ),
     ("benefits@demo.qunyun.cn", "staff: benefits officer (flash sales) of two 健康优选 groups"),
     ("manager@demo.qunyun.cn", "manager at 健康优选"),
     ("analyst@demo.qunyun.cn", "analyst (read-only) at 健康优选"),
@@ -138,12 +144,17 @@ class Command(BaseCommand):
             for spec in DEMO_ORGS:
                 org = Organization.objects.get(slug=spec["slug"])
                 actor = Actor.system(org, _("demo data"))
-                communities_demo.seed(org, actor, kind=spec["kind"])
-                communities_demo.seed_calendar(org, actor)
-                members_demo.seed(org, actor)
-                campaigns_demo.seed(org, actor)
-                care_demo.seed(org, actor)
-                metrics_demo.seed(org, actor)  # last: rollups of everything above
+                # each organization in its scope, as a task would: row-level security has no
+                # value that shows every organization (tenancy/rls.py)
+                with org_scope(org):
+                    communities_demo.seed(org, actor, kind=spec["kind"])
+                    communities_demo.seed_calendar(org, actor)
+                    members_demo.seed(org, actor)
+                    campaigns_demo.seed(org, actor)
+                    care_demo.seed(org, actor)
+                    engagement_demo.seed(org, actor)
+                    metrics_demo.seed(org, actor)  # rollups of everything above
+                    teamwork_demo.seed(org, actor)  # last: goals and awards read the rollups
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, what in DEMO_LOGINS:
