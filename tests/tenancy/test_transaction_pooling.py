@@ -40,7 +40,8 @@ def pgbouncer():
     app = connections["default"].settings_dict
     port = _free_port()
     folder = tempfile.mkdtemp(prefix="qy-pgbouncer-")
-    os.chmod(folder, 0o755)  # PgBouncer drops root for the postgres user, who must read these
+    # PgBouncer drops root for the postgres user, who must read these
+    os.chmod(folder, 0o755)  # noqa: S103
     users = os.path.join(folder, "users.txt")
     ini = os.path.join(folder, "pgbouncer.ini")
     with open(users, "w") as f:
