@@ -136,6 +136,16 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, plus the organization scope set for row-level security.
         config["ENGINE"] = "tenancy.pgbackend"
+        # Behind PgBouncer in transaction mode ("transaction"), one client's transactions run
+        # on whichever server connection is free: the scope is then set in every transaction
+        # (tenancy/rls.py), and neither server-side cursors nor prepared statements may outlive
+        # one. "session" (the default): directly to PostgreSQL or through session pooling.
+        config["POOL_MODE"] = env.str("DATABASE_POOL_MODE", default="session")
+        if config["POOL_MODE"] not in ("session", "transaction"):
+            raise ImproperlyConfigured("DATABASE_POOL_MODE is 'session' or 'transaction'.")
+        if config["POOL_MODE"] == "transaction":
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+            config.setdefault("OPTIONS", {})["prepare_threshold"] = None
     return config
 
 

@@ -240,17 +240,41 @@ def _failed(connection) -> bool:
     return connection.connection.info.transaction_status == TransactionStatus.INERROR
 
 
+_SET = "SELECT set_config(%s, %s, {local}), set_config(%s, %s, {local})"
+
+
+def _set(connection, values, *, local: bool) -> None:
+    # A raw cursor: not in connection.queries, so query-count assertions do not see it.
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            _SET.format(local="true" if local else "false"),
+            [SETTING, values[0], LOOKUP_SETTING, values[1]],
+        )
+
+
 def apply_org_scope(execute, sql, params, many, context):
     """Execute wrapper: before a query, make the connection's `app.org_id` and `app.lookup`
-    match the scope."""
+    match the scope.
+
+    Session mode: set for the session, again only when the scope changed. Transaction mode
+    (`POOL_MODE`, behind PgBouncer's transaction pooling): set with `is_local` in the
+    transaction the query runs in, which ends with it; a query outside `atomic()` that needs a
+    value runs in a transaction of its own (BEGIN, the setting, the query, COMMIT), so no value
+    is ever left on a server connection that another client gets next."""
     connection = context["connection"]
     values = wanted()
+    if not connection.rls_transaction_local:
+        if connection.rls_value != values and not _failed(connection):
+            _set(connection, values, local=False)
+            connection.rls_value = values
+        return execute(sql, params, many, context)
+    if connection.get_autocommit():
+        if values == ("", ""):  # never set on this client: an unset setting shows no rows
+            return execute(sql, params, many, context)
+        with connection.connection.transaction():
+            _set(connection, values, local=True)
+            return execute(sql, params, many, context)
     if connection.rls_value != values and not _failed(connection):
-        # A raw cursor: not in connection.queries, so query-count assertions do not see it.
-        with connection.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
-                [SETTING, values[0], LOOKUP_SETTING, values[1]],
-            )
-        connection.rls_value = values
+        _set(connection, values, local=True)
+        connection.rls_value = values  # forgotten when the transaction ends (pgbackend)
     return execute(sql, params, many, context)

@@ -29,6 +29,10 @@ def _missing_service(item) -> str | None:
         return "needs Redis (REDIS_URL is not set)"
     if item.get_closest_marker("e2e") and not shutil.which(CHROMIUM):
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    if item.get_closest_marker("pgbouncer") and not (
+        shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer")
+    ):
+        return "needs PgBouncer (apt-get install pgbouncer)"
     return None
 
 

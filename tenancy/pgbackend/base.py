@@ -3,8 +3,10 @@ row-level security (tenancy/rls.py). Settings switch to it whenever DATABASE_URL
 
 The connection remembers the value it last set; anything that can undo a `set_config` (a
 rollback, a rollback to a savepoint, a new connection) forgets it, so the next query sets it
-again. Session-level `set_config(..., false)` rather than `SET LOCAL`: Django runs in autocommit
-outside `atomic()`, where a transaction-local setting would end with the statement that set it.
+again. Session-level `set_config(..., false)` rather than `SET LOCAL` by default: Django runs in
+autocommit outside `atomic()`, where a transaction-local setting would end with the statement
+that set it. Behind PgBouncer's transaction pooling (`POOL_MODE` "transaction", settings'
+DATABASE_POOL_MODE) the setting is transaction-local instead, and a commit forgets it too.
 
 The compilers (tenancy/pgbackend/compiler.py) run each query with the organization it names
 when no scope is set (tenancy/rls.py, `org_hint`).
@@ -25,11 +27,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rls_value = None
+        self.rls_transaction_local = self.settings_dict.get("POOL_MODE") == "transaction"
         self.execute_wrappers.append(apply_org_scope)
 
     def connect(self):
         self.rls_value = None
         super().connect()
+
+    def _commit(self):
+        super()._commit()
+        if self.rls_transaction_local:
+            self.rls_value = None
 
     def _rollback(self):
         super()._rollback()
