@@ -19,7 +19,7 @@ from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, can_anywhere
 
-from . import exports, hooks, selectors, staff
+from . import exports, hooks, reactivation, selectors, staff
 from .charts import chart_json, community_charts, sparkline_points
 from .windows import PRESETS, last_days, parse_window
 
@@ -134,6 +134,35 @@ class CommunityTableExport(CommunityMixin, WindowMixin, OrgViewMixin, View):
         report = selectors.community_report(self.actor, community, self.window(request))
         header, rows = exports.community_tables(report)[table]
         return exports.csv_response(f"metrics-{community.pk}-{table}.csv", header, rows)
+
+
+class ReactivationPage(OrgViewMixin, View):
+    """Reminded vs held out: does the dormant wake-up bring members back (metrics/reactivation.py)?
+    `?group=<id>` narrows the page to one group, `?days=7` shows the 7-day tables."""
+
+    capability_anywhere = "metrics.view"
+
+    def get(self, request, org_slug):
+        communities = list(selectors.metric_communities(self.actor).order_by("name"))
+        group = None
+        raw = request.GET.get("group", "")
+        if raw:
+            group = next((c for c in communities if str(c.pk) == raw), None)
+            if group is None:
+                raise Http404
+        days = 7 if request.GET.get("days") == "7" else 30
+        data = reactivation.report(self.actor, communities, group=group)
+        for row in [*data["by_month"], *data["by_group"]]:
+            row["c"] = row["windows"][days]
+        context = {
+            "data": data,
+            "days": days,
+            "group": group,
+            "communities": communities,
+            "cards": [(n, data["overall"][n]) for n in reactivation.WINDOWS],
+            "may_settings": can(self.actor, "org.manage"),
+        }
+        return render(request, "metrics/reactivation.html", context)
 
 
 class StaffPage(OrgViewMixin, View):
