@@ -16,4 +16,9 @@ org_urlpatterns = [
     path("metrics/staff/export.csv", views.StaffExport.as_view(), name="metrics-staff-export"),
     path("metrics/commission/", views.LadderPage.as_view(), name="metrics-ladder"),
     path("metrics/reactivation/", views.ReactivationPage.as_view(), name="metrics-reactivation"),
+    path(
+        "metrics/reactivation/groups/<int:pk>/",
+        views.ReactivationPage.as_view(),
+        name="metrics-reactivation-group",
+    ),
 ]
