@@ -22,8 +22,9 @@ one's dead rows):
 
 Both counts must agree (a MISMATCH line otherwise). Then (unless `--no-celery`) one real
 Celery worker (`-Q default,metrics,delivery,imports`, BENCH_REDIS_URL) runs the task
-`members.tasks.scan_dormant`, which also sends the reminders (one outbox action per dormant
-member due one); the time from enqueueing to the worker's "succeeded" line and the worker's
+`members.tasks.scan_dormant`, which also draws the wake-up's holdout and sends the reminders
+(one outbox action per dormant member due one and not held out, members/holdout.py); the
+time from enqueueing to the worker's "succeeded" line and the worker's
 peak memory are printed, and the dataset is put back as it was.
 """
 

@@ -183,6 +183,6 @@ def seed(org, actor, *, members=60, days=30) -> None:
         ],
     )
     jobs.mark_dormant(org)
-    jobs.send_reminders(org)
+    jobs.send_reminders(org, rng=rng)
     jobs.credit_invites(org)
     jobs.evaluate_tiers(org)

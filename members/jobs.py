@@ -7,6 +7,7 @@ every step is a guarded state transition, so a second run finds nothing left to 
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import Action, ActionKind
 
-from . import hooks
+from . import holdout, hooks
 from .access import personal_links
 from .models import CheckIn, Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
 from .points import post_points
@@ -60,23 +61,51 @@ def mark_dormant(org, now=None) -> int:
     return marked
 
 
-def send_reminders(org, now=None) -> int:
-    """One reminder per dormant member who is due one (cooldown, maximum), as outbox rows."""
+def _due_reminders(org, community_ids, rule, now):
+    """Dormant memberships of these groups (sharing `rule`'s maximum and cooldown) due a
+    reminder now."""
+    return (
+        Membership.objects.for_org(org)
+        .filter(
+            community_id__in=community_ids,
+            status=S.DORMANT,
+            reminders_sent__lt=rule.max_reminders,
+        )
+        .filter(
+            Q(last_reminded_at=None)
+            | Q(last_reminded_at__lt=now - timedelta(days=rule.reminder_cooldown_days))
+        )
+    )
+
+
+def send_reminders(org, now=None, rng: random.Random | None = None) -> int:
+    """One reminder per dormant member who is due one (cooldown, maximum), as outbox rows;
+    first the members newly due are drawn into the reminded group or the holdout
+    (members/holdout.py), and the held-out ones get none. `rng` drives the draw."""
     now = now or timezone.now()
+    rng = rng or random.Random()  # noqa: S311 - a control group, not a secret
     sent = 0
     rules = {r.community_id: r for r in CommunityRules.objects.for_org(org)}
+    by_terms: dict = {}
+    for community_id, rule in rules.items():
+        if rule.max_reminders:
+            terms = (rule.max_reminders, rule.reminder_cooldown_days)
+            by_terms.setdefault(terms, (rule, []))[1].append(community_id)
+    holdout.draw(
+        org,
+        [
+            (terms, _due_reminders(org, sorted(ids), rule, now))
+            for terms, (rule, ids) in by_terms.items()
+        ],
+        now=now,
+        rng=rng,
+    )
     for community_id, rule in rules.items():
         if rule.max_reminders == 0:
             continue
         due = (
-            Membership.objects.for_org(org)
-            .filter(
-                community_id=community_id, status=S.DORMANT, reminders_sent__lt=rule.max_reminders
-            )
-            .filter(
-                Q(last_reminded_at=None)
-                | Q(last_reminded_at__lt=now - timedelta(days=rule.reminder_cooldown_days))
-            )
+            _due_reminders(org, [community_id], rule, now)
+            .filter(~holdout.held_out(org, now))
             .select_related("identity", "member", "community")
         )
         while True:

@@ -217,6 +217,58 @@ class MembershipChange(TenantModel):
         indexes = [models.Index(fields=["organization", "membership", "created_at"])]
 
 
+class WakeUpArm(models.TextChoices):
+    REMINDED = "reminded", _("Reminded")
+    HOLDOUT = "holdout", _("Held out")
+
+
+class WakeUpScan(TenantModel):
+    """One dormant scan that found members due their first wake-up of a dormancy, and how it
+    split them (members/holdout.py): the moment, the share it was asked to hold out, the
+    counts it drew."""
+
+    at = models.DateTimeField(_("scanned at"))
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout (%)"))
+    reminded = models.PositiveIntegerField(_("reminded"), default=0)
+    held_out = models.PositiveIntegerField(_("held out"), default=0)
+
+    class Meta:
+        verbose_name = _("wake-up scan")
+        verbose_name_plural = _("wake-up scans")
+        indexes = [models.Index(fields=["organization", "at"])]
+
+
+class WakeUpAssignment(TenantModel):
+    """A dormant membership drawn, at its first wake-up of one dormancy (`episode`: when it
+    became dormant), into the reminded group or the holdout. Append-only; the metrics measure
+    reactivation from `at` (the wake-up or hold-out moment), by `day` (the organization's
+    local day of it)."""
+
+    scan = models.ForeignKey(WakeUpScan, on_delete=models.PROTECT, related_name="assignments")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    episode = models.DateTimeField(_("dormant since"))
+    arm = models.CharField(_("group"), max_length=10, choices=WakeUpArm.choices)
+    at = models.DateTimeField(_("at"))
+    day = models.DateField(_("day"))
+
+    class Meta:
+        verbose_name = _("wake-up assignment")
+        verbose_name_plural = _("wake-up assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership", "episode"], name="wakeup_once_per_dormancy"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "community", "day"]),
+            models.Index(fields=["organization", "scan"]),
+        ]
+
+
 class RawEvent(TenantModel):
     """Every event a bot sent, as it came. Append-only; the client event id makes it idempotent."""
 

@@ -35,6 +35,7 @@ from .models import (
     PointsEntry,
     RawEvent,
     TierChange,
+    WakeUpAssignment,
     Warning,
 )
 
@@ -128,6 +129,12 @@ SECTIONS = {
     "raw_events": (
         RawEvent,
         ["id", "client_event_id", "type", "occurred_at", "received_at", "payload"],
+        "member",
+    ),
+    # the dormant wake-up's draws: reminded, or held out to measure the reminders
+    "wake_up_draws": (
+        WakeUpAssignment,
+        ["id", "community_id", "membership_id", "episode", "arm", "at"],
         "member",
     ),
 }

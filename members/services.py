@@ -21,7 +21,7 @@ from integrations.models import ActionKind
 from tenancy import audit
 from tenancy.permissions import require
 
-from . import hooks
+from . import holdout, hooks
 from .access import personal_links
 from .jobs import reminder_action
 from .models import (
@@ -389,7 +389,8 @@ def _ledger(actor, member, delta, reason, detail) -> PointsEntry:
 
 def remind_now(*, actor, memberships) -> int:
     """Send a reminder to chosen dormant members now (a staff decision: no cooldown), still
-    within each group's maximum."""
+    within each group's maximum; members held out of the wake-up (members/holdout.py) are
+    skipped while they are measured."""
     org = actor.organization
     memberships = list(memberships)
     for membership in memberships:
@@ -400,12 +401,20 @@ def remind_now(*, actor, memberships) -> int:
             community_id__in={m.community_id for m in memberships}
         )
     }
+    # the wake-up's control group stays unreminded while it is measured (members/holdout.py)
+    held = set(
+        Membership.objects.for_org(org)
+        .filter(pk__in=[m.pk for m in memberships])
+        .filter(holdout.held_out(org, timezone.now()))
+        .values_list("pk", flat=True)
+    )
     due = [
         m
         for m in memberships
         if m.status == S.DORMANT
         and m.community_id in rules
         and m.reminders_sent < rules[m.community_id].max_reminders
+        and m.pk not in held
     ]
     with transaction.atomic():
         links = personal_links(org, [m.member for m in due], "me/")

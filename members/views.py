@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -14,10 +15,10 @@ from core.views import ServiceActionView
 from integrations.models import Action, ActionKind, ActionStatus
 from integrations.platforms import Platform
 from tenancy.mixins import OrgViewMixin
-from tenancy.permissions import can, require
+from tenancy.permissions import can, can_anywhere, require
 from tenancy.scope import scoped_stream
 
-from . import csv_io, privacy, services
+from . import csv_io, holdout, privacy, services
 from .forms import MemberNotesForm, PointsAdjustForm, ReasonForm
 from .models import (
     Block,
@@ -334,6 +335,7 @@ class DormantView(OrgViewMixin, ServiceActionView):
         qs = (
             visible_memberships(self.actor)
             .filter(status=MembershipStatus.DORMANT)
+            .annotate(held_out=holdout.held_out(self.organization, timezone.now()))
             .select_related("community", "member", "identity")
             .order_by("dormant_since", "pk")
         )
@@ -347,7 +349,11 @@ class DormantView(OrgViewMixin, ServiceActionView):
 
     def get(self, request, org_slug):
         page = Paginator(self._memberships(request.GET), PAGE).get_page(request.GET.get("page"))
-        context = {"page": page, "communities": visible_communities(self.actor).order_by("name")}
+        context = {
+            "page": page,
+            "communities": visible_communities(self.actor).order_by("name"),
+            "may_metrics": can_anywhere(self.actor, "metrics.view"),
+        }
         return render(request, "members/dormant.html", context)
 
     def perform(self, form):

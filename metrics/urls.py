@@ -15,4 +15,10 @@ org_urlpatterns = [
     path("metrics/staff/", views.StaffPage.as_view(), name="metrics-staff-page"),
     path("metrics/staff/export.csv", views.StaffExport.as_view(), name="metrics-staff-export"),
     path("metrics/commission/", views.LadderPage.as_view(), name="metrics-ladder"),
+    path("metrics/reactivation/", views.ReactivationPage.as_view(), name="metrics-reactivation"),
+    path(
+        "metrics/reactivation/groups/<int:pk>/",
+        views.ReactivationPage.as_view(),
+        name="metrics-reactivation-group",
+    ),
 ]

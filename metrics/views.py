@@ -7,7 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -19,7 +20,7 @@ from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can, can_anywhere
 
-from . import exports, hooks, selectors, staff
+from . import exports, hooks, reactivation, selectors, staff
 from .charts import chart_json, community_charts, sparkline_points
 from .windows import PRESETS, last_days, parse_window
 
@@ -134,6 +135,45 @@ class CommunityTableExport(CommunityMixin, WindowMixin, OrgViewMixin, View):
         report = selectors.community_report(self.actor, community, self.window(request))
         header, rows = exports.community_tables(report)[table]
         return exports.csv_response(f"metrics-{community.pk}-{table}.csv", header, rows)
+
+
+class ReactivationPage(OrgViewMixin, View):
+    """Reminded vs held out: does the dormant wake-up bring members back? Every group, or one
+    (`pk`; the form's `?group=` leads there); `?days=7` shows the 7-day tables
+    (metrics/reactivation.py)."""
+
+    capability_anywhere = "metrics.view"
+
+    def get(self, request, org_slug, pk=None):
+        communities = list(selectors.metric_communities(self.actor).order_by("name"))
+        days = 7 if request.GET.get("days") == "7" else 30
+        chosen = request.GET.get("group", "")
+        if pk is None and chosen:
+            url = reverse("metrics-reactivation-group", args=[org_slug, _pk(chosen)])
+            return redirect(f"{url}?days={days}")
+        group = None
+        if pk is not None:
+            group = next((c for c in communities if c.pk == pk), None)
+            if group is None:
+                raise Http404
+        data = reactivation.report(self.actor, communities, group=group)
+        for row in [*data["by_month"], *data["by_group"]]:
+            row["c"] = row["windows"][days]
+        context = {
+            "data": data,
+            "days": days,
+            "group": group,
+            "communities": communities,
+            "cards": [(n, data["overall"][n]) for n in reactivation.WINDOWS],
+            "may_settings": can(self.actor, "org.manage"),
+        }
+        return render(request, "metrics/reactivation.html", context)
+
+
+def _pk(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise Http404
+    return int(raw)
 
 
 class StaffPage(OrgViewMixin, View):

@@ -85,6 +85,17 @@ class OrganizationSettingsForm(forms.Form):
         required=False,
     )
 
+    wake_up_holdout_percent = forms.IntegerField(
+        label=_("Wake-up holdout (%)"),
+        help_text=_(
+            "This share of dormant members is not reminded, chosen at random at each scan, so "
+            "the metrics can compare them with the reminded ones. 0 turns it off; at most 50."
+        ),
+        min_value=0,
+        max_value=50,
+        initial=10,
+    )
+
     @staticmethod
     def initial_from(org) -> dict:
         limits = org.group_limits or {}
@@ -101,6 +112,7 @@ class OrganizationSettingsForm(forms.Form):
             "require_post_approval": org.require_post_approval,
             "monthly_campaign_budget": org.monthly_campaign_budget,
             "payment_instructions": org.payment_instructions,
+            "wake_up_holdout_percent": org.wake_up_holdout_percent,
         }
 
     def to_service_values(self) -> dict:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.db.models.signals import class_prepared
@@ -125,6 +125,18 @@ class Organization(models.Model):
     # Shown to a member after they order on their page: leaders collect payment themselves
     # (e.g. "转账到团长微信 qunyun_demo，备注订单号").
     payment_instructions = models.TextField(_("how members pay"), blank=True, max_length=1000)
+    # The dormant wake-up's control group (members/holdout.py): this share of the dormant
+    # members due a first wake-up is deliberately not reminded, so the metrics can measure
+    # whether the reminders work at all (docs/metrics.md).
+    wake_up_holdout_percent = models.PositiveSmallIntegerField(
+        _("wake-up holdout (%)"),
+        default=10,
+        validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text=_(
+            "This share of dormant members is not reminded, chosen at random, to measure "
+            "whether the reminders work. 0 to 50."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # The owner put the first-steps checklist away before finishing it (tenancy/home.py); the
     # steps themselves are never stored: each is read from the data that completes it.

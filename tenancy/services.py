@@ -109,6 +109,7 @@ POLICY_FIELDS = [
     "require_post_approval",
     "monthly_campaign_budget",
     "payment_instructions",
+    "wake_up_holdout_percent",
 ]
 
 
@@ -141,6 +142,11 @@ def _validate_policy(values: dict) -> dict:
         values["payment_instructions"] = instructions = str(instructions).strip()
         if len(instructions) > 1000 or "\x00" in instructions:
             errors["payment_instructions"] = [_("Write at most 1,000 characters.")]
+    holdout = values.get("wake_up_holdout_percent")
+    if holdout is not None and not (
+        isinstance(holdout, int) and not isinstance(holdout, bool) and 0 <= holdout <= 50
+    ):
+        errors["wake_up_holdout_percent"] = [_("Give a whole percent from 0 to 50.")]
     if errors:
         raise ValidationError(errors)
     return values

@@ -73,6 +73,8 @@ FILES = {"members-export", "member-data-export", "orders-export", "metrics-expor
 VARIANTS = {
     "metrics": ["?window=7", "?window=90"],
     "metrics-community-page": ["?window=7", "?window=90"],
+    "metrics-reactivation": ["?days=7"],
+    "metrics-reactivation-group": ["?days=7"],
     "calendar": ["?view=month"],
     "care": ["?queue=open", "?queue=closed", "?queue=overdue"],
     "care-follow-ups": ["?status=done"],
@@ -118,6 +120,7 @@ def _demo_objects(org) -> dict:
             for language in LANGUAGES
         ],
         "metrics-community-page": [{"pk": c.pk} for c in communities[:3]],
+        "metrics-reactivation-group": [{"pk": c.pk} for c in communities[:2]],
         "member-detail": [{"pk": pk} for pk in dict.fromkeys(members)],
         "campaign-live": [{"pk": c.pk} for c in Campaign.objects.for_org(org).order_by("pk")],
         "care-case": [{"pk": c.pk} for c in Case.objects.for_org(org).order_by("pk")],

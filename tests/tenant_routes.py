@@ -408,6 +408,7 @@ OBJECT_KWARGS = {
     **dict.fromkeys(["goal-detail", "goal-drop"], _goal),
     **dict.fromkeys(["award-round", "award-recompute"], _award_round),
     "metrics-community-page": _community,
+    "metrics-reactivation-group": _community,
     "poll": _poll,
     "poll-close": _poll,
     "suggestion-reply": lambda tenant: {"pk": SuggestionFactory(organization=tenant.org).pk},

@@ -88,7 +88,7 @@ MEMBERS_SQL = [
 ]
 
 RESET_SQL = [
-    # what a previous Celery run changed: its history rows, statuses, reminders
+    # what a previous Celery run changed: its history rows, statuses, reminders, draws
     """
     UPDATE members_membership m SET status = c.from_status, dormant_since = NULL
     FROM members_membershipchange c
@@ -100,6 +100,9 @@ RESET_SQL = [
     WHERE organization_id = %(org)s AND actor_label = 'dormant scan'
     """,
     "DELETE FROM integrations_action WHERE organization_id = %(org)s",
+    # the wake-up's draws (members/holdout.py): the next run draws afresh
+    "DELETE FROM members_wakeupassignment WHERE organization_id = %(org)s",
+    "DELETE FROM members_wakeupscan WHERE organization_id = %(org)s",
     """
     UPDATE members_membership SET reminders_sent = 0, last_reminded_at = NULL
     WHERE organization_id = %(org)s AND (reminders_sent > 0 OR last_reminded_at IS NOT NULL)

@@ -7,11 +7,23 @@ from communities import services as community_services
 from communities.models import VipTier
 from integrations.models import Action
 from members import jobs
-from members.models import Invite, Member, Membership, MembershipChange, PointsEntry
+from members.models import (
+    Invite,
+    Member,
+    Membership,
+    MembershipChange,
+    PointsEntry,
+    WakeUpScan,
+)
+from tenancy.models import Organization
 from tenancy.scope import org_scope
 
 from ..concurrency import run_concurrently
 from .conftest import T0, ev
+
+
+def _no_holdout(org):
+    Organization.objects.filter(pk=org.pk).update(wake_up_holdout_percent=0)
 
 
 def _m(org, user="u1"):
@@ -22,6 +34,7 @@ def _m(org, user="u1"):
 @pytest.mark.time_machine(T0 + timedelta(days=34), tick=False)
 def test_dormant_scan_and_reminders_with_cooldown(org_a, group, post):
     post([ev("member.joined"), ev("message.posted", at=1), ev("message.posted", user="u2", at=1)])
+    _no_holdout(org_a.org)  # the reminders' rhythm; the holdout: tests/members/test_holdout.py
     now = T0 + timedelta(days=15)
     post([ev("message.posted", user="u2", at=15 * 24 * 60 - 60)])  # u2 spoke yesterday
     with org_scope(org_a.org):  # as its task runs it (row-level security: its raw SQL too)
@@ -115,8 +128,15 @@ def test_two_reminder_runs_at_once_send_each_reminder_once():
         )
     Membership.objects.bulk_create(rows)
     results = run_concurrently(lambda: jobs.send_reminders(org))
-    assert sum(results) == 300
-    assert Action.objects.for_org(org).filter(kind="member.remind").count() == 300
+    # one draw for both runs: 10% held out (30 of 300 in one group), each of the others
+    # reminded once
+    (scan,) = WakeUpScan.objects.for_org(org)
+    assert scan.reminded + scan.held_out == 300
+    assert scan.held_out == 30
+    assert sum(results) == scan.reminded
+    reminded = Action.objects.for_org(org).filter(kind="member.remind")
+    assert reminded.count() == scan.reminded
+    assert reminded.values("member_id").distinct().count() == scan.reminded
 
 
 # the fan-out reads the organizations on the system role, which sees committed rows only

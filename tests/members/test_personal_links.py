@@ -39,6 +39,8 @@ def test_other_words_bring_no_link(org_a, group, post):
 @pytest.mark.time_machine(T0 + timedelta(days=34), tick=False)
 def test_a_wake_up_ends_with_the_members_link(org_a, group, post):
     post([ev("member.joined"), ev("message.posted", at=1)])
+    org_a.org.wake_up_holdout_percent = 0  # never the one held out of the wake-up
+    org_a.org.save(update_fields=["wake_up_holdout_percent"])
     now = T0 + timedelta(days=15)
     jobs.mark_dormant(org_a.org, now=now)
     jobs.send_reminders(org_a.org, now=now)

@@ -30,6 +30,7 @@ NEW_VALUES = {
         "转账到团长微信 qunyun_demo，备注订单号",
         lambda org: org.payment_instructions,
     ),
+    "wake_up_holdout_percent": (25, lambda org: org.wake_up_holdout_percent),
 }
 
 
