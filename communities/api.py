@@ -124,6 +124,7 @@ class CommunitySerializer(serializers.ModelSerializer):
             "parent",
             "tags",
             "required_tier",
+            "join_url",
             "status",
             "archived_at",
             "created_at",

@@ -43,6 +43,10 @@ LINK_KEYWORDS = {
     "ideas": "ideas/",
 }
 
+# A member who sends one of these words in a group gets the group's QR poster (its join link,
+# set by the operator) in a private message, to share with friends (seed 004: 扫码进群).
+POSTER_KEYWORDS = frozenset({"海报", "进群海报", "二维码", "poster"})
+
 # A session's key travels in a cookie; refresh `last_seen_at` at most this often.
 _SEEN_EVERY = timedelta(minutes=5)
 
@@ -86,12 +90,19 @@ def personal_link(member, target: str = "", *, hours: int | None = None) -> str:
 def personal_links(org, members, target: str = "", *, hours: int | None = None) -> dict:
     """{member id: personal link} for many members at once (reminder runs, draws); members who
     may not have one are left out. One query for blocks, one insert."""
-    members = [m for m in members if not _excluded(m)]
-    blocked = _blocked(org, [m.pk for m in members])
+    return personal_links_to(org, [(member, target) for member in members], hours=hours)
+
+
+def personal_links_to(org, wanted, *, hours: int | None = None) -> dict:
+    """{member id: personal link} for [(member, target)], each member to their own page (the
+    leaving survey of each one's leave); members who may not have one are left out, and a
+    member listed twice gets the first target. One query for blocks, one insert."""
+    wanted = [(m, target) for m, target in wanted if not _excluded(m)]
+    blocked = _blocked(org, [m.pk for m, _target in wanted])
     now = timezone.now()
     expires = now + timedelta(hours=hours or settings.MEMBER_LINK_HOURS)
     tokens, rows = {}, []
-    for member in members:
+    for member, target in wanted:
         if member.pk in blocked or member.pk in tokens:
             continue
         tokens[member.pk] = token = secrets.token_urlsafe(24)
