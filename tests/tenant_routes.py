@@ -408,6 +408,10 @@ OBJECT_KWARGS = {
     **dict.fromkeys(["goal-detail", "goal-drop"], _goal),
     **dict.fromkeys(["award-round", "award-recompute"], _award_round),
     "metrics-community-page": _community,
+    "community-poster": lambda tenant: {
+        "pk": CommunityFactory(organization=tenant.org, join_url="https://t.me/+join-a").pk
+    },
+    "campaign-poster": lambda tenant: {"pk": _campaign_in_group(tenant)},
     "poll": _poll,
     "poll-close": _poll,
     "suggestion-reply": lambda tenant: {"pk": SuggestionFactory(organization=tenant.org).pk},
@@ -527,7 +531,15 @@ def _member_leaving(tenant, member):
     return {"pk": leaving.pk}
 
 
+def _member_poster(tenant, member):
+    from core.posters import sign
+
+    community = CommunityFactory(organization=tenant.org, join_url="https://t.me/+join-b")
+    return {"token": sign("g", tenant.org.pk, community.pk)}
+
+
 MEMBER_OBJECT_KWARGS = {
+    "member-poster": _member_poster,
     "member-link": _member_link,
     "member-leaving": _member_leaving,
     "member-campaign": _member_campaign("flash_sale"),
