@@ -60,7 +60,7 @@ def test_a_leaving_member_answers_and_the_reason_shows_on_the_group_page(
     expect(page.locator("[data-testid=leaving-question]")).to_have_text(
         "你为什么退出「秒杀一群」？"
     )
-    expect(page.locator("[data-testid=leaving-form] label")).to_have_text(
+    expect(page.locator("[data-testid=leaving-form] .list-group label")).to_have_text(
         ["A. 内容不好", "B. 广告太多", "C. 没有福利", "D. 其他原因"]
     )
     page.get_by_text("B. 广告太多").click()

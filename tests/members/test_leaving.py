@@ -216,3 +216,16 @@ def test_export_has_the_leavings_and_erasure_removes_the_member_s_words(org_a, g
     privacy.member_erase(actor=org_a.actor(), member=member)
     leaving.refresh_from_db()
     assert (leaving.reason, leaving.text) == ("other", "")
+
+
+@pytest.mark.time_machine(NOW, tick=False)
+def test_leaves_cost_the_same_queries_however_many(
+    org_a, group, post, django_assert_max_num_queries
+):
+    post([ev("member.joined", user=f"u{i}") for i in range(60)])
+    with django_assert_max_num_queries(80) as few:
+        post([ev("member.left", user=f"u{i}", at=1) for i in range(2)])
+    with django_assert_max_num_queries(80) as many:
+        post([ev("member.left", user=f"u{i}", at=2) for i in range(2, 60)])
+    assert len(many.captured_queries) <= len(few.captured_queries)
+    assert Action.objects.for_org(org_a.org).filter(kind="member.notify").count() == 60
