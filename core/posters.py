@@ -13,13 +13,16 @@ its own, which still works (docs/deployment.md says which package to install).
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import json
 import shutil
 import subprocess
 
 import segno
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 
 # The poster: 750 × 1000 px (a phone screen's width at 2×), the code 520 px wide.
 WIDTH, HEIGHT = 750, 1000
@@ -34,6 +37,7 @@ BAND = (231, 241, 255)
 SALT = "qunyun.poster"
 # How long a poster's address works for a bot (it fetches it at once; members may forward).
 URL_MAX_AGE = 7 * 24 * 3600
+CACHE_SECONDS = 24 * 3600
 
 
 # --- signed addresses ------------------------------------------------------------------------
@@ -106,7 +110,24 @@ def qr_box(size: int) -> tuple[int, int, int]:
 
 def render(url: str, lines: list[str]) -> bytes:
     """The poster as PNG bytes: `lines[:-1]` above the code (the first is the organization,
-    the second the group or offer, large), the last below it (what to do)."""
+    the second the group or offer, large), the last below it (what to do). The same link,
+    lines and font make the same image: it is kept in the cache for a day (a bot fetches it,
+    members forward it, the dashboard shows it)."""
+    font_file = font_for(lines)
+    key = (
+        "qunyun:poster:"
+        + hashlib.sha256(
+            json.dumps([url, lines, font_file], ensure_ascii=False).encode()
+        ).hexdigest()
+    )
+    png = cache.get(key)
+    if png is None:
+        png = _draw(url, lines, font_file)
+        cache.set(key, png, CACHE_SECONDS)
+    return png
+
+
+def _draw(url: str, lines: list[str], font_file: str | None) -> bytes:
     from PIL import Image, ImageDraw
 
     qr = qr_matrix(url)
@@ -116,16 +137,14 @@ def render(url: str, lines: list[str]) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 0, WIDTH, 230], fill=BAND)
     left, top, module = qr_box(size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                x0, y0 = left + x * module, top + y * module
-                draw.rectangle([x0, y0, x0 + module - 1, y0 + module - 1], fill=(0, 0, 0))
-    font_file = font_for(lines)
+    code = Image.frombytes(
+        "L", (size, size), bytes(0 if dark else 255 for row in matrix for dark in row)
+    )
+    image.paste(code.resize((size * module, size * module), Image.Resampling.NEAREST), (left, top))
     if font_file and lines:
         _print(draw, font_file, lines, top + (size + 4) * module + 24)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 
