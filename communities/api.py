@@ -157,6 +157,7 @@ class CommunityRulesSerializer(serializers.ModelSerializer):
             "warnings_before_removal",
             "warning_expiry_days",
             "announce_removal",
+            "ask_leavers_why",
             "mute_before_removal",
             "below_tier_action",
             "group_limit_action",

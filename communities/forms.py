@@ -135,6 +135,11 @@ class RulesForm(forms.Form):
         label=_("Mute for a day at the last warning (where the platform supports it)"),
         required=False,
     )
+    ask_leavers_why = forms.BooleanField(
+        label=_("Ask members who leave why (a private message with a one-tap survey)"),
+        required=False,
+        initial=True,
+    )
     below_tier_action = forms.ChoiceField(
         label=_("When a member below the required tier joins"),
         choices=EntryRuleAction.choices,
@@ -187,6 +192,7 @@ class RulesForm(forms.Form):
         "warnings_before_removal",
         "warning_expiry_days",
         "announce_removal",
+        "ask_leavers_why",
         "mute_before_removal",
         "below_tier_action",
         "group_limit_action",

@@ -138,6 +138,8 @@ class CommunityRules(TenantModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     announce_removal = models.BooleanField(_("announce removals in the group"), default=True)
+    # the leaving survey (members/leaving.py): a private message to whoever leaves
+    ask_leavers_why = models.BooleanField(_("ask members who leave why"), default=True)
     mute_before_removal = models.BooleanField(
         _("mute for a day before removal (where the platform supports it)"), default=False
     )

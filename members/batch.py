@@ -311,7 +311,9 @@ class MemberEvents:
         membership.churn_reason = event.reason
         self.writes.set_status(membership, S.LEFT, event.occurred_at, event.reason)
         community = self.batch.community(event)
-        self.writes.leave(membership, community, self.batch.identity(event), event.reason)
+        rules = self.rules.get(community.pk)
+        ask = not event.reason and (rules is None or rules.ask_leavers_why)
+        self.writes.leave(membership, community, self.batch.identity(event), event.reason, ask)
         kinds = self.groups_by_kind.get(membership.member_id)
         if kinds:
             kinds[community.kind].discard(community.pk)

@@ -93,8 +93,8 @@ class MemberWrites:
         )
         self.touch(membership)
 
-    def leave(self, membership, community, identity, reason) -> None:
-        """Record a leave; without a reason from the bot, ask the member (leaving survey)."""
+    def leave(self, membership, community, identity, reason, ask) -> None:
+        """Record a leave; with `ask`, ask the member why (the leaving survey)."""
         leaving = Leaving(
             organization=self.org,
             membership=membership,
@@ -104,7 +104,7 @@ class MemberWrites:
             reason=reason,
             source=Leaving.Source.BOT if reason else Leaving.Source.NONE,
         )
-        self.leavings.append((leaving, community, identity, not reason))
+        self.leavings.append((leaving, community, identity, ask))
 
     def flag(self, membership, flag) -> None:
         if flag not in membership.flags:

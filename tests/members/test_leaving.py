@@ -229,3 +229,14 @@ def test_leaves_cost_the_same_queries_however_many(
         post([ev("member.left", user=f"u{i}", at=2) for i in range(2, 60)])
     assert len(many.captured_queries) <= len(few.captured_queries)
     assert Action.objects.for_org(org_a.org).filter(kind="member.notify").count() == 60
+
+
+@pytest.mark.time_machine(NOW, tick=False)
+def test_a_group_may_turn_the_survey_off_and_still_counts_its_leaves(org_a, group, post):
+    from communities import services as community_services
+
+    community_services.rules_update(actor=org_a.actor(), community=group, ask_leavers_why=False)
+    post([ev("member.joined"), ev("member.left", at=30)])
+    leaving = Leaving.objects.for_org(org_a.org).get()
+    assert leaving.asked_at is None
+    assert not Action.objects.for_org(org_a.org).filter(kind="member.notify").exists()
