@@ -90,22 +90,24 @@ def personal_link(member, target: str = "", *, hours: int | None = None) -> str:
 def personal_links(org, members, target: str = "", *, hours: int | None = None) -> dict:
     """{member id: personal link} for many members at once (reminder runs, draws); members who
     may not have one are left out. One query for blocks, one insert."""
-    return personal_links_to(org, [(member, target) for member in members], hours=hours)
+    unique = list({member.pk: member for member in members}.values())
+    links = personal_links_to(org, [(member, target) for member in unique], hours=hours)
+    return {member.pk: link for member, link in zip(unique, links, strict=True) if link}
 
 
-def personal_links_to(org, wanted, *, hours: int | None = None) -> dict:
-    """{member id: personal link} for [(member, target)], each member to their own page (the
-    leaving survey of each one's leave); members who may not have one are left out, and a
-    member listed twice gets the first target. One query for blocks, one insert."""
-    wanted = [(m, target) for m, target in wanted if not _excluded(m)]
-    blocked = _blocked(org, [m.pk for m, _target in wanted])
+def personal_links_to(org, wanted, *, hours: int | None = None) -> list[str]:
+    """A personal link for each (member, target) of `wanted`, in order: each to its own page
+    (a member who left two groups gets a link to each group's leaving survey); "" for members
+    who may not have one (blocked, erased, merged). One query for blocks, one insert."""
+    blocked = _blocked(org, [m.pk for m, _target in wanted if not _excluded(m)])
     now = timezone.now()
     expires = now + timedelta(hours=hours or settings.MEMBER_LINK_HOURS)
-    tokens, rows = {}, []
+    tokens, rows = [], []
     for member, target in wanted:
-        if member.pk in blocked or member.pk in tokens:
+        if _excluded(member) or member.pk in blocked:
+            tokens.append("")
             continue
-        tokens[member.pk] = token = secrets.token_urlsafe(24)
+        tokens.append(token := secrets.token_urlsafe(24))
         rows.append(
             MemberLink(
                 organization=org,
@@ -117,11 +119,12 @@ def personal_links_to(org, wanted, *, hours: int | None = None) -> dict:
             )
         )
     MemberLink.objects.bulk_create(rows)
-    return {
-        member_id: settings.SITE_URL
-        + reverse("member-link", kwargs={"org": org.slug, "token": token})
-        for member_id, token in tokens.items()
-    }
+    return [
+        settings.SITE_URL + reverse("member-link", kwargs={"org": org.slug, "token": token})
+        if token
+        else ""
+        for token in tokens
+    ]
 
 
 def public_page_url(org, target: str = "") -> str:

@@ -199,8 +199,7 @@ class MemberWrites:
             hours=LEAVING_LINK_HOURS,
         )
         unsent = []
-        for row, community, identity in asked:
-            link = links.get(identity.member.pk)
+        for (row, community, identity), link in zip(asked, links, strict=True):
             if not link:  # blocked or erased: no link, no message
                 row.asked_at = None
                 unsent.append(row)

@@ -240,3 +240,27 @@ def test_a_group_may_turn_the_survey_off_and_still_counts_its_leaves(org_a, grou
     leaving = Leaving.objects.for_org(org_a.org).get()
     assert leaving.asked_at is None
     assert not Action.objects.for_org(org_a.org).filter(kind="member.notify").exists()
+
+
+@pytest.mark.time_machine(NOW, tick=False)
+def test_leaving_two_groups_at_once_brings_a_link_to_each_survey(org_a, group, post):
+    events = [ev("member.joined"), ev("member.joined", community="g2")]
+    events += [ev("member.left", at=5), ev("member.left", community="g2", at=6)]
+    post(events)
+    targets = []
+    notices = Action.objects.for_org(org_a.org).filter(kind="member.notify").order_by("pk")
+    for notify in [n for n in notices if n.payload.get("leaving_id")]:  # not the entry notice
+        token = LINK.search(notify.payload["text"]).group(1)
+        targets.append((Client().get(f"/m/org-a/l/{token}/")["Location"], notify.payload))
+    leavings_by_group = {
+        row.community.external_id: row.pk
+        for row in Leaving.objects.for_org(org_a.org).select_related("community")
+    }
+    assert [location for location, _payload in targets] == [
+        f"/m/org-a/bye/{leavings_by_group['g1']}/",
+        f"/m/org-a/bye/{leavings_by_group['g2']}/",
+    ]
+    assert [p["leaving_id"] for _l, p in targets] == [
+        leavings_by_group["g1"],
+        leavings_by_group["g2"],
+    ]
