@@ -36,6 +36,11 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app \
        --shell /usr/sbin/nologin app
 
+# A font covering Chinese for the QR posters' text (core/posters.py); fontconfig finds it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fontconfig fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # The virtualenv's interpreter links to /usr/local/bin/python3.11 of the same base image.

@@ -8,6 +8,9 @@ org_urlpatterns = [
     path("campaigns/new/", views.FlashSaleCreateView.as_view(), name="campaign-create"),
     path("orders/export.csv", views.OrdersExportView.as_view(), name="orders-export"),
     path("campaigns/<int:pk>/", views.CampaignLiveView.as_view(), name="campaign-live"),
+    path(
+        "campaigns/<int:pk>/poster.png", views.CampaignPosterView.as_view(), name="campaign-poster"
+    ),
     *[
         path(
             f"campaigns/<int:pk>/{action}/",

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from django.views import View
 
 from communities.models import VipTier
 from communities.selectors import communities_where
+from core import posters as core_posters
 from core.formatting import money
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
@@ -17,7 +18,7 @@ from tenancy.models import Organization
 from tenancy.permissions import can
 from tenancy.scope import scoped_stream
 
-from . import group_buys, lottery, services
+from . import group_buys, lottery, posters, services
 from .exports import order_rows
 from .forms import FlashSaleForm, parse_prizes
 from .lottery import verification
@@ -176,8 +177,25 @@ class CampaignLiveView(OrgViewMixin, View):
             if campaign.phase() == "ended" or campaign.sold_out_at
             else None,
         }
+        if not request.htmx:
+            context["poster_has_text"] = core_posters.has_cjk_font()
         template = "campaigns/partials/live.html" if request.htmx else "campaigns/live.html"
         return render(request, template, context)
+
+
+class CampaignPosterView(OrgViewMixin, View):
+    """The campaign's QR poster (PNG, its public page), to download and share."""
+
+    capability_anywhere = "campaign.view"
+
+    def get(self, request, org_slug, pk):
+        campaign = _campaign_for(self.actor, pk)
+        response = HttpResponse(posters.poster_png(campaign), content_type="image/png")
+        name = f"poster-campaign-{campaign.pk}.png"
+        disposition = "attachment" if request.GET.get("download") else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
 
 
 class CampaignActionView(OrgViewMixin, ServiceActionView):

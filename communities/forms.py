@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import OrgMembership, User
@@ -30,6 +31,17 @@ class CommunityForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
+    join_url = forms.URLField(
+        label=_("Join link"),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_(
+            "The link that lets someone join the group (from the chat platform): the group's QR "
+            "poster holds it."
+        ),
+    )
 
     def __init__(self, *args, organization, exclude_pk=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +66,7 @@ class CommunityForm(forms.Form):
             "parent": community.parent_id,
             "required_tier": community.required_tier_id,
             "tags": ", ".join(community.tags),
+            "join_url": community.join_url,
         }
 
 
@@ -122,6 +135,11 @@ class RulesForm(forms.Form):
         label=_("Mute for a day at the last warning (where the platform supports it)"),
         required=False,
     )
+    ask_leavers_why = forms.BooleanField(
+        label=_("Ask members who leave why (a private message with a one-tap survey)"),
+        required=False,
+        initial=True,
+    )
     below_tier_action = forms.ChoiceField(
         label=_("When a member below the required tier joins"),
         choices=EntryRuleAction.choices,
@@ -174,6 +192,7 @@ class RulesForm(forms.Form):
         "warnings_before_removal",
         "warning_expiry_days",
         "announce_removal",
+        "ask_leavers_why",
         "mute_before_removal",
         "below_tier_action",
         "group_limit_action",

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -55,6 +55,18 @@ class Community(TenantModel):
         verbose_name=_("parent group"),
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # The platform's invitation link (a WeCom/WeChat group QR link, a t.me/+… link): what the
+    # group's QR poster (communities/posters.py) holds.
+    join_url = models.URLField(
+        _("join link"),
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_(
+            "The link that lets someone join the group (from the chat platform): the group's QR "
+            "poster holds it."
+        ),
+    )
     required_tier = models.ForeignKey(
         "communities.VipTier",
         on_delete=models.PROTECT,
@@ -126,6 +138,8 @@ class CommunityRules(TenantModel):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     announce_removal = models.BooleanField(_("announce removals in the group"), default=True)
+    # the leaving survey (members/leaving.py): a private message to whoever leaves
+    ask_leavers_why = models.BooleanField(_("ask members who leave why"), default=True)
     mute_before_removal = models.BooleanField(
         _("mute for a day before removal (where the platform supports it)"), default=False
     )

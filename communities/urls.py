@@ -11,6 +11,11 @@ org_urlpatterns = [
     path("communities/<int:pk>/", views.CommunityDetailView.as_view(), name="community-detail"),
     path("communities/<int:pk>/edit/", views.CommunityEditView.as_view(), name="community-edit"),
     path(
+        "communities/<int:pk>/poster.png",
+        views.CommunityPosterView.as_view(),
+        name="community-poster",
+    ),
+    path(
         "communities/<int:pk>/archive/",
         views.CommunityArchiveView.as_view(),
         {"archived": True},

@@ -1,16 +1,18 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from core import posters as core_posters
 from core.views import ServiceActionView
 from tenancy.mixins import OrgViewMixin
 from tenancy.permissions import can
 
-from . import hooks, services
+from . import hooks, posters, services
 from .forms import (
     BulkActionForm,
     CommunityForm,
@@ -184,10 +186,25 @@ class CommunityDetailView(CommunityMixin, View):
             "can_staff": may_staff,
             "staff_form": StaffAssignForm(organization=self.organization) if may_staff else None,
             "template_form": TemplateForm(),
+            "poster_has_text": core_posters.has_cjk_font(),
         }
         for panel in hooks.community_page_panels(org=self.organization, community=community):
             context.update(panel)
         return render(request, "communities/community_detail.html", context)
+
+
+class CommunityPosterView(CommunityMixin, View):
+    """The group's QR poster (PNG, its join link), to download and share; 404 without one."""
+
+    def get(self, request, org_slug, pk):
+        if not self.community.join_url:
+            raise Http404
+        response = HttpResponse(posters.poster_png(self.community), content_type="image/png")
+        name = f"poster-group-{self.community.pk}.png"
+        disposition = "attachment" if request.GET.get("download") else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
 
 
 class CommunityEditView(CommunityMixin, ServiceActionView):

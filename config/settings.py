@@ -562,6 +562,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Member pages (portal/): a personal link works once and expires; the session it starts lasts.
 MEMBER_LINK_HOURS = env.int("MEMBER_LINK_HOURS", default=48)
 MEMBER_SESSION_DAYS = env.int("MEMBER_SESSION_DAYS", default=30)
+# A font file covering Chinese for the QR posters' text (core/posters.py); empty: the first
+# one fontconfig lists for Chinese, and without any the posters carry the QR code alone.
+POSTER_FONT = env.str("POSTER_FONT", default="")
 # Encrypts stored bot tokens (core/secrets_box.py); derived from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 # A Telegram Mini App's initData older than this is refused (replayed openings).

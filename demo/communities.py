@@ -71,6 +71,8 @@ def seed(org, actor, *, kind: str) -> None:
             kind=group_kind,
             platform="wechat",
             external_id=f"wx-{org.slug}-{len(created) + 1:03d}",
+            # the group's invitation link (a made-up WeCom one): its QR poster holds it
+            join_url=f"https://work.weixin.qq.com/gm/demo-{org.slug}-{len(created) + 1:03d}",
             capacity=500,
             region=region,
             category=category,

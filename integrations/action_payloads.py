@@ -135,7 +135,8 @@ class GroupAnnouncePayload(_InGroup):
 
 class MemberNotifyPayload(_Payload):
     """Tell one member something (a direct message, never in the group): a lottery win, a group
-    buy's outcome, their personal link on a keyword, an after-sales follow-up. `text` may carry
+    buy's outcome, their personal link on a keyword, an after-sales follow-up, the leaving
+    survey to someone who just left, a group's poster on request. `text` may carry
     the member's personal link (docs/members.md). `community_external_id` is the group it is
     about, when there is one; the other ids say what it is about."""
 
@@ -148,6 +149,26 @@ class MemberNotifyPayload(_Payload):
     team_id: int | None = None
     order_id: OrderId | None = None
     follow_up_rule: int | None = None
+    leaving_id: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                description="The leaving survey this asks a member who left to answer: send it "
+                "even though they are no longer in the group."
+            ),
+        ]
+        | None
+    ) = None
+    image_url: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="An image to send with `text` (a group's QR poster, PNG): fetch it "
+                "from this address, which needs no key and works for 7 days."
+            ),
+        ]
+        | None
+    ) = None
 
 
 PAYLOADS: dict[str, type[_Payload]] = {

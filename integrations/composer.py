@@ -50,6 +50,12 @@ class MessageKind:
     POLL_RESULTS = "poll_results"
     SUGGESTION_REPLY = "suggestion_reply"
     AWARD = "award"
+    LEAVING_SURVEY = "leaving_survey"
+    LEAVING_QUESTION = "leaving_question"
+    LEAVING_CHOICE = "leaving_choice"
+    LEAVING_THANKS = "leaving_thanks"
+    POSTER = "poster"
+    POSTER_REPLY = "poster_reply"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -467,6 +473,80 @@ def _month(first: date) -> str:
     return date_format(first, "YEAR_MONTH_FORMAT")
 
 
+# --- leaving, posters -------------------------------------------------------------------------
+
+
+def _leaving_survey(c: dict) -> str:
+    """Sent privately to a member who left a group. context: community, link (their personal
+    link to the leaving survey)."""
+    return _(
+        "You have left %(community)s. Would you tell us why? One tap is enough, and it helps us "
+        "run the group better: %(link)s"
+    ) % {"community": c["community"], "link": c["link"]}
+
+
+def _leaving_question(c: dict) -> str:
+    """The leaving survey's question (seed 002 §5.3). context: community."""
+    return _("Why did you leave %(community)s?") % {"community": c["community"]}
+
+
+# The seed's causes as a member reads them (A, B, C, then "other"): churn reason -> text.
+_LEAVING_CHOICES = {
+    "content_not_useful": gettext_lazy("The content is not good"),
+    "too_many_ads": gettext_lazy("Too many ads"),
+    "no_benefits": gettext_lazy("No benefits"),
+    "other": gettext_lazy("Something else"),
+}
+
+
+def _leaving_choice(c: dict) -> str:
+    """One cause on the leaving survey. context: reason (a churn reason code)."""
+    return str(_LEAVING_CHOICES[c["reason"]])
+
+
+def _leaving_thanks(c: dict) -> str:
+    """Shown when the member has answered. context: community."""
+    return _(
+        "Thank you for telling us. We will work on it; you are welcome back in %(community)s "
+        "any time."
+    ) % {"community": c["community"]}
+
+
+def _poster(c: dict) -> str:
+    """The lines printed on a QR poster (seed 004: 扫码进群, 海报), one per line. context:
+    poster_kind (group, campaign), org (the organization's name); a group: community; a
+    campaign: campaign_kind, name, price, original_price."""
+    lines = [c["org"]]
+    if c["poster_kind"] == "group":
+        lines += [c["community"], _("Scan the code to join the group")]
+        return "\n".join(lines)
+    lines.append(c["name"])
+    kind = c["campaign_kind"]
+    if kind != "lottery" and c.get("price") is not None:
+        if c.get("original_price") and Decimal(c["original_price"]) > Decimal(c["price"]):
+            lines.append(
+                _("¥%(price)s (was ¥%(was)s)")
+                % {"price": _amount(c["price"]), "was": _amount(c["original_price"])}
+            )
+        else:
+            lines.append(_("¥%(price)s") % {"price": _amount(c["price"])})
+    lines.append(
+        _("Scan the code to take part")
+        if kind == "lottery"
+        else _("Scan the code for details and to sign up")
+    )
+    return "\n".join(lines)
+
+
+def _poster_reply(c: dict) -> str:
+    """Sent privately to a member who asked for the group's poster. context: community, url
+    (the poster image)."""
+    return _(
+        "Here is the poster of %(community)s: save it and share it with friends; they join by "
+        "scanning the code. %(url)s"
+    ) % {"community": c["community"], "url": c["url"]}
+
+
 _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.WELCOME: _welcome,
     MessageKind.RULES: _rules,
@@ -491,6 +571,12 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.POLL_RESULTS: _poll_results,
     MessageKind.SUGGESTION_REPLY: _suggestion_reply,
     MessageKind.AWARD: _award,
+    MessageKind.LEAVING_SURVEY: _leaving_survey,
+    MessageKind.LEAVING_QUESTION: _leaving_question,
+    MessageKind.LEAVING_CHOICE: _leaving_choice,
+    MessageKind.LEAVING_THANKS: _leaving_thanks,
+    MessageKind.POSTER: _poster,
+    MessageKind.POSTER_REPLY: _poster_reply,
 }
 
 
@@ -821,4 +907,15 @@ TEMPLATES: dict[str, Template] = {
         required=("name",),
     ),
     **_award_templates(),
+    MessageKind.LEAVING_SURVEY: Template(
+        kind=MessageKind.LEAVING_SURVEY,
+        label=gettext_lazy("Ask a member who left why"),
+        variables={
+            "community": GROUP_NAME,
+            "link": gettext_lazy("the member's link to the leaving survey"),
+        },
+        example={"community": "健康优选1群", "link": "https://qunyun.example/m/shop/l/TOKEN/"},
+        values=lambda c: {"community": c["community"], "link": c["link"]},
+        required=("link",),
+    ),
 }

@@ -43,6 +43,10 @@ LINK_KEYWORDS = {
     "ideas": "ideas/",
 }
 
+# A member who sends one of these words in a group gets the group's QR poster (its join link,
+# set by the operator) in a private message, to share with friends (seed 004: 扫码进群).
+POSTER_KEYWORDS = frozenset({"海报", "进群海报", "二维码", "poster"})
+
 # A session's key travels in a cookie; refresh `last_seen_at` at most this often.
 _SEEN_EVERY = timedelta(minutes=5)
 
@@ -86,15 +90,24 @@ def personal_link(member, target: str = "", *, hours: int | None = None) -> str:
 def personal_links(org, members, target: str = "", *, hours: int | None = None) -> dict:
     """{member id: personal link} for many members at once (reminder runs, draws); members who
     may not have one are left out. One query for blocks, one insert."""
-    members = [m for m in members if not _excluded(m)]
-    blocked = _blocked(org, [m.pk for m in members])
+    unique = list({member.pk: member for member in members}.values())
+    links = personal_links_to(org, [(member, target) for member in unique], hours=hours)
+    return {member.pk: link for member, link in zip(unique, links, strict=True) if link}
+
+
+def personal_links_to(org, wanted, *, hours: int | None = None) -> list[str]:
+    """A personal link for each (member, target) of `wanted`, in order: each to its own page
+    (a member who left two groups gets a link to each group's leaving survey); "" for members
+    who may not have one (blocked, erased, merged). One query for blocks, one insert."""
+    blocked = _blocked(org, [m.pk for m, _target in wanted if not _excluded(m)])
     now = timezone.now()
     expires = now + timedelta(hours=hours or settings.MEMBER_LINK_HOURS)
-    tokens, rows = {}, []
-    for member in members:
-        if member.pk in blocked or member.pk in tokens:
+    tokens, rows = [], []
+    for member, target in wanted:
+        if _excluded(member) or member.pk in blocked:
+            tokens.append("")
             continue
-        tokens[member.pk] = token = secrets.token_urlsafe(24)
+        tokens.append(token := secrets.token_urlsafe(24))
         rows.append(
             MemberLink(
                 organization=org,
@@ -106,11 +119,12 @@ def personal_links(org, members, target: str = "", *, hours: int | None = None) 
             )
         )
     MemberLink.objects.bulk_create(rows)
-    return {
-        member_id: settings.SITE_URL
-        + reverse("member-link", kwargs={"org": org.slug, "token": token})
-        for member_id, token in tokens.items()
-    }
+    return [
+        settings.SITE_URL + reverse("member-link", kwargs={"org": org.slug, "token": token})
+        if token
+        else ""
+        for token in tokens
+    ]
 
 
 def public_page_url(org, target: str = "") -> str:

@@ -22,13 +22,14 @@ from communities.models import (
     EntryRuleAction,
     PointsRules,
 )
+from communities.posters import poster_url
 from communities.rule_checks import first_breach, keyword_reply, name_card_ok
 from communities.rules import render_text
 from integrations.composer import MessageKind
 from integrations.event_schema import EventBatch
 from integrations.models import ActionKind
 
-from .access import LINK_KEYWORDS, personal_link
+from .access import LINK_KEYWORDS, POSTER_KEYWORDS, personal_link
 from .entry_rules import unmet_entry_rules
 from .models import (
     PRESENT_STATUSES,
@@ -310,6 +311,9 @@ class MemberEvents:
         membership.churn_reason = event.reason
         self.writes.set_status(membership, S.LEFT, event.occurred_at, event.reason)
         community = self.batch.community(event)
+        rules = self.rules.get(community.pk)
+        ask = not event.reason and (rules is None or rules.ask_leavers_why)
+        self.writes.leave(membership, community, self.batch.identity(event), event.reason, ask)
         kinds = self.groups_by_kind.get(membership.member_id)
         if kinds:
             kinds[community.kind].discard(community.pk)
@@ -369,6 +373,8 @@ class MemberEvents:
             writes.action(ActionKind.REPLY, community, identity, text=text, reply_to=event.id)
         elif (event.text or "").strip().lower() in LINK_KEYWORDS:
             self.send_link(community, identity, LINK_KEYWORDS[event.text.strip().lower()])
+        elif (event.text or "").strip().lower() in POSTER_KEYWORDS:
+            self.send_poster(community, identity)
         if membership.status != S.REMOVED:
             p = self.points_rules
             self.earn(identity.member, "message", p.per_message, at, cap=p.message_daily_cap)
@@ -383,6 +389,17 @@ class MemberEvents:
                 MessageKind.MEMBER_LINK, link=link, hours=settings.MEMBER_LINK_HOURS
             )
             self.writes.action(ActionKind.NOTIFY, community, identity, text=text)
+
+    def send_poster(self, community, identity) -> None:
+        """The group's QR poster, privately, in answer to a keyword; nothing while the group
+        has no join link (its page asks the operator for one)."""
+        if not community.join_url:
+            return
+        url = poster_url(community, self.org)
+        text = self.writes.compose(
+            MessageKind.POSTER_REPLY, community_id=community.pk, community=community.name, url=url
+        )
+        self.writes.action(ActionKind.NOTIFY, community, identity, text=text, image_url=url)
 
     def on_member_checked_in(self, event) -> None:
         present = self._present(event, _("first seen checking in"))

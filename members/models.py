@@ -529,3 +529,44 @@ class EntryReview(TenantModel):
     @property
     def rule_label(self) -> str:
         return flag_label(self.rule)
+
+
+class Leaving(TenantModel):
+    """One member leaving one group, and why: the reason the bot reported with the event, or
+    the member's own answer to the leaving survey (seed 002 §5.3), which replaces it. A rejoin
+    and a second leave make a second row; a re-answer updates the row it answers."""
+
+    class Source(models.TextChoices):
+        NONE = "", _("Not given")
+        BOT = "bot", _("Reported by the bot")
+        MEMBER = "member", _("Answered by the member")
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="leavings")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    left_at = models.DateTimeField(_("left"))
+    reason = models.CharField(
+        _("reason for leaving"), max_length=30, choices=ChurnReason.choices, blank=True
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, blank=True)
+    text = models.CharField(_("in their words"), max_length=300, blank=True)
+    asked_at = models.DateTimeField(_("survey sent"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("leaving")
+        verbose_name_plural = _("leavings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership", "left_at"], name="leaving_once_per_leave"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "community", "left_at"]),
+            models.Index(fields=["organization", "member"]),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} @ {self.community_id} {self.left_at:%Y-%m-%d}"

@@ -2,7 +2,7 @@
 their personal data (PII) while keeping the rows, counts and orders so metrics stay right.
 
 Erased: the member's display name and name card, the display names of their identities, phone,
-notes, tags; personal fields in the raw event payloads they sent (display_name, name_card, text)
+notes, tags, what they wrote in the leaving survey; personal fields in the raw event payloads they sent (display_name, name_card, text)
 and in outbox action payloads about them; the old names wherever staff-facing text quoted them
 (warning details, status-change reasons, member care's cases and follow-ups, audit entries
 about the member). Kept: every row and its counts and amounts, the platform user ids (ingestion
@@ -28,6 +28,7 @@ from .models import (
     Block,
     CheckIn,
     Invite,
+    Leaving,
     Member,
     MemberIdentity,
     Membership,
@@ -118,6 +119,11 @@ SECTIONS = {
     "tier_changes": (
         TierChange,
         ["from_tier__name", "to_tier__name", "reason", "created_at"],
+        "member",
+    ),
+    "leavings": (
+        Leaving,
+        ["id", "community_id", "left_at", "reason", "source", "text", "asked_at", "answered_at"],
         "member",
     ),
     "check_ins": (CheckIn, ["id", "membership_id", "day", "streak", "created_at"], "member"),
@@ -273,6 +279,8 @@ def member_erase(*, actor, member) -> Member:
         def scrub_action(value):
             return _scrub_payload(value, secrets, ACTION_KEYS)
 
+        # what they wrote when they left is their own words: gone, the cause stays counted
+        Leaving.objects.for_org(org).filter(member=member).exclude(text="").update(text="")
         _rewrite(RawEvent.objects.for_org(org).filter(member=member), "payload", scrub)
         _rewrite(Action.objects.for_org(org).filter(member=member), "payload", scrub_action)
         if secrets:

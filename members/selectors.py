@@ -337,8 +337,11 @@ def weekly_leaderboard(org, community, now=None, limit=10) -> list[dict]:
 
 
 def community_page_panel(*, org, community) -> dict:
-    """This week's leaderboard on a group's page (registered on `communities.hooks`)."""
-    return {"leaderboard": weekly_leaderboard(org, community)}
+    """This week's leaderboard and why members left, per cause over the last months, on a
+    group's page (registered on `communities.hooks`)."""
+    from .leaving import trend
+
+    return {"leaderboard": weekly_leaderboard(org, community), "leaving": trend(org, community)}
 
 
 def preview_member_name(*, org, community) -> dict:

@@ -29,6 +29,7 @@ from .models import (
     EntryReview,
     EntryReviewStatus,
     IdentityLink,
+    Leaving,
     Member,
     MemberIdentity,
     Membership,
@@ -296,6 +297,7 @@ def _move_identity(actor, identity, to_member, action) -> Member:
         MemberIdentity.objects.for_org(org).filter(pk=identity.pk).update(member=to_member)
         memberships = Membership.objects.for_org(org).filter(identity=identity)
         memberships.update(member=to_member)
+        Leaving.objects.for_org(org).filter(membership__identity=identity).update(member=to_member)
         identity.member = to_member
         if not MemberIdentity.objects.for_org(org).filter(member=from_member).exists():
             _merge(actor, from_member, to_member)

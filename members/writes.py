@@ -3,17 +3,21 @@ with a handful of bulk statements (`MemberWrites.flush`) inside the caller's tra
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from core.bulk import bulk_update_rows
 from integrations import outbox
-from integrations.composer import compose
+from integrations.composer import MessageKind, compose
+from integrations.models import ActionKind
 from tenancy.rls import org_hint
 
-from .access import revoke_access
+from .access import personal_links_to, revoke_access
 from .models import (
     Block,
     CheckIn,
     EntryReview,
     Invite,
+    Leaving,
     Member,
     MemberIdentity,
     Membership,
@@ -22,6 +26,9 @@ from .models import (
 )
 from .points import post_points
 from .status import status_change
+
+# How long the link to the leaving survey works: people who left read messages late.
+LEAVING_LINK_HOURS = 7 * 24
 
 MEMBERSHIP_FIELDS = [
     "status",
@@ -56,6 +63,8 @@ class MemberWrites:
         self.checkins: list = []
         self.invites: list = []
         self.reviews: list = []
+        # (Leaving, community, identity, ask): ask the member why by the leaving survey
+        self.leavings: list = []
         self.points: list = []
         self.dirty_members: dict = {}
         self.dirty_identities: dict = {}
@@ -83,6 +92,19 @@ class MemberWrites:
             )
         )
         self.touch(membership)
+
+    def leave(self, membership, community, identity, reason, ask) -> None:
+        """Record a leave; with `ask`, ask the member why (the leaving survey)."""
+        leaving = Leaving(
+            organization=self.org,
+            membership=membership,
+            community=community,
+            member_id=identity.member_id,
+            left_at=membership.left_at,
+            reason=reason,
+            source=Leaving.Source.BOT if reason else Leaving.Source.NONE,
+        )
+        self.leavings.append((leaving, community, identity, ask))
 
     def flag(self, membership, flag) -> None:
         if flag not in membership.flags:
@@ -154,5 +176,40 @@ class MemberWrites:
         if self.blocks:
             revoke_access(self.org, {block.member_id for block in self.blocks})
         post_points(self.org, self.points)
+        if self.leavings:
+            self._record_leavings()
         if self.actions:
             outbox.enqueue_all(self.actions)
+
+    def _record_leavings(self) -> None:
+        """The batch's leavings, and a private message with a personal link to the leaving
+        survey (portal: bye/<leaving>/) to each member the bot gave no reason for."""
+        now = timezone.now()
+        for leaving, _community, _identity, ask in self.leavings:
+            leaving.asked_at = now if ask else None
+        rows = Leaving.objects.bulk_create([leaving for leaving, *_rest in self.leavings])
+        asked = [
+            (row, community, identity)
+            for row, (_l, community, identity, ask) in zip(rows, self.leavings, strict=True)
+            if ask
+        ]
+        links = personal_links_to(
+            self.org,
+            [(identity.member, f"bye/{row.pk}/") for row, _community, identity in asked],
+            hours=LEAVING_LINK_HOURS,
+        )
+        unsent = []
+        for (row, community, identity), link in zip(asked, links, strict=True):
+            if not link:  # blocked or erased: no link, no message
+                row.asked_at = None
+                unsent.append(row)
+                continue
+            text = self.compose(
+                MessageKind.LEAVING_SURVEY,
+                community_id=community.pk,
+                community=community.name,
+                link=link,
+            )
+            self.action(ActionKind.NOTIFY, community, identity, text=text, leaving_id=row.pk)
+        if unsent:
+            Leaving.objects.bulk_update(unsent, ["asked_at"])

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import campaigns, entry, me, polls
+from .views import campaigns, entry, leaving, me, polls, posters
 
 urlpatterns = [
     path("", campaigns.home, name="member-home"),
@@ -27,4 +27,6 @@ urlpatterns = [
     path("p/<int:pk>/answer/", polls.poll_answer, name="member-poll-answer"),
     path("p/<int:pk>/results/", polls.poll_results, name="member-poll-results"),
     path("ideas/", polls.ideas, name="member-ideas"),
+    path("bye/<int:pk>/", leaving.leaving_page, name="member-leaving"),
+    path("poster/<str:token>/", posters.poster, name="member-poster"),
 ]

@@ -409,6 +409,10 @@ OBJECT_KWARGS = {
     **dict.fromkeys(["award-round", "award-recompute"], _award_round),
     "metrics-community-page": _community,
     "metrics-reactivation-group": _community,
+    "community-poster": lambda tenant: {
+        "pk": CommunityFactory(organization=tenant.org, join_url="https://t.me/+join-a").pk
+    },
+    "campaign-poster": lambda tenant: {"pk": _campaign_in_group(tenant)},
     "poll": _poll,
     "poll-close": _poll,
     "suggestion-reply": lambda tenant: {"pk": SuggestionFactory(organization=tenant.org).pk},
@@ -513,8 +517,32 @@ def _member_link(tenant, member):
     return {"token": access.personal_link(member, "me/").rstrip("/").rsplit("/", 1)[1]}
 
 
+def _member_leaving(tenant, member):
+    from members.models import Leaving, Membership
+
+    membership = Membership.objects.for_org(tenant.org).filter(member=member).order_by("pk")[0]
+    leaving = Leaving.objects.create(
+        organization=tenant.org,
+        membership=membership,
+        community=membership.community,
+        member=member,
+        left_at=timezone.now() - timedelta(hours=1),
+        asked_at=timezone.now(),
+    )
+    return {"pk": leaving.pk}
+
+
+def _member_poster(tenant, member):
+    from core.posters import sign
+
+    community = CommunityFactory(organization=tenant.org, join_url="https://t.me/+join-b")
+    return {"token": sign("g", tenant.org.pk, community.pk)}
+
+
 MEMBER_OBJECT_KWARGS = {
+    "member-poster": _member_poster,
     "member-link": _member_link,
+    "member-leaving": _member_leaving,
     "member-campaign": _member_campaign("flash_sale"),
     "member-campaign-stock": _member_campaign("flash_sale"),
     "member-buy": _member_campaign("flash_sale"),
@@ -541,6 +569,6 @@ MEMBER_PAGES = {
     "member-ideas",
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
-MEMBER_OWNED = {"member-order", "member-report"}
+MEMBER_OWNED = {"member-order", "member-report", "member-leaving"}
 # Every route's URL kwargs for one tenant, objects and names alike.
 ROUTE_KWARGS = {**OBJECT_KWARGS, **NAMED_KWARGS}

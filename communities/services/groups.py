@@ -29,6 +29,7 @@ COMMUNITY_FIELDS = [
     "parent",
     "tags",
     "required_tier",
+    "join_url",
 ]
 
 

@@ -27,6 +27,7 @@ RULES_FIELDS = [
     "warnings_before_removal",
     "warning_expiry_days",
     "announce_removal",
+    "ask_leavers_why",
     "mute_before_removal",
     "below_tier_action",
     "group_limit_action",

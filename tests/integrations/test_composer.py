@@ -99,6 +99,25 @@ CONTEXTS = {
         "name": "小王",
         "days": 25,
     },
+    MessageKind.LEAVING_SURVEY: {
+        "community": "健康优选1群",
+        "link": "https://qunyun.example/m/shop/l/t0k3n/",
+    },
+    MessageKind.LEAVING_QUESTION: {"community": "健康优选1群"},
+    MessageKind.LEAVING_CHOICE: {"reason": "too_many_ads"},
+    MessageKind.LEAVING_THANKS: {"community": "健康优选1群"},
+    MessageKind.POSTER: {
+        "poster_kind": "campaign",
+        "org": "健康优选",
+        "campaign_kind": "flash_sale",
+        "name": "白藜芦醇周末秒杀",
+        "price": Decimal("99.00"),
+        "original_price": Decimal("199.00"),
+    },
+    MessageKind.POSTER_REPLY: {
+        "community": "健康优选1群",
+        "url": "https://qunyun.example/m/shop/poster/T0K3N/",
+    },
 }
 
 
@@ -273,3 +292,27 @@ def test_award_counts_take_the_plural_and_an_unknown_award_is_an_error():
     assert "12 members' questions" in compose(MessageKind.AWARD, many, language="en")
     with pytest.raises(KeyError):
         compose(MessageKind.AWARD, {**AWARD, "award": "best_hat"}, language="en")
+
+
+def test_the_leaving_survey_offers_the_seed_s_three_causes_and_other():
+    texts = [
+        compose(MessageKind.LEAVING_CHOICE, {"reason": code}, language="zh-hans")
+        for code in ("content_not_useful", "too_many_ads", "no_benefits", "other")
+    ]
+    assert texts == ["内容不好", "广告太多", "没有福利", "其他原因"]
+
+
+def test_a_poster_prints_the_offer_and_what_to_do():
+    text = compose(MessageKind.POSTER, CONTEXTS[MessageKind.POSTER], language="zh-hans")
+    assert text.split("\n") == [
+        "健康优选",
+        "白藜芦醇周末秒杀",
+        "¥99（原价 ¥199）",
+        "扫码查看详情并报名",
+    ]
+    group = compose(
+        MessageKind.POSTER,
+        {"poster_kind": "group", "org": "健康优选", "community": "健康优选1群"},
+        language="zh-hans",
+    )
+    assert group.split("\n") == ["健康优选", "健康优选1群", "扫码进群"]

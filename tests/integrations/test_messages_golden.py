@@ -252,7 +252,50 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
         ),
     ]
     found += _award_messages(org, group)
+    found += _leaving_and_poster_messages(org, group, link)
     return found
+
+
+def _leaving_and_poster_messages(org, group, link) -> list:
+    """The leaving survey (its message and page) and the QR posters, as members.writes,
+    portal/views/leaving.py and communities/campaigns posters gather them."""
+    from campaigns.models import Campaign
+    from campaigns.posters import poster_context
+
+    poster = f"https://qunyun.example/m/{org.slug}/poster/TOKEN/"
+    found = [
+        (
+            "leaving_survey",
+            MessageKind.LEAVING_SURVEY,
+            {"community": group.name, "link": link},
+            group.pk,
+        ),
+        ("leaving_question", MessageKind.LEAVING_QUESTION, {"community": group.name}, group.pk),
+        ("leaving_thanks", MessageKind.LEAVING_THANKS, {"community": group.name}, group.pk),
+        *[
+            (f"leaving_choice {code}", MessageKind.LEAVING_CHOICE, {"reason": code}, group.pk)
+            for code in ("content_not_useful", "too_many_ads", "no_benefits", "other")
+        ],
+        (
+            "poster group",
+            MessageKind.POSTER,
+            {"poster_kind": "group", "org": org.name, "community": group.name},
+            None,
+        ),
+        (
+            "poster_reply",
+            MessageKind.POSTER_REPLY,
+            {"community": group.name, "url": poster},
+            group.pk,
+        ),
+    ]
+    campaigns = Campaign.objects.for_org(org).order_by("-starts_at", "pk")
+    for campaign_kind in CAMPAIGN_KINDS:
+        campaign = campaigns.filter(kind=campaign_kind).first()
+        found.append(
+            (f"poster {campaign_kind}", MessageKind.POSTER, poster_context(campaign), None)
+        )
+    return found  # fmt: skip
 
 
 def _award_messages(org, group) -> list:
