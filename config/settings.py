@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "metrics",
     "teamwork",
     "ingestion",
+    "connectors",
     "portal",
     "demo",
 ]
@@ -232,6 +233,7 @@ TENANT_JOBS = {
     "campaigns.tasks.expire_group_buy_teams": timedelta(minutes=1),
     "campaigns.tasks.run_due_lotteries": timedelta(minutes=1),
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
+    "connectors.tasks.telegram_send": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
     "engagement.tasks.close_due_polls": timedelta(minutes=1),
@@ -556,3 +558,11 @@ MEMBER_SESSION_DAYS = env.int("MEMBER_SESSION_DAYS", default=30)
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 # A Telegram Mini App's initData older than this is refused (replayed openings).
 TELEGRAM_INIT_DATA_MAX_AGE = env.int("TELEGRAM_INIT_DATA_MAX_AGE", default=3600)
+# The Telegram connector (docs/connectors.md). The Bot API's address: Telegram's, or your own
+# Bot API server ("{token}" is replaced by the bot's token, else it is appended).
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_REQUEST_TIMEOUT = env.float("TELEGRAM_REQUEST_TIMEOUT", default=15.0)
+TELEGRAM_POLL_TIMEOUT = env.int("TELEGRAM_POLL_TIMEOUT", default=10)  # long poll, seconds
+# Telegram's published limits: about 30 messages a second per bot, 20 a minute in a group.
+TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=25)
+TELEGRAM_GROUP_MESSAGES_PER_MINUTE = env.int("TELEGRAM_GROUP_MESSAGES_PER_MINUTE", default=20)

@@ -50,6 +50,7 @@ class MessageKind:
     POLL_RESULTS = "poll_results"
     SUGGESTION_REPLY = "suggestion_reply"
     AWARD = "award"
+    LINK_BUTTON = "link_button"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -343,6 +344,12 @@ def _group_buy_failed(c: dict) -> str:
     }
 
 
+def _link_button(c: dict) -> str:
+    """context: none. The label of the button a connector puts under a post that links to a
+    campaign's page (Telegram's inline button); kept short, a button shows one line."""
+    return _("Details and sign-up")
+
+
 def _member_link(c: dict) -> str:
     """context: link, hours (how long it works). Sent privately: it signs the member in."""
     return _(
@@ -491,6 +498,7 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.POLL_RESULTS: _poll_results,
     MessageKind.SUGGESTION_REPLY: _suggestion_reply,
     MessageKind.AWARD: _award,
+    MessageKind.LINK_BUTTON: _link_button,
 }
 
 
