@@ -216,7 +216,7 @@ def chat_seen(org, chat, **changes) -> TelegramChat:
     row = TelegramChat.objects.for_org(org).filter(chat_id=chat.id).first()
     values = {"title": (chat.title or "")[:255], "chat_type": chat.type or "", **changes}
     if row is None:
-        row, _created = TelegramChat.objects.get_or_create(
+        row, _created = TelegramChat.objects.for_org(org).get_or_create(
             organization=org,
             chat_id=chat.id,
             defaults={"external_id": str(chat.id), "updated_at": timezone.now(), **values},
