@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def connected_orgs(mode=None) -> list[int]:
     """Organizations with a working connection (system work across organizations)."""
-    qs = TelegramConnection.objects.using(system_db()).exclude(mode=ConnectionMode.OFF)
+    qs = TelegramConnection.objects.unscoped().using(system_db()).exclude(mode=ConnectionMode.OFF)
     qs = qs.exclude(state=ConnectionState.BROKEN)
     if mode:
         qs = qs.filter(mode=mode)

@@ -100,7 +100,9 @@ def send_due(org, *, limit=100, client_factory=TelegramClient) -> dict:
     externals = {a.payload.get("community_external_id") for a in actions} - {None}
     chats = {
         row.external_id: row
-        for row in TelegramChat.objects.for_org(org).filter(external_id__in=externals)
+        for row in TelegramChat.objects.for_org(org)
+        .filter(external_id__in=externals)
+        .exclude(bot_status="migrated")
     }
     with client_factory(token) as client:
         run = Run(org, conn, client, chats, {}, [])

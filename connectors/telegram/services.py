@@ -239,7 +239,12 @@ def chat_migrated(org, old_id: int, new_id: int, title: str = "") -> TelegramCha
         rows = TelegramChat.objects.for_org(org).select_for_update()
         old = rows.filter(chat_id=old_id).first()
         new = rows.filter(chat_id=new_id).first()
-        external = old.external_id if old else (new.external_id if new else str(old_id))
+        if old is not None:
+            external = old.external_id
+        elif new is not None:
+            external = new.external_id
+        else:
+            external = str(old_id)
         if new is None:
             new = TelegramChat(
                 organization=org, chat_id=new_id, external_id=external, chat_type="supergroup"
@@ -250,9 +255,12 @@ def chat_migrated(org, old_id: int, new_id: int, title: str = "") -> TelegramCha
         new.title = (title or new.title or (old.title if old else ""))[:255]
         if old is not None:
             new.bot_status = new.bot_status or old.bot_status
-            old.bot_status, old.problem = "migrated", ""
-            old.external_id = f"migrated:{old_id}"  # no longer answers for the group
-            old.save(update_fields=["bot_status", "problem", "external_id"])
+            new.can_delete = new.can_delete or old.can_delete
+            new.can_restrict = new.can_restrict or old.can_restrict
+            new.can_pin = new.can_pin or old.can_pin
+            if old.bot_status != "migrated":
+                old.bot_status, old.problem = "migrated", ""  # no longer answers for the group
+                old.save(update_fields=["bot_status", "problem"])
         new.save()
     return new
 

@@ -235,10 +235,14 @@ def bot_added(chat: dict, by: dict, admin=True) -> dict:
         "can_delete_stories": False,
         "can_pin_messages": True,
     }
-    new = {"user": BOT, "status": "administrator", **rights} if admin else {
-        "user": BOT,
-        "status": "member",
-    }
+    new = (
+        {"user": BOT, "status": "administrator", **rights}
+        if admin
+        else {
+            "user": BOT,
+            "status": "member",
+        }
+    )
     return {
         "update_id": next(_ids),
         "my_chat_member": {

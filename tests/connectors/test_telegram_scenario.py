@@ -44,9 +44,7 @@ def test_connecting_checks_the_token_and_removes_a_webhook(org_a, bot_api, polli
     assert [name for _t, name, _p in bot_api.calls] == ["getMe", "deleteWebhook"]
 
 
-def test_join_welcome_ad_warn_remove_checkin_points_and_a_campaign_post(
-    org_a, bot_api, polling_a
-):
+def test_join_welcome_ad_warn_remove_checkin_points_and_a_campaign_post(org_a, bot_api, polling_a):
     org = org_a.org
     # the bot is added: the group exists before anyone speaks, named after the chat
     bot_api.push_updates(bot_added(CHAT, OWNER))
@@ -83,7 +81,9 @@ def test_join_welcome_ad_warn_remove_checkin_points_and_a_campaign_post(
             ],
             warnings_before_removal=1,
         )
-    ad = message_with_link(CHAT, MEMBER, "便宜好货 https://spam.example/x 快来", "https://spam.example/x")
+    ad = message_with_link(
+        CHAT, MEMBER, "便宜好货 https://spam.example/x 快来", "https://spam.example/x"
+    )
     bot_api.push_updates(ad)
     _poll(org)
     _send(org)
@@ -93,7 +93,9 @@ def test_join_welcome_ad_warn_remove_checkin_points_and_a_campaign_post(
     ]
     assert bot_api.of("sendMessage")[-1]["text"]  # the warning, in the group
 
-    second = message_with_link(CHAT, MEMBER, "再来 https://spam.example/y", "https://spam.example/y")
+    second = message_with_link(
+        CHAT, MEMBER, "再来 https://spam.example/y", "https://spam.example/y"
+    )
     bot_api.push_updates(second)
     _poll(org)
     _send(org)
