@@ -13,8 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="One pass, then exit.")
+        parser.add_argument(
+            "--configured",
+            action="store_true",
+            help="Exit 0 when some organization's Telegram connection is on, else 1 (make run "
+            "starts the poller only then).",
+        )
 
-    def handle(self, *args, once=False, **options):
+    def handle(self, *args, once=False, configured=False, **options):
+        if configured:
+            raise SystemExit(0 if polling.connected_orgs() else 1)
         if once:
             totals = polling.run_once()
             self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items()))
