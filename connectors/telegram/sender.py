@@ -85,7 +85,13 @@ class Run:
 
 
 def send_due(org, *, limit=100, client_factory=TelegramClient) -> dict:
-    """Carry out the organization's pending Telegram actions. Returns counts."""
+    """Carry out the organization's pending Telegram actions. Returns counts. What went
+    wrong is written in the organization's language (the outbox and the status page)."""
+    with override(org.default_language):
+        return _send_due(org, limit, client_factory)
+
+
+def _send_due(org, limit, client_factory) -> dict:
     counts = {"done": 0, "failed": 0, "held": 0}
     conn = services.connection(org)
     if conn is None:
@@ -210,8 +216,7 @@ def _post(run, chat, text):
     )
     if link is None:
         return call(run, "send_message", chat, text=text)
-    with override(run.org.default_language):
-        label = compose(MessageKind.LINK_BUTTON, {}, language=run.org.default_language)
+    label = compose(MessageKind.LINK_BUTTON, {}, language=run.org.default_language)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=link)]])
     try:
         return call(run, "send_message", chat, text=text, reply_markup=markup)

@@ -23,7 +23,7 @@ from datetime import UTC
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 from telegram import Chat, ChatMember, Message, MessageEntity, Update
 
 from communities.models import Community
@@ -64,6 +64,11 @@ def actor_for(org) -> Actor:
 def handle_updates(conn, raw_updates: list[dict], bot=None) -> dict:
     """Apply a list of updates (as Telegram sends them) for the connection's organization.
     Returns {"events": n accepted, "offset": next update_id}."""
+    with override(conn.organization.default_language):
+        return _handle_updates(conn, raw_updates, bot)
+
+
+def _handle_updates(conn, raw_updates, bot) -> dict:
     org = conn.organization
     events, offset = [], conn.update_offset
     for raw in raw_updates:

@@ -212,7 +212,7 @@ def test_a_private_message_the_member_never_allowed_fails_for_that_member_only(
     bot_api.fail("sendMessage", 403, "Forbidden: bot can't initiate conversation with a user")
     _send(org)
     action.refresh_from_db()
-    assert action.status == ActionStatus.FAILED and "private chat" in action.outcome
+    assert action.status == ActionStatus.FAILED and "initiate conversation" in action.outcome
     conn = TelegramConnection.objects.for_org(org).get()
     assert conn.state == ConnectionState.OK
 
