@@ -187,6 +187,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "metrics.tasks.*": {"queue": "metrics"},
     "integrations.tasks.*": {"queue": "delivery"},
+    "connectors.tasks.*": {"queue": "delivery"},
     "members.import_tasks.*": {"queue": "imports"},
 }
 WORKER_QUEUES = "default,metrics,delivery,imports"

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from communities.models import Community
 from connectors.models import ConnectionState, TelegramChat, TelegramConnection
 from connectors.telegram import polling, sender
-from integrations import delivery, outbox
+from integrations import delivery, outbox, status
 from integrations.models import Action, ActionKind, ActionStatus
 from members.models import Membership
 from tenancy.actors import Actor
@@ -234,6 +234,8 @@ def test_a_revoked_token_breaks_the_connection_and_keeps_the_actions(org_a, bot_
     assert len(bot_api.calls) == calls  # nothing is tried until connected again
     page = org_a.client_for(org_a.owner).get(reverse("bot-status", args=[org.slug]))
     assert escape(conn.last_error) in page.content.decode()
+    alerts = {alert.key: alert for alert in status.warnings(org)}
+    assert alerts["telegram-broken"].url == reverse("telegram-connector", args=[org.slug])
 
 
 # --- a group upgraded to a supergroup ----------------------------------------------------------
