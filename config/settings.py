@@ -515,7 +515,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token
+        # (https://api.telegram.org/bot<token>/sendMessage): never below WARNING.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "telegram": {"level": "WARNING"},
+    },
 }
 
 # Error reporting: Sentry (or a compatible service) when SENTRY_DSN is set, off otherwise.

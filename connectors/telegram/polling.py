@@ -65,7 +65,20 @@ def poll_once(org, *, timeout=0, client_factory=TelegramClient) -> dict:
     except error.TelegramError as exc:
         services.note_error(conn, in_words(exc))
         return {"error": "network"}
-    result = updates.handle_updates(conn, raw, bot)
+    try:
+        result = updates.handle_updates(conn, raw, bot)
+    except Exception:  # noqa: BLE001 - one bad update must not stop the others for ever
+        log.exception("telegram: a batch of updates failed; applying them one by one")
+        result = {"events": 0, "offset": conn.update_offset}
+        for one in raw:
+            try:
+                found = updates.handle_updates(conn, [one], bot)
+            except Exception:  # noqa: BLE001
+                log.exception("telegram: update %s skipped", one.get("update_id"))
+                services.note_error(conn, services.skipped_message(one.get("update_id")))
+                found = {"events": 0, "offset": int(one.get("update_id", 0)) + 1}
+            result["events"] += found["events"]
+            result["offset"] = max(result["offset"], found["offset"])
     services.save_offset(conn, result["offset"])
     return {"updates": len(raw), "events": result["events"]}
 

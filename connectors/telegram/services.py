@@ -284,3 +284,10 @@ def conflict_message(exc) -> str:
         "Telegram says another process is reading this bot's updates (%(error)s): run one "
         "poller only, and do not use the same bot in another tool."
     ) % {"error": in_words(exc)}
+
+
+def skipped_message(update_id) -> str:
+    return _(
+        "Telegram update %(id)s could not be applied and was skipped (the server log has the "
+        "details)."
+    ) % {"id": update_id}

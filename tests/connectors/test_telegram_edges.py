@@ -335,3 +335,40 @@ def test_the_poll_command_passes_over_every_connected_organization(org_a, org_b,
     call_command("telegram_poll", "--once", stdout=out)
     assert "updates=2" in out.getvalue()  # the fake API gives both bots the update
     assert {t for t, name, _p in bot_api.calls if name == "getUpdates"} == {TOKEN_A, TOKEN_B}
+
+
+def test_the_bot_token_never_reaches_the_logs(org_a, bot_api, caplog):
+    """A Bot API URL holds the token; the HTTP client's request log must stay quiet."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # the root logger, as LOG_LEVEL=DEBUG would
+    connect(org_a.org, TOKEN_A)
+    community = _discovered(org_a.org, bot_api)
+    _post(org_a.org, community)
+    _send(org_a.org)
+    assert bot_api.of("sendMessage")
+    logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert TOKEN_A not in logged and TOKEN_A.split(":")[1] not in logged
+
+
+def test_an_update_that_cannot_be_applied_is_skipped_not_retried_for_ever(
+    org_a, bot_api, polling_a, monkeypatch
+):
+    from connectors.telegram import updates
+
+    org = org_a.org
+    poison, fine = message(CHAT, MEMBER, "坏的"), message(CHAT, user(1003), "好的")
+    real = updates.update_events
+
+    def flaky(org_, conn, update):
+        if update.update_id == poison["update_id"]:
+            raise RuntimeError("boom")
+        return real(org_, conn, update)
+
+    monkeypatch.setattr(updates, "update_events", flaky)
+    bot_api.push_updates(poison, fine)
+    assert _poll(org)["events"] == 1
+    conn = TelegramConnection.objects.for_org(org).get()
+    assert conn.update_offset == fine["update_id"] + 1
+    assert str(poison["update_id"]) in conn.last_error
+    assert Membership.objects.for_org(org).filter(identity__external_user_id="1003").exists()
