@@ -5,6 +5,9 @@ PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo var/tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run TELEGRAM_BOT_TOKEN=123:ABC…` connects that bot to this demo organization (polling).
+TELEGRAM_ORG ?= jiankang
+export TELEGRAM_BOT_TOKEN
 
 # The embedded mode: SQLite under var/, Celery through a folder, no Redis, no PostgreSQL.
 EMBEDDED_ENV = DEBUG=1 DATABASE_URL=sqlite:///var/db.sqlite3 REDIS_URL= \
@@ -26,8 +29,13 @@ run: deps
 	@echo ""
 	@echo "  Qunyun is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
-	@echo ""
-	$(EMBEDDED_ENV) HOST=$(HOST) PORT=$(PORT) exec $(UV) run honcho -f Procfile.dev start
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then \
+		$(EMBEDDED_ENV) $(UV) run python manage.py telegram_connect --org $(TELEGRAM_ORG) --mode polling; fi
+	@if $(EMBEDDED_ENV) $(UV) run python manage.py telegram_poll --configured; then \
+		echo "  Telegram: the poller runs too (docs/connectors.md)"; echo ""; fi
+	$(EMBEDDED_ENV) HOST=$(HOST) PORT=$(PORT) exec $(UV) run honcho -f Procfile.dev start \
+		$$($(EMBEDDED_ENV) $(UV) run python manage.py telegram_poll --configured \
+			&& echo web worker telegram || echo web worker)
 
 test: deps
 	UV="$(UV)" bash scripts/test.sh

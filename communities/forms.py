@@ -114,6 +114,9 @@ class RulesForm(forms.Form):
         label=_("Links allowed from (domains)"), required=False, max_length=2000
     )
     no_ads_keywords = forms.CharField(label=_("Ad keywords"), required=False, max_length=2000)
+    no_ads_delete = forms.BooleanField(
+        label=_("Delete the ad itself (where the platform supports it)"), required=False
+    )
     no_attacks_on = forms.BooleanField(label=_("No personal attacks"), required=False)
     custom_rules = forms.CharField(
         label=_("Other rules"),
@@ -225,6 +228,7 @@ class RulesForm(forms.Form):
                     no_ads_on=True,
                     no_ads_domains=", ".join(params.get("allowed_domains", [])),
                     no_ads_keywords=", ".join(params.get("keywords", [])),
+                    no_ads_delete=bool(params.get("delete_messages")),
                 )
             elif kind == "no_personal_attacks":
                 initial["no_attacks_on"] = True
@@ -258,6 +262,7 @@ class RulesForm(forms.Form):
                     "params": {
                         "allowed_domains": data["no_ads_domains"],
                         "keywords": data["no_ads_keywords"],
+                        "delete_messages": data.get("no_ads_delete", False),
                     },
                 }
             )

@@ -154,6 +154,8 @@ def clean_rule(rule) -> dict:
                     for d in _clean_str_list(params.get("allowed_domains"), _("Allowed links"))
                 ],
                 "keywords": _clean_str_list(params.get("keywords"), _("Keywords")),
+                # a connector that can delete messages (Telegram) deletes the ad itself
+                "delete_messages": bool(params.get("delete_messages", False)),
             },
         }
     if kind == "no_flood":

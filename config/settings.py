@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "metrics",
     "teamwork",
     "ingestion",
+    "connectors",
     "portal",
     "demo",
 ]
@@ -196,6 +197,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "metrics.tasks.*": {"queue": "metrics"},
     "integrations.tasks.*": {"queue": "delivery"},
+    "connectors.tasks.*": {"queue": "delivery"},
     "members.import_tasks.*": {"queue": "imports"},
 }
 WORKER_QUEUES = "default,metrics,delivery,imports"
@@ -242,6 +244,7 @@ TENANT_JOBS = {
     "campaigns.tasks.expire_group_buy_teams": timedelta(minutes=1),
     "campaigns.tasks.run_due_lotteries": timedelta(minutes=1),
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
+    "connectors.tasks.telegram_send": timedelta(minutes=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
     "engagement.tasks.close_due_polls": timedelta(minutes=1),
@@ -522,7 +525,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token
+        # (https://api.telegram.org/bot<token>/sendMessage): never below WARNING.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "telegram": {"level": "WARNING"},
+    },
 }
 
 # Error reporting: Sentry (or a compatible service) when SENTRY_DSN is set, off otherwise.
@@ -569,3 +579,11 @@ POSTER_FONT = env.str("POSTER_FONT", default="")
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 # A Telegram Mini App's initData older than this is refused (replayed openings).
 TELEGRAM_INIT_DATA_MAX_AGE = env.int("TELEGRAM_INIT_DATA_MAX_AGE", default=3600)
+# The Telegram connector (docs/connectors.md). The Bot API's address: Telegram's, or your own
+# Bot API server ("{token}" is replaced by the bot's token, else it is appended).
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_REQUEST_TIMEOUT = env.float("TELEGRAM_REQUEST_TIMEOUT", default=15.0)
+TELEGRAM_POLL_TIMEOUT = env.int("TELEGRAM_POLL_TIMEOUT", default=10)  # long poll, seconds
+# Telegram's published limits: about 30 messages a second per bot, 20 a minute in a group.
+TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=25)
+TELEGRAM_GROUP_MESSAGES_PER_MINUTE = env.int("TELEGRAM_GROUP_MESSAGES_PER_MINUTE", default=20)

@@ -8,6 +8,8 @@ from campaigns.urls import org_urlpatterns as campaign_urlpatterns
 from care.urls import org_urlpatterns as care_urlpatterns
 from communities.urls import org_urlpatterns as community_urlpatterns
 from config.monitoring import metrics_view
+from connectors.urls import org_urlpatterns as connector_urlpatterns
+from connectors.urls import public_urlpatterns as connector_public_urlpatterns
 from core.health import healthz, livez, readyz
 from core.schema_view import SchemaView
 from engagement.urls import org_urlpatterns as engagement_urlpatterns
@@ -85,6 +87,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(metrics_urlpatterns)),
     path("o/<slug:org_slug>/", include(engagement_urlpatterns)),
     path("o/<slug:org_slug>/", include(teamwork_urlpatterns)),
+    path("o/<slug:org_slug>/", include(connector_urlpatterns)),
+    path("", include(connector_public_urlpatterns)),
     path("accounts/", include(account_urlpatterns)),
     path(
         "invite/<str:token>/",

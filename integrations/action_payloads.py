@@ -24,6 +24,13 @@ UserId = Annotated[str, msgspec.Meta(description="The member's id on the platfor
 Name = Annotated[str, msgspec.Meta(description="The member's name as the group knows them.")]
 Text = Annotated[str, msgspec.Meta(description="The message to send, ready to post.")]
 OrderId = Annotated[str, msgspec.Meta(description="The order's id as your shop knows it.")]
+DeleteMessage = Annotated[
+    str,
+    msgspec.Meta(
+        description="The `id` of the event (message) that broke the rule, when the group's "
+        "rules say to delete it: delete that message where the platform allows."
+    ),
+]
 
 
 class _Payload(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -64,13 +71,18 @@ class MemberWarnPayload(_ToMember):
         int, msgspec.Meta(ge=1, description="Active warnings that lead to a removal.")
     ]
     mute_hours: int | None = None
+    delete_message: DeleteMessage | None = None
 
 
 class MemberRemovePayload(_ToMember):
-    """Remove a member from the group; post `announce` in the group when it is not empty."""
+    """Remove a member from the group; post `announce` in the group when it is not empty.
+    `block`: the member is on the block list, so the removal is permanent (a platform that
+    bans keeps the ban); otherwise they may come back by invitation."""
 
     reason: Annotated[str, msgspec.Meta(description="ads, manual, blocked or the rule broken.")]
     announce: str = ""
+    block: bool = False
+    delete_message: DeleteMessage | None = None
 
 
 class MemberRemindPayload(_ToMember):

@@ -56,6 +56,7 @@ class MessageKind:
     LEAVING_THANKS = "leaving_thanks"
     POSTER = "poster"
     POSTER_REPLY = "poster_reply"
+    LINK_BUTTON = "link_button"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -349,6 +350,12 @@ def _group_buy_failed(c: dict) -> str:
     }
 
 
+def _link_button(c: dict) -> str:
+    """context: none. The label of the button a connector puts under a post that links to a
+    campaign's page (Telegram's inline button); kept short, a button shows one line."""
+    return _("Details and sign-up")
+
+
 def _member_link(c: dict) -> str:
     """context: link, hours (how long it works). Sent privately: it signs the member in."""
     return _(
@@ -577,6 +584,7 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.LEAVING_THANKS: _leaving_thanks,
     MessageKind.POSTER: _poster,
     MessageKind.POSTER_REPLY: _poster_reply,
+    MessageKind.LINK_BUTTON: _link_button,
 }
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict
+from core.hooks import Hook
 from tenancy import audit
 from tenancy.permissions import require
 from tenancy.services import api_key_seen
@@ -62,6 +63,55 @@ def action_body(action) -> dict:
     }
 
 
+# --- connectors ------------------------------------------------------------------------------
+
+# connector_platforms(org) -> platforms whose actions a first-party connector of the organization
+# carries out (connectors/: ["telegram"] while its Telegram connection is on). REST bots, by
+# polling or by webhook, are not handed those actions, so a WeChat bot never takes a Telegram
+# group's welcome; the connector leases them with `lease_for_connector`.
+connector_platforms = Hook("connector_platforms")
+
+
+def _connector_platforms(org) -> list[str]:
+    return sorted({p for found in connector_platforms(org=org) for p in found})
+
+
+def _for_rest_bots(qs, org):
+    platforms = _connector_platforms(org)
+    return qs.exclude(payload__platform__in=platforms) if platforms else qs
+
+
+def lease_for_connector(*, actor, platform, limit=MAX_LEASE_BATCH) -> list[Action]:
+    """Like `lease_pending`, for a first-party connector: only the actions of its platform,
+    oldest first, skipping those another worker holds."""
+    require(actor, "integration.actions")
+    limit = max(1, min(int(limit), MAX_LEASE_BATCH))
+    now = timezone.now()
+    available = Q(status=ActionStatus.PENDING) | Q(status=ActionStatus.LEASED, lease_until__lt=now)
+    with transaction.atomic():
+        picked = list(
+            Action.objects.for_org(actor.organization)
+            .filter(available, payload__platform=platform)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")[:limit]
+        )
+        for action in picked:
+            action.status, action.lease_until = ActionStatus.LEASED, now + LEASE
+            action.attempts += 1
+            action.updated_at = now
+        Action.objects.bulk_update(picked, ["status", "lease_until", "attempts", "updated_at"])
+    return picked
+
+
+def postpone(*, actor, action, until) -> None:
+    """A connector could not carry the action out now (the platform said to wait, the chat's
+    rate limit, a network error): it stays leased until `until`, then is picked up again."""
+    require(actor, "integration.actions")
+    Action.objects.for_org(actor.organization).filter(
+        pk=action.pk, status=ActionStatus.LEASED
+    ).update(lease_until=until, updated_at=timezone.now())
+
+
 # --- pull ------------------------------------------------------------------------------------
 
 
@@ -70,10 +120,10 @@ def lease_pending(*, actor, limit=MAX_LEASE_BATCH, kinds=None, community_id=None
     within the lease go back to pending; two bots polling at once get different actions."""
     require(actor, "integration.actions")
     limit = max(1, min(int(limit), MAX_LEASE_BATCH))
-    now = timezone.now()
+    now, org = timezone.now(), actor.organization
     available = Q(status=ActionStatus.PENDING) | Q(status=ActionStatus.LEASED, lease_until__lt=now)
     with transaction.atomic():
-        qs = Action.objects.for_org(actor.organization).filter(available)
+        qs = _for_rest_bots(Action.objects.for_org(actor.organization).filter(available), org)
         if kinds:
             qs = qs.filter(kind__in=kinds)
         if community_id is not None:
@@ -240,8 +290,7 @@ def schedule_deliveries(org) -> int:
     created = 0
     with transaction.atomic():
         actions = list(
-            Action.objects.for_org(org)
-            .filter(status=ActionStatus.PENDING)
+            _for_rest_bots(Action.objects.for_org(org).filter(status=ActionStatus.PENDING), org)
             .select_for_update(skip_locked=True)
             .order_by("pk")[:1000]
         )

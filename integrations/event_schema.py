@@ -54,6 +54,7 @@ class MessagePosted(_Base, tag="message.posted"):
         list[Annotated[str, msgspec.Meta(max_length=500)]], msgspec.Meta(max_length=20)
     ] = []
     text: Annotated[str, msgspec.Meta(max_length=4000)] | None = None
+    reply_to: Id | None = None  # the `id` of the event (message) this one answers
 
 
 class MemberCheckedIn(_Base, tag="member.checked_in"):

@@ -19,11 +19,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.formatting import count, duration
+from core.hooks import Hook
 from tenancy.home import Alert
 from tenancy.models import ApiKey
 from tenancy.permissions import can
 
 from .models import Action, ActionStatus, DeliveryStatus, WebhookEndpoint
+
+# connector_panels(org) -> a dict or None per first-party connector (connectors/status.py):
+# {"platform", "connection" (mode, state, last update, last send, last error), "chats",
+# "problems", "backlog" {"waiting", "oldest"}, "url"}, shown on the bot connections page.
+connector_panels = Hook("connector_panels")
+# connector_alerts(org) -> [Alert]: a connector's warnings on the organization's home.
+connector_alerts = Hook("connector_alerts")
 
 UNFINISHED = [ActionStatus.PENDING, ActionStatus.LEASED]
 WAITING = [DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
@@ -48,7 +56,7 @@ def outbox_backlog(org) -> dict:
 
 
 def connections(org) -> dict:
-    """What the bot connections page shows. Three queries."""
+    """What the bot connections page shows. Three queries, and the connectors' own."""
     keys = list(
         ApiKey.objects.for_org(org).filter(revoked_at=None).order_by("-created_at")[:LIST_LIMIT]
     )
@@ -65,7 +73,12 @@ def connections(org) -> dict:
         endpoint.oldest_seconds = (
             (now - endpoint.oldest_waiting).total_seconds() if endpoint.oldest_waiting else None
         )
-    return {"keys": keys, "endpoints": endpoints, "backlog": outbox_backlog(org)}
+    return {
+        "keys": keys,
+        "endpoints": endpoints,
+        "backlog": outbox_backlog(org),
+        "connectors": [panel for panel in connector_panels(org=org) if panel],
+    }
 
 
 def warnings(org) -> list[Alert]:
@@ -106,6 +119,8 @@ def warnings(org) -> list[Alert]:
                 link_text=_("Bot connections"),
             )
         )
+    for found in connector_alerts(org=org):
+        alerts.extend(found)
     return alerts
 
 

@@ -365,7 +365,9 @@ class MemberEvents:
             ads_group = ""
             if reason == "ads":
                 ads_group = next((n for pk, n in self.ads_groups if pk != community.pk), "")
-            self.moderation.warn(membership, community, identity, reason, detail, at, ads_group)
+            self.moderation.warn(
+                membership, community, identity, reason, detail, at, ads_group, message=event.id
+            )
         reply = keyword_reply(rules, event.text)
         if reply is not None:
             rules_text = render_text(rules, self.org.default_language) if "{rules}" in reply else ""

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from communities.models import CommunityRules
+from communities.rule_checks import rule_params
 from integrations.composer import MessageKind
 from integrations.models import ActionKind
 
@@ -47,13 +48,16 @@ class Moderation:
             .values_list("member_id", flat=True),
         )
 
-    def warn(self, membership, community, identity, reason, detail, at, ads_group="") -> None:
+    def warn(
+        self, membership, community, identity, reason, detail, at, ads_group="", message=None
+    ) -> None:
         """A warning; at the group's threshold of active warnings, a removal instead.
-        `ads_group`: where ads are welcome, named in a warning for ads."""
+        `ads_group`: where ads are welcome, named in a warning for ads. `message`: the id of
+        the event (message) that broke the rule, deleted where the rules say so."""
         rules = self.rules.get(community.pk)
         threshold = rules.warnings_before_removal if rules else 1
         if self.active_warnings[membership.pk] >= threshold:
-            self.remove(membership, community, identity, reason, detail, at)
+            self.remove(membership, community, identity, reason, detail, at, message=message)
             return
         writes = self.writes
         expiry = timedelta(days=rules.warning_expiry_days if rules else 30)
@@ -83,6 +87,7 @@ class Moderation:
         payload = {"text": notice, "reason": reason, "warning": count, "threshold": threshold}
         if rules and rules.mute_before_removal and count >= threshold:
             payload["mute_hours"] = 24
+        payload.update(_deletion(rules, reason, message))
         writes.action(ActionKind.WARN, community, identity, **payload)
 
     def remove(
@@ -94,6 +99,7 @@ class Moderation:
         detail,
         at,
         announce_kind=MessageKind.REMOVE_ANNOUNCE,
+        message=None,
     ) -> None:
         """Out of the group (a state with history, not a deletion); ads also block the member.
         `announce_kind`: how the group is told (a rule breach, or entry rules not met)."""
@@ -109,10 +115,18 @@ class Moderation:
                 name=identity.display_name or identity.member.display_name,
                 detail=detail,
             )
-        writes.action(ActionKind.REMOVE, community, identity, reason=reason, announce=announce)
         member = identity.member
         if reason == "ads" and member.pk not in self.blocked:
             self.block(member, detail, at)
+        writes.action(
+            ActionKind.REMOVE,
+            community,
+            identity,
+            reason=reason,
+            announce=announce,
+            block=member.pk in self.blocked,
+            **_deletion(rules, reason, message),
+        )
 
     def block(self, member, reason, at) -> None:
         self.blocked.add(member.pk)
@@ -125,3 +139,12 @@ class Moderation:
                 actor_label=self.writes.actor_label[:200],
             )
         )
+
+
+def _deletion(rules, reason, message) -> dict:
+    """`delete_message` for an ad whose group's rules say to delete it (connectors that can
+    delete messages do; a REST bot reads the same field)."""
+    if reason != "ads" or not message:
+        return {}
+    params = rule_params(rules, "no_ads") or {}
+    return {"delete_message": message} if params.get("delete_messages") else {}

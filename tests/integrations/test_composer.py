@@ -72,6 +72,7 @@ CONTEXTS = {
     MessageKind.GROUP_BUY_FILLED: {"name": "两人拼团"},
     MessageKind.GROUP_BUY_FAILED: {"name": "两人拼团"},
     MessageKind.MEMBER_LINK: {"link": "https://qunyun.example/m/shop/l/t0k3n/", "hours": 48},
+    MessageKind.LINK_BUTTON: {},
     MessageKind.POLL: {
         "poll_kind": "poll",
         "title": "下次团购选哪个？",

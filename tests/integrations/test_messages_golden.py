@@ -233,6 +233,7 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
     link = f"https://qunyun.example/m/{org.slug}/l/TOKEN/"
     found += [
         ("member_link", MessageKind.MEMBER_LINK, {"link": link, "hours": 48}, None),
+        ("link_button (under a campaign post, Telegram)", MessageKind.LINK_BUTTON, {}, None),
         (
             "lottery_won with the member's link",
             MessageKind.LOTTERY_WON,

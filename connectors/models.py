@@ -1,0 +1,95 @@
+"""The state of the first-party connectors (docs/connectors.md): how an organization's
+Telegram bot is connected, and the chats it is in. The bot's token is the integrations app's
+`BotCredential` (encrypted); events go in through `ingestion.pipeline` and actions come out of
+the outbox like a REST bot's, so nothing here is domain data."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from tenancy.models import TenantModel
+
+
+class ConnectionMode(models.TextChoices):
+    OFF = "off", pgettext_lazy("connection mode", "Off")
+    WEBHOOK = "webhook", _("Webhook (Telegram calls Qunyun)")
+    POLLING = "polling", _("Long polling (Qunyun asks Telegram)")
+
+
+class ConnectionState(models.TextChoices):
+    OFF = "off", pgettext_lazy("connection state", "Off")
+    OK = "ok", _("Connected")
+    BROKEN = "broken", _("Broken")
+
+
+class TelegramConnection(TenantModel):
+    """One per organization. The webhook's path secret and `secret_token` are stored as
+    SHA-256 digests: Telegram is told them once, when the webhook is registered."""
+
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=ConnectionMode.choices, default=ConnectionMode.OFF
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=ConnectionState.choices, default=ConnectionState.OFF
+    )
+    credential = models.ForeignKey(
+        "integrations.BotCredential", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    bot_id = models.BigIntegerField(_("bot id"), null=True, blank=True)
+    bot_username = models.CharField(_("bot"), max_length=64, blank=True)
+    path_digest = models.CharField(max_length=64, blank=True)
+    secret_digest = models.CharField(max_length=64, blank=True)
+    update_offset = models.BigIntegerField(default=0)  # long polling: the next update_id
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    last_update_at = models.DateTimeField(_("last update"), null=True, blank=True)
+    last_send_at = models.DateTimeField(_("last send"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Telegram connection")
+        verbose_name_plural = _("Telegram connections")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="one_telegram_connection")
+        ]
+
+    def __str__(self):
+        return f"@{self.bot_username}" if self.bot_username else "Telegram"
+
+    @property
+    def is_on(self) -> bool:
+        return self.mode != ConnectionMode.OFF
+
+
+class TelegramChat(TenantModel):
+    """A group the bot is (or was) in. `external_id` is the group's id in Qunyun (its first
+    chat id): a group upgraded to a supergroup gets a new `chat_id` and keeps it."""
+
+    chat_id = models.BigIntegerField(_("chat id"))
+    external_id = models.CharField(_("group id in Qunyun"), max_length=128)
+    migrated_from = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    chat_type = models.CharField(_("type"), max_length=20, blank=True)
+    bot_status = models.CharField(_("bot's status"), max_length=20, blank=True)
+    can_delete = models.BooleanField(_("may delete messages"), default=False)
+    can_restrict = models.BooleanField(_("may restrict and remove members"), default=False)
+    can_pin = models.BooleanField(_("may pin messages"), default=False)
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Telegram chat")
+        verbose_name_plural = _("Telegram chats")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "chat_id"], name="telegram_chat_once")
+        ]
+        indexes = [models.Index(fields=["organization", "external_id"])]
+
+    def __str__(self):
+        return self.title or str(self.chat_id)
+
+    @property
+    def is_present(self) -> bool:
+        return self.bot_status in ("member", "administrator", "creator", "restricted")
