@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from campaigns.batch import OrderEvents
+from campaigns.coupon_events import CouponEvents
 from care.batch import CareEvents
 from communities.services import communities_seen
 from engagement.batch import PollEvents
@@ -44,6 +45,7 @@ def load_stages(batch: EventBatch) -> list:
     return [
         members,
         OrderEvents.load(batch, members),
+        CouponEvents.load(batch),
         CareEvents.load(batch),
         PollEvents.load(batch),
     ]

@@ -7,8 +7,10 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deploy check of the database roles
-
-        from . import home, hooks
+        from . import (
+            checks,  # noqa: F401 - registers the deploy check of the database roles
+            home,
+            hooks,
+        )
 
         hooks.first_steps.register(home.team_steps)
