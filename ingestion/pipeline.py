@@ -41,11 +41,12 @@ class IngestResult:
 
 def load_stages(batch: EventBatch) -> list:
     """Each app's handlers for this batch, in the order they apply an event."""
+    coupons = CouponEvents.load(batch)  # first: who had a group before (members' load adds some)
     members = MemberEvents.load(batch)
     return [
         members,
         OrderEvents.load(batch, members),
-        CouponEvents.load(batch),
+        coupons,
         CareEvents.load(batch),
         PollEvents.load(batch),
     ]
