@@ -379,3 +379,58 @@ def test_one_coupon_two_orders_at_once_exactly_one_wins(org_a):
         services.order_cancel(actor=actor, order=orders[0])  # give it back for the next round
     assert Order.objects.for_org(org_a.org).filter(coupon=coupon).count() == 5
     assert Campaign.objects.for_org(org_a.org).get(pk=first.pk).stock_left == 10
+
+
+# --- cost and budget ---------------------------------------------------------------------------
+
+
+def test_coupon_value_redeemed_counts_as_cost_and_against_the_budget(shop):
+    from campaigns.selectors import budget_warning, campaign_review, month_spend
+
+    actor, group = shop
+    org = actor.organization
+    org.monthly_campaign_budget = Decimal("150")
+    org.save(update_fields=["monthly_campaign_budget"])
+    sale = _sale(actor, [group], cost=Decimal("100"))
+    member = _member(org, group, "买家")
+    template = _template(actor, name="六十元券", value="60")
+    day = sale.starts_at.astimezone(org.tzinfo).date()
+    pending = _order(
+        actor,
+        sale,
+        member,
+        "k1",
+        coupon=coupons.coupon_issue(actor=actor, template=template, member=member, reason="r").pk,
+    )
+    assert month_spend(org, day)["spent"] == Decimal("100")  # not paid yet: not redeemed
+    assert budget_warning(org, sale.starts_at) is None
+    services.order_pay(actor=actor, order=pending)
+    spend = month_spend(org, day)
+    assert spend["coupons"] == Decimal("60") and spend["spent"] == Decimal("160")
+    assert budget_warning(org, sale.starts_at)["left"] == Decimal("-10")
+    rows = {row["key"]: row["value"] for row in campaign_review(sale)["rows"]}
+    assert rows["coupon_cost"] == Decimal("60") and rows["cost"] == Decimal("160")
+    services.order_refund(actor=actor, order=pending)  # refunded: no longer redeemed
+    assert month_spend(org, day)["spent"] == Decimal("100")
+
+
+def test_api_order_takes_a_coupon_and_answers_with_the_breakdown(org_a, shop):
+    actor, group = shop
+    sale = _sale(actor, [group])
+    member = _member(org_a.org, group, "接口买家")
+    coupon = coupons.coupon_issue(
+        actor=actor,
+        template=_template(actor, name="八折", kind="percent", value="20"),
+        member=member,
+        reason="r",
+    )
+    client = org_a.api_client()
+    url = f"/api/v1/campaigns/{sale.pk}/orders/"
+    body = {"member": member.pk, "quantity": 1, "coupon": coupon.pk}
+    response = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a1")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["amount"] == "79.20" and data["coupon_discount"] == "19.80"
+    assert data["list_amount"] == "99.00" and data["coupon"] == coupon.pk
+    again = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a2")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "coupon_invalid"
