@@ -304,7 +304,7 @@ def _percent_off(percent: Decimal) -> str:
     15% off → 8.5折."""
     if (translation.get_language() or "").lower().startswith("zh"):
         tenths = (Decimal(100) - percent) / Decimal(10)
-        return _("pay %(tenths)s tenths") % {"tenths": _amount(tenths)}
+        return _("pay %(tenths)s tenths") % {"tenths": format(tenths.normalize(), "f")}
     return _("%(percent)s%% off") % {"percent": _amount(percent)}
 
 
@@ -353,7 +353,7 @@ def _coupon_granted(c: dict) -> str:
         "newcomer": _("Welcome! A coupon for newcomers is waiting for you:"),
         "showcase": _("Thank you for sharing your photos! Here is a coupon for you:"),
     }.get(c.get("reason"), _("A coupon for you:"))
-    return opening + " " + coupon_offer(c)
+    return _("%(opening)s %(offer)s") % {"opening": opening, "offer": coupon_offer(c)}
 
 
 # --- campaigns ----------------------------------------------------------------------------------

@@ -538,6 +538,8 @@ MEMBER_PAGES = {
     "member-checkin",
     "member-polls",
     "member-ideas",
+    "member-coupons",
+    "member-coupon-redeem",
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
 MEMBER_OWNED = {"member-order", "member-report"}
