@@ -196,6 +196,57 @@ def template_retire(*, actor, template) -> CouponTemplate:
     return locked
 
 
+TERMS = (
+    "name",
+    "kind",
+    "value",
+    "max_off",
+    "min_spend",
+    "free_shipping",
+    "valid_days",
+    "valid_from",
+    "valid_until",
+    "scope",
+    "campaigns",
+    "communities",
+    "quantity_limit",
+    "points_cost",
+)
+
+
+def template_replace(*, actor, template, **terms) -> CouponTemplate:
+    """Change an offer: a template's terms never change once saved (issued coupons read them),
+    so "editing" saves a new template with the new terms and retires the old one (its coupons
+    stay valid). The automatic paths (newcomer, wake-up, photo reward) that issued the old one
+    issue the new one from now on. In one transaction: a refused new template changes nothing."""
+    require(actor, "campaign.manage")
+    org = actor.organization
+    unknown = set(terms) - set(TERMS)
+    if unknown:
+        raise TypeError(f"unknown terms: {sorted(unknown)}")
+    with transaction.atomic():
+        old = CouponTemplate.objects.for_org(org).select_for_update().get(pk=template.pk)
+        new = template_create(actor=actor, **terms)
+        if old.is_active:
+            template_retire(actor=actor, template=old)
+        current = CouponSettings.objects.for_org(org).filter(organization=org).first()
+        if current is not None:
+            changed = []
+            for field in ("newcomer_template", "wake_up_template", "showcase_template"):
+                if getattr(current, f"{field}_id") == old.pk:
+                    setattr(current, field, new)
+                    changed.append(field)
+            if changed:
+                current.save(update_fields=changed)
+        audit.record(
+            actor=actor,
+            action="coupon.template_replace",
+            obj=new,
+            summary=f"{old.name} → {new.name}",
+        )
+    return new
+
+
 def settings_for(org) -> CouponSettings:
     return CouponSettings.objects.for_org(org).filter(organization=org).first() or CouponSettings(
         organization=org

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from communities.selectors import communities_where
 from members.models import PRESENT_STATUSES, Membership
+from members.selectors import visible_members
 from tenancy.home import TodayItem, TodaySection, first_of
-from tenancy.permissions import can_anywhere
+from tenancy.permissions import can, can_anywhere
 
 from .models import (
     BOUGHT,
@@ -20,6 +21,9 @@ from .models import (
     CampaignKind,
     CampaignStatus,
     CampaignTarget,
+    CouponStatus,
+    CouponTemplate,
+    IssuedCoupon,
     Order,
     OrderStatus,
     Team,
@@ -272,3 +276,28 @@ def teams_closing(actor) -> TodaySection:
         url=reverse("campaigns", args=[org.slug]),
         order=50,
     )
+
+
+# --- coupons -------------------------------------------------------------------------------------
+
+
+def coupon_templates(org):
+    """The organization's coupon templates, active first, with how many of each were used and
+    are still available (`issued_count` is kept by the issuing paths)."""
+    return (
+        CouponTemplate.objects.for_org(org)
+        .select_related("redemption_item")
+        .annotate(
+            used=Count("issued", filter=Q(issued__status=CouponStatus.USED)),
+            available=Count("issued", filter=Q(issued__status=CouponStatus.AVAILABLE)),
+        )
+        .order_by("-is_active", "-created_at", "-pk")
+    )
+
+
+def visible_coupons(actor):
+    """Issued coupons of the members the actor may see (org-wide viewers: all of them)."""
+    coupons = IssuedCoupon.objects.for_org(actor.organization)
+    if can(actor, "member.view"):
+        return coupons
+    return coupons.filter(member__in=visible_members(actor))
