@@ -390,7 +390,16 @@ OBJECT_KWARGS = {
         ["api:order-detail", "api:order-pay", "api:order-cancel", "api:order-refund"],
         lambda tenant: {"pk": OrderFactory(organization=tenant.org).pk},
     ),
-    **dict.fromkeys(["coupon-edit", "coupon-retire"], _coupon_template),
+    **dict.fromkeys(
+        [
+            "coupon-edit",
+            "coupon-retire",
+            "api:coupon-template-detail",
+            "api:coupon-template-retire",
+            "api:coupon-template-issue",
+        ],
+        _coupon_template,
+    ),
     "issued-coupon": _issued_coupon,
     "coupon-perk-toggle": _perk,
     "plan-edit": lambda tenant: {"pk": _plan(tenant)},
