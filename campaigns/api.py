@@ -30,6 +30,7 @@ from .models import (
     Campaign,
     CampaignKind,
     CampaignTarget,
+    IssuedCoupon,
     LotteryDraw,
     Order,
     OrderStatus,
@@ -46,6 +47,7 @@ REFUSAL_STATUS = {
     "not_live": status.HTTP_409_CONFLICT,
     "not_eligible": status.HTTP_403_FORBIDDEN,
     "idempotency_conflict": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "coupon_invalid": status.HTTP_409_CONFLICT,
 }
 
 
@@ -146,12 +148,21 @@ class ReviewFiguresSerializer(serializers.Serializer):
     targeted = FigureField(help_text="Members of the targeted groups.")
     conversion = FigureField(help_text="Buyers ÷ targeted members.")
     sell_out_seconds = FigureField(help_text="From the start to the last unit; null: not sold out.")
-    cost = FigureField()
+    coupon_cost = FigureField(help_text="Coupon value redeemed on bought orders.")
+    cost = FigureField(help_text="The campaign's own cost plus the coupon value redeemed.")
 
 
 class ReviewRowSerializer(serializers.Serializer):
     key = serializers.ChoiceField(
-        choices=["units", "revenue", "buyers", "conversion", "sell_out_seconds", "cost"]
+        choices=[
+            "units",
+            "revenue",
+            "buyers",
+            "conversion",
+            "sell_out_seconds",
+            "coupon_cost",
+            "cost",
+        ]
     )
     value = FigureField()
     previous = FigureField(help_text="The previous campaign of the same kind; null: none.")
@@ -243,13 +254,35 @@ class OrderSerializer(serializers.ModelSerializer):
             "paid_at",
             "cancelled_at",
             "refunded_at",
+            "list_amount",
+            "tier_discount",
+            "perk_discount",
+            "coupon_discount",
+            "shipping_fee",
+            "shipping_waived",
+            "coupon",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "amount": {"help_text": "What is paid (campaign orders: after every discount)."},
+            "list_amount": {"help_text": "Unit price × quantity; null for orders bots report."},
+            "coupon": {"help_text": "The coupon used (an issued coupon's id), or null."},
+        }
 
 
 class OrderCreateSerializer(serializers.Serializer):
     member = OrgPrimaryKeyRelatedField(model=Member)
     quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+    coupon = OrgPrimaryKeyRelatedField(
+        model=IssuedCoupon,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "One of the member's coupons; the server computes the price. Refused with "
+            "`coupon_invalid` (409) when it is not the member's, used, expired, out of the "
+            "coupon's scope or below its minimum spend."
+        ),
+    )
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -287,7 +320,7 @@ class CampaignViewSet(
     """Campaigns. Create builds a flash sale (draft); `publish` schedules it and its
     announcements; `orders` places an order with an `Idempotency-Key` header. Refusals come with
     their own codes: `sold_out`, `cap_exceeded`, `not_live` (409), `not_eligible` (403),
-    `idempotency_conflict` (422)."""
+    `idempotency_conflict` (422), `coupon_invalid` (409)."""
 
     summaries = {
         "publish": "Publish a campaign",
@@ -495,12 +528,15 @@ class CampaignViewSet(
         campaign = self.get_object()
         data = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        coupon = values.pop("coupon", None)
         try:
             order, _created = services.flash_sale_order(
                 actor=self.actor,
                 campaign=campaign,
                 idempotency_key=request.headers.get("Idempotency-Key", ""),
-                **data.validated_data,
+                coupon=coupon.pk if coupon is not None else None,
+                **values,
             )
         except services.OrderRefused as exc:
             raise _refusal(exc) from None

@@ -15,6 +15,14 @@ AUDIT_ACTIONS = {
     "lottery.draw": _("Drew a lottery"),
     "groupbuy.open": _("Opened a group-buy team"),
     "groupbuy.join": _("Joined a group-buy team"),
+    "coupon.template_create": _("Created a coupon"),
+    "coupon.template_retire": _("Retired a coupon"),
+    "coupon.settings": _("Changed which coupons are issued automatically"),
+    "coupon.issue": _("Gave a member a coupon"),
+    "coupon.issue_many": _("Gave members a coupon"),
+    "coupon.perk_create": _("Created a checkout perk"),
+    "coupon.perk_on": _("Turned a checkout perk on"),
+    "coupon.perk_off": _("Turned a checkout perk off"),
 }
 
 
@@ -26,11 +34,13 @@ class CampaignsConfig(AppConfig):
         from tenancy import audit
         from tenancy import hooks as tenancy_hooks
 
-        from . import alerts, selectors, services
+        from . import alerts, coupons, selectors, services
 
         audit.register_actions(AUDIT_ACTIONS)
         alerts.register()
         hooks.member_merged.register(services.orders_move_to)
         hooks.privacy_sections.register(services.privacy_sections)
         hooks.tier_stats.register(services.tier_stats)
+        hooks.points_redeemed.register(coupons.on_points_redeemed)
+        hooks.wake_up_offers.register(coupons.wake_up_offers)
         tenancy_hooks.dashboard_panels.register(selectors.home_panel)

@@ -82,6 +82,13 @@ class Campaign(TenantModel):
         _("minutes to pay"), default=15, validators=[MinValueValidator(1)]
     )
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    shipping_fee = models.DecimalField(
+        _("shipping fee"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     sold_out_at = models.DateTimeField(_("sold out"), null=True, blank=True)
     # group buys: teams of `team_size` that must fill within `team_hours` of opening
     team_size = models.PositiveSmallIntegerField(_("team size"), null=True, blank=True)
@@ -153,6 +160,35 @@ class Order(TenantModel):
     expires_at = models.DateTimeField(_("pay before"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # The price breakdown of a campaign order (campaigns/pricing.py); `amount` is what is paid.
+    # Orders the bots report carry only `amount` (list_amount stays None).
+    list_amount = models.DecimalField(
+        _("list price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    tier_discount = models.DecimalField(
+        _("VIP discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    perk_discount = models.DecimalField(
+        _("perk discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    coupon_discount = models.DecimalField(
+        _("coupon discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    shipping_fee = models.DecimalField(
+        _("shipping"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    shipping_waived = models.BooleanField(_("free shipping"), default=False)
+    perk = models.ForeignKey(
+        "campaigns.SegmentPerk", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    coupon = models.ForeignKey(
+        "campaigns.IssuedCoupon",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("coupon"),
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -276,3 +312,242 @@ class LotteryWinner(TenantModel):
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     prize = models.ForeignKey(LotteryPrize, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()  # place in the shuffled entrant list
+
+
+# --- coupons -----------------------------------------------------------------------------------
+
+
+class CouponKind(models.TextChoices):
+    AMOUNT = "amount", _("Amount off")
+    PERCENT = "percent", _("Percent off")
+
+
+class CouponScope(models.TextChoices):
+    ALL = "all", _("All campaigns")
+    CAMPAIGNS = "campaigns", _("Some campaigns")
+    GROUPS = "groups", _("Campaigns of some groups")
+
+
+class CouponTemplate(TenantModel):
+    """What a coupon gives and when it may be used. Its terms never change once saved (issued
+    coupons read them): to change an offer, retire the template and save a new one."""
+
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=CouponKind.choices)
+    # yuan off (amount) or percent off (percent, 1-100)
+    value = models.DecimalField(_("value"), max_digits=10, decimal_places=2)
+    max_off = models.DecimalField(
+        _("at most (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    min_spend = models.DecimalField(
+        _("minimum spend (yuan)"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    free_shipping = models.BooleanField(_("free shipping"), default=False)
+    valid_days = models.PositiveSmallIntegerField(_("valid for (days)"), null=True, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    scope = models.CharField(
+        _("where it applies"), max_length=10, choices=CouponScope.choices, default=CouponScope.ALL
+    )
+    quantity_limit = models.PositiveIntegerField(_("at most issued"), null=True, blank=True)
+    issued_count = models.PositiveIntegerField(_("issued"), default=0)
+    # the points catalogue item that issues this coupon when redeemed
+    redemption_item = models.OneToOneField(
+        "communities.RedemptionItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coupon_template",
+        verbose_name=_("points catalogue item"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coupon template")
+        verbose_name_plural = _("coupon templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_limit=None) | Q(issued_count__lte=models.F("quantity_limit")),
+                name="coupon_template_within_limit",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CouponTemplateTarget(TenantModel):
+    """The campaigns or groups a scoped template applies to."""
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="targets")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "template"])]
+
+
+class CouponSource(models.TextChoices):
+    REDEMPTION = "redemption", _("Points redemption")
+    NEWCOMER = "newcomer", _("Newcomer")
+    WAKE_UP = "wake_up", _("Wake-up")
+    MANUAL = "manual", _("By hand")
+    SHOWCASE = "showcase", _("Photo reward")
+
+
+class CouponStatus(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+
+
+class IssuedCoupon(TenantModel):
+    """One coupon of one member: single-use (its order is set while it is used), valid from
+    `valid_from` until `expires_at`. `history` keeps every change."""
+
+    template = models.ForeignKey(CouponTemplate, on_delete=models.PROTECT, related_name="issued")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="coupons")
+    source = models.CharField(_("issued by"), max_length=12, choices=CouponSource.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CouponStatus.choices, default=CouponStatus.AVAILABLE
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        indexes = [
+            models.Index(fields=["organization", "member", "status", "expires_at"]),
+            models.Index(fields=["organization", "template", "issued_at"]),
+            models.Index(fields=["organization", "status", "expires_at"]),
+        ]
+        constraints = [
+            # anti-farming: one newcomer coupon per member per organization, ever
+            models.UniqueConstraint(
+                fields=["organization", "member"],
+                condition=Q(source="newcomer"),
+                name="coupon_newcomer_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="used") | Q(order__isnull=False),
+                name="coupon_used_has_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.template.name} #{self.pk}"
+
+
+class CouponEventKind(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    USED = "used", _("Used")
+    RETURNED = "returned", _("Returned")
+    EXPIRED = "expired", _("Expired")
+
+
+class CouponEvent(TenantModel):
+    """The history of a coupon: who did what, when and why. Append-only."""
+
+    coupon = models.ForeignKey(IssuedCoupon, on_delete=models.PROTECT, related_name="history")
+    kind = models.CharField(max_length=10, choices=CouponEventKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_label = models.CharField(max_length=200, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["organization", "coupon", "at"])]
+
+
+class CouponSettings(TenantModel):
+    """Which template each automatic issuing path gives (none: the path is off)."""
+
+    organization = models.OneToOneField(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="coupon_settings"
+    )
+    newcomer_template = models.ForeignKey(
+        CouponTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("newcomer coupon"),
+    )
+    wake_up_template = models.ForeignKey(
+        CouponTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wake-up coupon"),
+    )
+    showcase_template = models.ForeignKey(
+        CouponTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("photo reward coupon"),
+    )
+    showcase_days = models.PositiveSmallIntegerField(
+        _("days in a row of photos"), default=7, validators=[MinValueValidator(2)]
+    )
+
+
+class ShowcaseProgress(TenantModel):
+    """A buyer's run of days with a photo since their latest order (晒单有奖)."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    last_day = models.DateField()
+    days = models.PositiveSmallIntegerField(default=1)
+    rewarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "member"], name="showcase_progress_one_per_member"
+            )
+        ]
+
+
+class SegmentPerk(TenantModel):
+    """A discount applied at checkout (never issued) to members of a segment: those active in
+    one of the organization's groups within the last `active_within_days` days."""
+
+    name = models.CharField(_("name"), max_length=60)
+    active_within_days = models.PositiveSmallIntegerField(
+        _("active within the last (days)"), validators=[MinValueValidator(1)]
+    )
+    percent_off = models.PositiveSmallIntegerField(
+        _("percent off"), default=0, validators=[MinValueValidator(0)]
+    )
+    amount_off = models.DecimalField(
+        _("yuan off"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    min_spend = models.DecimalField(
+        _("minimum spend (yuan)"), max_digits=10, decimal_places=2, default=Decimal("0")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name

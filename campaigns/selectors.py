@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from communities.selectors import communities_where
 from members.models import PRESENT_STATUSES, Membership
+from members.selectors import visible_members
 from tenancy.home import TodayItem, TodaySection, first_of
-from tenancy.permissions import can_anywhere
+from tenancy.permissions import can, can_anywhere
 
 from .models import (
     BOUGHT,
@@ -20,6 +21,9 @@ from .models import (
     CampaignKind,
     CampaignStatus,
     CampaignTarget,
+    CouponStatus,
+    CouponTemplate,
+    IssuedCoupon,
     Order,
     OrderStatus,
     Team,
@@ -49,6 +53,7 @@ def _figures(campaign) -> dict:
     totals = orders.aggregate(
         units=Sum("quantity", filter=Q(status__in=SOLD)),
         revenue=Sum("amount", filter=Q(status__in=BOUGHT)),
+        coupons=Sum("coupon_discount", filter=Q(status__in=BOUGHT)),
         buyers=Count("member", filter=Q(status__in=SOLD), distinct=True),
     )
     targeted = (
@@ -95,7 +100,8 @@ def _figures(campaign) -> dict:
         "targeted": targeted,
         "conversion": round(buyers / reached, 4) if reached else 0.0,
         "sell_out_seconds": sell_out,
-        "cost": campaign.cost,
+        "coupon_cost": totals["coupons"] or 0,
+        "cost": campaign.cost + (totals["coupons"] or 0),
     }
 
 
@@ -112,7 +118,15 @@ def campaign_review(campaign) -> dict:
     )
     previous = _figures(previous_campaign) if previous_campaign else None
     rows = []
-    for key in ("units", "revenue", "buyers", "conversion", "sell_out_seconds", "cost"):
+    for key in (
+        "units",
+        "revenue",
+        "buyers",
+        "conversion",
+        "sell_out_seconds",
+        "coupon_cost",
+        "cost",
+    ):
         now_value = current[key]
         before = previous[key] if previous else None
         delta = None
@@ -136,19 +150,28 @@ def campaign_review(campaign) -> dict:
 
 
 def month_spend(org, day) -> dict:
-    """The month's campaign cost against the organization's monthly budget."""
+    """The month's campaign cost against the organization's monthly budget: each campaign's
+    own cost plus the coupon value redeemed on its bought orders (paid or reported; a refund
+    takes it off again), counted in the month the campaign starts."""
     first = day.replace(day=1)
     start = datetime.combine(first, time.min, tzinfo=org.tzinfo)
     end = datetime.combine((first + timedelta(days=32)).replace(day=1), time.min, tzinfo=org.tzinfo)
-    spent = (
+    campaigns = (
         Campaign.objects.for_org(org)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=CampaignStatus.CANCELLED)
-        .aggregate(total=Sum("cost"))["total"]
+    )
+    own = campaigns.aggregate(total=Sum("cost"))["total"] or 0
+    coupons = (
+        Order.objects.for_org(org)
+        .filter(campaign__in=campaigns, status__in=BOUGHT)
+        .aggregate(total=Sum("coupon_discount"))["total"]
         or 0
     )
+    spent = own + coupons
     budget = org.monthly_campaign_budget
     return {
+        "coupons": coupons,
         "spent": spent,
         "budget": budget,
         "left": (budget - spent) if budget is not None else None,
@@ -253,3 +276,28 @@ def teams_closing(actor) -> TodaySection:
         url=reverse("campaigns", args=[org.slug]),
         order=50,
     )
+
+
+# --- coupons -------------------------------------------------------------------------------------
+
+
+def coupon_templates(org):
+    """The organization's coupon templates, active first, with how many of each were used and
+    are still available (`issued_count` is kept by the issuing paths)."""
+    return (
+        CouponTemplate.objects.for_org(org)
+        .select_related("redemption_item")
+        .annotate(
+            used=Count("issued", filter=Q(issued__status=CouponStatus.USED)),
+            available=Count("issued", filter=Q(issued__status=CouponStatus.AVAILABLE)),
+        )
+        .order_by("-is_active", "-created_at", "-pk")
+    )
+
+
+def visible_coupons(actor):
+    """Issued coupons of the members the actor may see (org-wide viewers: all of them)."""
+    coupons = IssuedCoupon.objects.for_org(actor.organization)
+    if can(actor, "member.view"):
+        return coupons
+    return coupons.filter(member__in=visible_members(actor))

@@ -27,7 +27,7 @@ from members.models import PRESENT_STATUSES, Member, Membership
 from tenancy import audit
 from tenancy.permissions import can, require, require_for
 
-from . import stock_gate
+from . import coupons, stock_gate
 from .models import (
     BOUGHT,
     HOLDING,
@@ -70,6 +70,7 @@ def flash_sale_create(
     min_tier: VipTier | None = None,
     payment_minutes: int = 15,
     cost: Decimal = Decimal("0"),
+    shipping_fee: Decimal = Decimal("0"),
 ) -> Campaign:
     communities = list(communities)
     if not communities:
@@ -89,6 +90,8 @@ def flash_sale_create(
         errors["ends_at"] = [_("The sale must end after it starts.")]
     if not isinstance(per_member_cap, int) or not 1 <= per_member_cap <= 1000:
         errors["per_member_cap"] = [_("Give a cap from 1 to 1000.")]
+    if shipping_fee is None or not Decimal(0) <= Decimal(shipping_fee) <= Decimal(1000):
+        errors["shipping_fee"] = [_("Give a shipping fee from 0 to 1000.")]
     if min_tier is not None and min_tier.organization_id != actor.organization.pk:
         errors["min_tier"] = [_("That object belongs to another organization.")]
     if errors:
@@ -113,6 +116,7 @@ def flash_sale_create(
             min_tier=min_tier,
             payment_minutes=payment_minutes,
             cost=cost or Decimal("0"),
+            shipping_fee=shipping_fee or Decimal("0"),
             created_by=actor.user,
         )
         CampaignTarget.objects.bulk_create(
@@ -199,12 +203,13 @@ def campaign_targets(campaign):
 # --- ordering ------------------------------------------------------------------------------
 
 
-def _fingerprint(campaign, member, quantity) -> str:
-    return hashlib.sha256(json.dumps([campaign.pk, member.pk, quantity]).encode()).hexdigest()
+def _fingerprint(campaign, member, quantity, coupon_id=None) -> str:
+    parts = [campaign.pk, member.pk, quantity] + ([coupon_id] if coupon_id else [])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def flash_sale_order(
-    *, actor, campaign, member, quantity: int, idempotency_key: str
+    *, actor, campaign, member, quantity: int, idempotency_key: str, coupon=None
 ) -> tuple[Order, bool]:
     """Place an order. Returns (order, created). The same Idempotency-Key returns the same order;
     with other parameters it is refused. Never oversells: the stock is taken with a conditional
@@ -212,8 +217,15 @@ def flash_sale_order(
 
     While the sale is live the stock gate (stock_gate.py) answers first, from Redis: sold out
     and over the cap without a database query; the units it lets through go on to the database,
-    and back to the gate if the database does not place the order."""
+    and back to the gate if the database does not place the order.
+
+    The server computes the price (campaigns/pricing.py: VIP discount, segment perk, then
+    `coupon`, one of the member's coupons, an IssuedCoupon or its id) and stores the breakdown
+    on the order; the coupon is used in the order's transaction (single-use)."""
     require_for(actor, "order.manage", member)
+    coupon_id = getattr(coupon, "pk", coupon)
+    if coupon_id is not None and (isinstance(coupon_id, bool) or not isinstance(coupon_id, int)):
+        raise ValidationError({"coupon": [_("Choose one of your coupons.")]})
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise ValidationError(
@@ -229,7 +241,7 @@ def flash_sale_order(
         if ticket == "cap_exceeded":
             raise _cap_exceeded(campaign)
     try:
-        order, created = _place_order(campaign, member, quantity, key)
+        order, created = _place_order(campaign, member, quantity, key, coupon_id, actor)
     except OrderRefused as exc:
         if ticket is not None:
             left = _stock_left(campaign) if exc.code == "sold_out" else None
@@ -264,9 +276,9 @@ def _stock_left(campaign) -> int:
     )
 
 
-def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
+def _place_order(campaign, member, quantity, key, coupon_id, actor) -> tuple[Order, bool]:
     """The database path: PostgreSQL decides (with or without the gate in front)."""
-    fingerprint = _fingerprint(campaign, member, quantity)
+    fingerprint = _fingerprint(campaign, member, quantity, coupon_id)
     replay = _replay(campaign, key, fingerprint)
     if replay is not None:
         return replay, False
@@ -277,7 +289,7 @@ def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
     community_id = check_eligible(campaign, member)
     try:
         with transaction.atomic():
-            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
+            locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             replay = _replay(campaign, key, fingerprint)  # the same key may have won meanwhile
             if replay is not None:
                 return replay, False
@@ -291,6 +303,14 @@ def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
                 refusal = _cap_exceeded(campaign)
                 refusal.holding = holding  # for the gate
                 raise refusal
+            coupon = (
+                coupons.checkable_coupon(org, locked, coupon_id, campaign, now)
+                if coupon_id is not None
+                else None
+            )
+            breakdown, perk = coupons.quote(campaign, locked, quantity, coupon, now)
+            if coupon is not None:
+                _check_coupon_gives(breakdown, coupon)
             taken = (
                 Campaign.objects.for_org(org)
                 .filter(pk=campaign.pk, stock_left__gte=quantity)
@@ -304,7 +324,15 @@ def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
                 member=member,
                 community_id=community_id,
                 campaign=campaign,
-                amount=campaign.price * quantity,
+                amount=breakdown.amount,
+                list_amount=breakdown.list_amount,
+                tier_discount=breakdown.tier_discount,
+                perk_discount=breakdown.perk_discount,
+                coupon_discount=breakdown.coupon_discount,
+                shipping_fee=breakdown.shipping_fee,
+                shipping_waived=breakdown.shipping_waived,
+                perk=perk,
+                coupon=coupon,
                 quantity=quantity,
                 status=OrderStatus.PENDING_PAYMENT,
                 placed_at=now,
@@ -319,6 +347,8 @@ def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
                     }
                 ],
             )
+            if coupon is not None:
+                coupons.coupon_use(coupon, order, now, actor.label)
             Campaign.objects.for_org(org).filter(
                 pk=campaign.pk, stock_left=0, sold_out_at=None
             ).update(sold_out_at=now)
@@ -329,6 +359,19 @@ def _place_order(campaign, member, quantity, key) -> tuple[Order, bool]:
             raise
         return replay, False
     return order, True
+
+
+def _check_coupon_gives(breakdown, coupon) -> None:
+    """Refuse a coupon that would be spent for nothing: below its minimum spend, or taking
+    nothing off this order (a free-shipping coupon on an order that ships free anyway)."""
+    terms = coupon.template
+    if breakdown.coupon_below_minimum:
+        raise OrderRefused(
+            "coupon_invalid",
+            _("This coupon needs an order of at least %(min)s.") % {"min": money(terms.min_spend)},
+        )
+    if breakdown.coupon_discount == 0 and not (terms.free_shipping and breakdown.shipping_waived):
+        raise OrderRefused("coupon_invalid", _("This coupon takes nothing off this order."))
 
 
 def _replay(campaign, key, fingerprint):
@@ -389,6 +432,7 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
                 % {"status": locked.get_status_display()}
             )
         now = timezone.now()
+        was = locked.status
         locked.status = to_status
         fields = ["status"]
         if field:
@@ -400,6 +444,10 @@ def _order_change(actor, order, allowed, to_status, release: bool, field: str | 
                 stock_left=F("stock_left") + locked.quantity
             )
             transaction.on_commit(partial(stock_gate.released, [locked]))
+        if to_status == OrderStatus.CANCELLED and was == OrderStatus.PENDING_PAYMENT:
+            # cancelled unpaid: the coupon comes back while valid; after payment (a cancel
+            # with the money returned) it is spent, as for a refund (docs/coupons.md)
+            coupons.coupon_return(locked, now, actor.label, _("order cancelled"))
         audit.record(
             actor=actor, action=f"order.{to_status}", obj=locked, summary=locked.external_order_id
         )
@@ -459,6 +507,11 @@ def expire_unpaid(org, now=None) -> int:
             Order.objects.for_org(org).filter(pk__in=[o.pk for o in batch]).update(
                 status=OrderStatus.EXPIRED
             )
+            for order in batch:
+                if order.coupon_id:
+                    coupons.coupon_return(
+                        order, now, _("payment window"), _("unpaid order expired")
+                    )
             returned = [order for order in batch if _returns_stock(order, now)]
             for order in returned:
                 Campaign.objects.for_org(org).filter(pk=order.campaign_id).update(

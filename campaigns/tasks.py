@@ -1,6 +1,6 @@
 from tenancy.tasks import tenant_task
 
-from . import alerts, services, stock_gate
+from . import alerts, coupons, services, stock_gate
 from .group_buys import expire_teams
 from .lottery import run_due
 
@@ -8,9 +8,11 @@ from .lottery import run_due
 @tenant_task
 def expire_unpaid_orders(org):
     """Unpaid orders past their window give their units back; then stock gates that say sold
-    out while the database has units left are reloaded (stock_gate.reconcile)."""
+    out while the database has units left are reloaded (stock_gate.reconcile); coupons past
+    their date are marked expired (after the orders, which may still return theirs)."""
     expired = services.expire_unpaid(org)
     stock_gate.reconcile(org)
+    coupons.expire_coupons(org)
     return expired
 
 

@@ -449,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Moderation", "description": "Warnings and the block list."},
         {"name": "Points and tiers", "description": "VIP tiers, points rules, rewards."},
         {"name": "Campaigns", "description": "Flash sales, group buys, lotteries."},
+        {"name": "Coupons", "description": "Coupon templates and giving coupons to members."},
         {"name": "Orders", "description": "Campaign orders and orders the bots reported."},
         {"name": "Member care", "description": "Complaints, after-sales cases, follow-ups."},
         {"name": "Metrics", "description": "Rates, series, staff performance, exports."},
@@ -471,6 +472,7 @@ SPECTACULAR_SETTINGS = {
         "CaseKindEnum": "care.models.CaseKind",
         "CaseEventKindEnum": "care.models.CaseEventKind",
         "FollowUpStatusEnum": "care.models.FollowUpStatus",
+        "CouponKindEnum": "campaigns.models.CouponKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},
@@ -497,6 +499,7 @@ API_TAGS = {
     "redemption-items": "Points and tiers",
     "campaigns": "Campaigns",
     "teams": "Campaigns",
+    "coupon-templates": "Coupons",
     "orders": "Orders",
     "care": "Member care",
     "metrics": "Metrics",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from campaigns.batch import OrderEvents
+from campaigns.coupon_events import CouponEvents
 from care.batch import CareEvents
 from communities.services import communities_seen
 from engagement.batch import PollEvents
@@ -40,10 +41,12 @@ class IngestResult:
 
 def load_stages(batch: EventBatch) -> list:
     """Each app's handlers for this batch, in the order they apply an event."""
+    coupons = CouponEvents.load(batch)  # first: who had a group before (members' load adds some)
     members = MemberEvents.load(batch)
     return [
         members,
         OrderEvents.load(batch, members),
+        coupons,
         CareEvents.load(batch),
         PollEvents.load(batch),
     ]

@@ -21,7 +21,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 
 class MessageKind:
@@ -57,6 +57,7 @@ class MessageKind:
     POSTER = "poster"
     POSTER_REPLY = "poster_reply"
     LINK_BUTTON = "link_button"
+    COUPON_GRANTED = "coupon_granted"
 
 
 # Said to one member: when the context has `link` (their personal link, members/access.py) the
@@ -68,6 +69,7 @@ PERSONAL_KINDS = frozenset(
         MessageKind.GROUP_BUY_FILLED,
         MessageKind.GROUP_BUY_FAILED,
         MessageKind.SUGGESTION_REPLY,
+        MessageKind.COUPON_GRANTED,
     }
 )
 CAMPAIGN_POST_KINDS = frozenset({MessageKind.CAMPAIGN_PREVIEW, MessageKind.CAMPAIGN_START})
@@ -285,8 +287,11 @@ def _keyword_reply(c: dict) -> str:
 
 def _wake_up(c: dict) -> str:
     """The group's wake-up template with {name} and {offer} filled in. Without an offer, the
-    clause that would introduce it goes too: never "给你留了一份专属优惠：" and nothing after."""
-    template, offer = c["template"], (c.get("offer") or "").strip()
+    clause that would introduce it goes too: never "给你留了一份专属优惠：" and nothing after.
+    With a `coupon` (issued for this wake-up) the offer is that coupon: its name, value and
+    expiry (coupon_offer)."""
+    template = c["template"]
+    offer = coupon_offer(c["coupon"]) if c.get("coupon") else (c.get("offer") or "").strip()
     if not offer:
         template = _OFFER_CLAUSE.sub("", template).rstrip("，,：: ") or template
     return fill(template, {"name": c["name"], "offer": offer})
@@ -296,6 +301,66 @@ def _follow_up(c: dict) -> str:
     """An after-sales follow-up template: {name} (the member), {order}, {items}."""
     items = c.get("items") or c["order"]
     return fill(c["template"], {"name": c.get("name", ""), "order": c["order"], "items": items})
+
+
+# --- coupons ------------------------------------------------------------------------------------
+
+
+def _percent_off(percent: Decimal) -> str:
+    """10 → "10% off"; in Chinese the price paid in tenths, as shops say it: 10% off → 9折,
+    15% off → 8.5折."""
+    if (translation.get_language() or "").lower().startswith("zh"):
+        tenths = (Decimal(100) - percent) / Decimal(10)
+        return _("pay %(tenths)s tenths") % {"tenths": format(tenths.normalize(), "f")}
+    return _("%(percent)s%% off") % {"percent": _amount(percent)}
+
+
+def coupon_terms(c: dict) -> str:
+    """What a coupon gives, in words: "¥10 off orders from ¥100", "10% off (at most ¥20 off),
+    no minimum", "free shipping". context: kind (amount | percent), value, max_off (or None),
+    min_spend, free_shipping."""
+    value = Decimal(c["value"] or 0)
+    if c["kind"] == "percent" and value > 0:
+        discount = _percent_off(value)
+        if c.get("max_off"):
+            discount = _("%(discount)s (at most ¥%(cap)s off)") % {
+                "discount": discount,
+                "cap": _amount(c["max_off"]),
+            }
+    elif value > 0:
+        discount = _("¥%(off)s off") % {"off": _amount(value)}
+    else:
+        discount = ""
+    if discount and c.get("free_shipping"):
+        offer = _("%(discount)s and free shipping") % {"discount": discount}
+    else:
+        offer = discount or _("free shipping")
+    minimum = Decimal(c.get("min_spend") or 0)
+    if minimum > 0:
+        return _("%(offer)s on orders from ¥%(min)s") % {"offer": offer, "min": _amount(minimum)}
+    return _("%(offer)s, no minimum") % {"offer": offer}
+
+
+def coupon_offer(c: dict) -> str:
+    """A coupon named with its value and expiry: “回归券” ¥10 off, no minimum (valid until
+    June 30). context: name, expires (a date in the organization's time zone), and the terms
+    (coupon_terms)."""
+    return _("“%(name)s”: %(terms)s (valid until %(date)s)") % {
+        "name": c["name"],
+        "terms": coupon_terms(c),
+        # a date format: "Jun 30"; in Chinese "6月30日"
+        "date": date_format(c["expires"], pgettext("coupon expiry", "M j")),
+    }
+
+
+def _coupon_granted(c: dict) -> str:
+    """A coupon was given to the member (newcomer, photo reward, by hand): context as
+    coupon_offer, plus `reason` (source: newcomer, showcase, manual)."""
+    opening = {
+        "newcomer": _("Welcome! A coupon for newcomers is waiting for you:"),
+        "showcase": _("Thank you for sharing your photos! Here is a coupon for you:"),
+    }.get(c.get("reason"), _("A coupon for you:"))
+    return _("%(opening)s %(offer)s") % {"opening": opening, "offer": coupon_offer(c)}
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -562,6 +627,7 @@ _COMPOSERS: dict[str, Callable[[dict], str]] = {
     MessageKind.REMOVE_ANNOUNCE: _remove_announce,
     MessageKind.KEYWORD_REPLY: _keyword_reply,
     MessageKind.WAKE_UP: _wake_up,
+    MessageKind.COUPON_GRANTED: _coupon_granted,
     MessageKind.POST: _verbatim,
     MessageKind.ENTRY_BELOW_TIER: _entry_below_tier,
     MessageKind.ENTRY_GROUP_LIMIT: _entry_group_limit,

@@ -30,3 +30,13 @@ privacy_sections = Hook("privacy_sections")
 # tier_stats() -> {name: aggregate expression on Member}: the numbers other apps own that VIP
 # tier conditions read (campaigns: paid_orders, spend), annotated in the nightly evaluation.
 tier_stats = Hook("tier_stats")
+
+# points_redeemed(org, actor, member, item): a member exchanged points for `item`, in the
+# redemption's transaction (campaigns: the coupon the catalogue item issues). A receiver that
+# raises (e.g. the coupon ran out) undoes the redemption.
+points_redeemed = Hook("points_redeemed")
+
+# wake_up_offers(org, memberships, now) -> {membership id: offer context}: what the wake-up
+# offers each dormant member (campaigns: a coupon issued now, named with its value and
+# expiry), in the reminders' transaction. The offer context is for the composer.
+wake_up_offers = Hook("wake_up_offers")

@@ -114,8 +114,12 @@ def send_reminders(org, now=None, rng: random.Random | None = None) -> int:
                 if not batch:
                     break
                 links = personal_links(org, [m.member for m in batch], "me/")
+                offers = wake_up_offers(org, batch, now)
                 actions = [
-                    reminder_action(org, rule, m, link=links.get(m.member_id, "")) for m in batch
+                    reminder_action(
+                        org, rule, m, link=links.get(m.member_id, ""), coupon=offers.get(m.pk)
+                    )
+                    for m in batch
                 ]
                 outbox.enqueue_all(actions)
                 Membership.objects.for_org(org).filter(pk__in=[m.pk for m in batch]).update(
@@ -125,9 +129,20 @@ def send_reminders(org, now=None, rng: random.Random | None = None) -> int:
     return sent
 
 
-def reminder_action(org, rule, membership, link: str = "") -> Action:
+def wake_up_offers(org, memberships, now) -> dict:
+    """{membership id: the coupon the wake-up offers} from the apps that issue them
+    (`hooks.wake_up_offers`), in the caller's transaction."""
+    offers: dict = {}
+    for found in hooks.wake_up_offers(org=org, memberships=memberships, now=now):
+        offers.update(found or {})
+    return offers
+
+
+def reminder_action(org, rule, membership, link: str = "", coupon: dict | None = None) -> Action:
     """The wake-up message for one dormant membership (unsaved), composed from the group's
-    wake-up template; `link` is the member's personal link to their page."""
+    wake-up template; `link` is the member's personal link to their page; `coupon` the coupon
+    issued for this wake-up (its terms, see composer.coupon_offer), which the offer names in
+    place of the group's offer text."""
     name = membership.identity.display_name or membership.member.display_name
     context = {
         "template": rule.reminder_template or "",
@@ -135,6 +150,8 @@ def reminder_action(org, rule, membership, link: str = "") -> Action:
         "offer": rule.reminder_offer,
         "link": link,
     }
+    if coupon:
+        context["coupon"] = coupon
     text = compose(MessageKind.WAKE_UP, context, language=org.default_language)
     return outbox.build(
         organization=org,

@@ -101,6 +101,9 @@ def search_members(actor, params):
         except ValueError:
             community_id = 0
         qs = qs.filter(pk__in=memberships.filter(community_id=community_id).values("member_id"))
+    tier = str(params.get("tier") or "")
+    if tier.isdigit() and len(tier) < 19:
+        qs = qs.filter(tier_id=int(tier))
     tag = (params.get("tag") or "").strip()[:30]
     if tag:
         qs = qs.filter(tags__icontains=f'"{tag}"')

@@ -19,11 +19,11 @@ from integrations import outbox
 from integrations.composer import MessageKind
 from integrations.models import ActionKind
 from tenancy import audit
-from tenancy.permissions import require
+from tenancy.permissions import require, require_for
 
 from . import holdout, hooks
 from .access import personal_links
-from .jobs import reminder_action
+from .jobs import reminder_action, wake_up_offers
 from .models import (
     Block,
     EntryReview,
@@ -349,9 +349,13 @@ def points_adjust(*, actor, member, delta: int, reason) -> PointsEntry:
 
 
 def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
-    """Exchange points for a reward. Concurrent redemptions never overdraw the balance or the
-    stock: the member row is locked and the stock decremented with a guarded UPDATE."""
-    require(actor, "member.points.adjust")
+    """Exchange points for a reward: staff for a member, or the member on their own page.
+    Concurrent redemptions never overdraw the balance or the stock: the member row is locked
+    and the stock decremented with a guarded UPDATE. What the reward issues (a coupon) is
+    issued in the same transaction (`hooks.points_redeemed`)."""
+    require_for(actor, "member.points.adjust", member)
+    if item.organization_id != member.organization_id:
+        raise Conflict(_("This reward is paused."))
     if not item.is_active:
         raise Conflict(_("This reward is paused."))
     with transaction.atomic():
@@ -371,6 +375,7 @@ def points_redeem(*, actor, member, item: RedemptionItem) -> PointsEntry:
             if not taken:
                 raise Conflict(_("This reward is out of stock."))
         entry = _ledger(actor, locked, -item.points_cost, "redeem", item.name)
+        hooks.points_redeemed(org=actor.organization, actor=actor, member=locked, item=item)
         audit.record(actor=actor, action="points.redeem", obj=locked, summary=item.name)
     return entry
 
@@ -420,9 +425,16 @@ def remind_now(*, actor, memberships) -> int:
     ]
     with transaction.atomic():
         links = personal_links(org, [m.member for m in due], "me/")
+        offers = wake_up_offers(org, due, timezone.now())
         outbox.enqueue_all(
             [
-                reminder_action(org, rules[m.community_id], m, link=links.get(m.member_id, ""))
+                reminder_action(
+                    org,
+                    rules[m.community_id],
+                    m,
+                    link=links.get(m.member_id, ""),
+                    coupon=offers.get(m.pk),
+                )
                 for m in due
             ]
         )

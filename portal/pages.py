@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from campaigns import coupons
 from campaigns.models import (
     HOLDING,
     Campaign,
@@ -26,6 +27,7 @@ from campaigns.models import (
 from campaigns.services import OrderRefused, campaign_targets, check_eligible
 from campaigns.stock import live_stock_left
 from core.local_memo import MISSING, LocalMemo
+from integrations.composer import coupon_offer
 from members.models import PRESENT_STATUSES, Membership
 
 # The word a visitor without a session sends the bot for their link, by what they look at.
@@ -162,6 +164,12 @@ def campaign_context(org, campaign, member, now=None) -> dict:
         context["quantities"] = list(range(1, allowed + 1))
         context["cap_reached"] = held >= campaign.per_member_cap
         context["idempotency_key"] = uuid.uuid4().hex
+        context["coupon_choices"] = [
+            {"coupon": c, "text": coupon_offer(coupons.offer_context(c, org))}
+            for c in coupons.usable_coupons(org, member, campaign, now)
+        ]
+        price, _perk = coupons.quote(campaign, member, 1, now=now)
+        context["price_one"] = price
     if campaign.kind == CampaignKind.GROUP_BUY:
         context.update(group_buy_context(org, campaign, member))
     if campaign.kind == CampaignKind.LOTTERY:

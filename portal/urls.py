@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import campaigns, entry, leaving, me, polls, posters
+from .views import campaigns, coupons, entry, leaving, me, polls, posters
 
 urlpatterns = [
     path("", campaigns.home, name="member-home"),
@@ -20,6 +20,8 @@ urlpatterns = [
     path("t/<int:pk>/join/", campaigns.team_join, name="member-team-join"),
     path("me/", me.me, name="member-me"),
     path("me/checkin/", me.checkin, name="member-checkin"),
+    path("me/coupons/", coupons.my_coupons, name="member-coupons"),
+    path("me/coupons/redeem/", coupons.redeem, name="member-coupon-redeem"),
     path("me/orders/<int:pk>/", me.order_page, name="member-order"),
     path("me/orders/<int:pk>/report/", me.report_problem, name="member-report"),
     path("p/", polls.polls, name="member-polls"),

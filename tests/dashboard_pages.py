@@ -44,6 +44,8 @@ POST_ONLY = {
     "campaign-publish",
     "campaign-cancel",
     "campaign-draw",
+    "coupon-retire",
+    "coupon-perk-toggle",
     "care-follow-up-done",
     "care-follow-up-skipped",
     "care-rule-toggle",
@@ -83,6 +85,7 @@ VARIANTS = {
     "members": ["?page=2", "?status=left"],
     "suggestions": ["?show=all", "?show=replied"],
     "actions": ["?page=2"],
+    "issued-coupons": ["?status=used", "?status=available"],
 }
 
 

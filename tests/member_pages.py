@@ -26,6 +26,7 @@ MEMBER_POST_ONLY = {
     "member-signout",
     "member-telegram-session",
     "member-poll-answer",
+    "member-coupon-redeem",
 }
 # A personal link answers with a redirect to the page it was sent for (and sets the cookie).
 MEMBER_REDIRECTS = {"member-link"}

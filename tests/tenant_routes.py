@@ -154,6 +154,42 @@ def _campaign_in_group(tenant):
     return campaign.pk
 
 
+def _coupon_template(tenant):
+    from campaigns.models import CouponTemplate
+
+    template = CouponTemplate.objects.create(
+        organization=tenant.org, name="ORG-MARKER coupon", kind="amount", value=5, valid_days=30
+    )
+    return {"pk": template.pk}
+
+
+def _issued_coupon(tenant):
+    from campaigns.models import CouponEvent, CouponTemplate, IssuedCoupon
+
+    template = CouponTemplate.objects.for_org(tenant.org).get(pk=_coupon_template(tenant)["pk"])
+    member = MembershipFactory(organization=tenant.org).member
+    coupon = IssuedCoupon.objects.create(
+        organization=tenant.org,
+        template=template,
+        member=member,
+        source="manual",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    CouponEvent.objects.create(
+        organization=tenant.org, coupon=coupon, kind="issued", reason="ORG-MARKER reason"
+    )
+    return {"pk": coupon.pk}
+
+
+def _perk(tenant):
+    from campaigns.models import SegmentPerk
+
+    perk = SegmentPerk.objects.create(
+        organization=tenant.org, name="ORG-MARKER perk", active_within_days=7, percent_off=5
+    )
+    return {"pk": perk.pk}
+
+
 def _identity(tenant):
     return {"pk": MembershipFactory(organization=tenant.org).identity_id}
 
@@ -354,6 +390,18 @@ OBJECT_KWARGS = {
         ["api:order-detail", "api:order-pay", "api:order-cancel", "api:order-refund"],
         lambda tenant: {"pk": OrderFactory(organization=tenant.org).pk},
     ),
+    **dict.fromkeys(
+        [
+            "coupon-edit",
+            "coupon-retire",
+            "api:coupon-template-detail",
+            "api:coupon-template-retire",
+            "api:coupon-template-issue",
+        ],
+        _coupon_template,
+    ),
+    "issued-coupon": _issued_coupon,
+    "coupon-perk-toggle": _perk,
     "plan-edit": lambda tenant: {"pk": _plan(tenant)},
     "post-edit": lambda tenant: {"pk": _post(tenant)},
     **dict.fromkeys(
@@ -570,6 +618,8 @@ MEMBER_PAGES = {
     "member-checkin",
     "member-polls",
     "member-ideas",
+    "member-coupons",
+    "member-coupon-redeem",
 }
 # Member-owned objects: another member of the same organization gets a 404 for them too.
 MEMBER_OWNED = {"member-order", "member-report", "member-leaving"}

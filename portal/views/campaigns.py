@@ -117,6 +117,7 @@ def _buy(request, org, pk):
         quantity = int(request.POST.get("quantity", "1"))
     except ValueError:
         quantity = 0
+    coupon = (request.POST.get("coupon") or "").strip()
     try:
         order, _created = services.flash_sale_order(
             actor=request.member_actor,
@@ -124,6 +125,8 @@ def _buy(request, org, pk):
             member=member,
             quantity=quantity,
             idempotency_key=request.POST.get("idempotency_key", ""),
+            # the server checks it is theirs and computes the price
+            coupon=int(coupon) if coupon.isdigit() and len(coupon) < 18 else (coupon or None),
         )
     except services.OrderRefused as refused:
         _refused(request, refused.message)

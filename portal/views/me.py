@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.models import Order
+from campaigns.models import CouponStatus, IssuedCoupon, Order
 from care.models import CaseKind, MilestoneKind, OrderMilestone
 from care.services import member_report
 from ingestion.pipeline import record_member_event
@@ -51,6 +51,14 @@ def me(request, org):
             "groups": member_pages.checkin_groups(member, _today(org)),
             "tier": member_pages.tier_progress(member),
             "orders": [{"order": o, "shipped": shipped.get(o.pk)} for o in orders],
+            "coupon_count": IssuedCoupon.objects.for_org(org)
+            .filter(
+                member=member,
+                status=CouponStatus.AVAILABLE,
+                valid_from__lte=timezone.now(),
+                expires_at__gt=timezone.now(),
+            )
+            .count(),
         },
     )
 

@@ -94,6 +94,16 @@ CONTEXTS = {
         ],
     },
     MessageKind.SUGGESTION_REPLY: {"idea": "希望多搞秒杀", "text": "好的，下周安排一场"},
+    MessageKind.COUPON_GRANTED: {
+        "name": "新人专属10元券",
+        "kind": "amount",
+        "value": Decimal("10"),
+        "max_off": None,
+        "min_spend": Decimal("100"),
+        "free_shipping": False,
+        "expires": date(2026, 6, 30),
+        "reason": "newcomer",
+    },
     MessageKind.AWARD: {
         "award": "best_activity",
         "month_start": date(2026, 5, 1),

@@ -254,6 +254,7 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
     ]
     found += _award_messages(org, group)
     found += _leaving_and_poster_messages(org, group, link)
+    found += _coupon_messages(org, group, rules, name)
     return found
 
 
@@ -297,6 +298,58 @@ def _leaving_and_poster_messages(org, group, link) -> list:
             (f"poster {campaign_kind}", MessageKind.POSTER, poster_context(campaign), None)
         )
     return found  # fmt: skip
+
+
+def _coupon_messages(org, group, rules, name) -> list:
+    """Coupons as campaigns.coupons names them (offer_context): the demo's redemption prices
+    and a wake-up coupon, a newcomer coupon, a photo reward and one given by hand."""
+    from datetime import date
+
+    amount = {
+        "name": "新人专属10元券",
+        "kind": "amount",
+        "value": "10.00",
+        "max_off": None,
+        "min_spend": "0.00",
+        "free_shipping": False,
+        "expires": date(2026, 6, 30),
+    }
+    percent = {
+        **amount,
+        "name": "回归礼券",
+        "kind": "percent",
+        "value": "15.00",
+        "max_off": "30.00",
+        "min_spend": "100.00",
+        "free_shipping": True,
+    }
+    shipping = {**amount, "name": "VIP包邮券", "value": "0.00", "free_shipping": True}
+    return [
+        (
+            "wake_up with a coupon",
+            MessageKind.WAKE_UP,
+            {"template": rules.reminder_template, "name": name, "coupon": percent},
+            group.pk,
+        ),
+        (
+            "coupon_granted newcomer",
+            MessageKind.COUPON_GRANTED,
+            {**amount, "reason": "newcomer"},
+            group.pk,
+        ),
+        (
+            "coupon_granted showcase",
+            MessageKind.COUPON_GRANTED,
+            {**shipping, "reason": "showcase"},
+            group.pk,
+        ),
+        (
+            "coupon_granted manual",
+            MessageKind.COUPON_GRANTED,
+            {**percent, "value": "20.00", "max_off": None, "reason": "manual"},
+            group.pk,
+        ),
+    ]
 
 
 def _award_messages(org, group) -> list:
