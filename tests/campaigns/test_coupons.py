@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import coupons, services
 from campaigns.models import (
@@ -126,6 +126,7 @@ def test_retired_template_issues_nothing_and_pauses_its_catalogue_item(shop):
 
 
 def test_quantity_limit_and_batch_keeps_the_good_ones(shop):
+    translation.activate("en")  # the refusals are read in English below
     actor, group = shop
     template = _template(actor, quantity_limit=2)
     members = [_member(actor.organization, group, f"m{i}") for i in range(3)]
@@ -200,6 +201,7 @@ def test_order_with_a_coupon_stores_the_breakdown_and_uses_it(shop):
 
 
 def test_coupon_refusals_leave_stock_and_coupon_alone(shop, org_b):
+    translation.activate("en")  # the refusals are read in English below
     actor, group = shop
     other_group = community_services.community_create(actor=actor, name="别的群")
     sale = _sale(actor, [group])

@@ -82,8 +82,11 @@ def test_rounding_is_to_the_fen_half_up():
 
 
 def test_the_best_perk_applies_and_only_one():
-    perks = [PerkTerms(percent_off=5), PerkTerms(amount_off=D("10"), min_spend=D("150"))]
+    perks = [PerkTerms(percent_off=5), PerkTerms(amount_off=D("12"), min_spend=D("150"))]
     breakdown, index = compute(unit_price=D("100"), quantity=1, perks=perks)
     assert index == 0 and breakdown.perk_discount == D("5") and breakdown.amount == D("95")
     breakdown, index = compute(unit_price=D("100"), quantity=2, perks=perks)
-    assert index == 1 and breakdown.perk_discount == D("10") and breakdown.amount == D("190")
+    assert index == 1 and breakdown.perk_discount == D("12") and breakdown.amount == D("188")
+    # a tie goes to the perk listed first
+    breakdown, index = compute(unit_price=D("120"), quantity=2, perks=perks)
+    assert index == 0 and breakdown.perk_discount == D("12")
