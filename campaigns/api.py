@@ -314,6 +314,18 @@ class TeamMemberSerializer(serializers.Serializer):
     member = OrgPrimaryKeyRelatedField(model=Member)
 
 
+class TeamOrderSerializer(TeamMemberSerializer):
+    coupon = OrgPrimaryKeyRelatedField(
+        model=IssuedCoupon,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "One of the member's coupons for their group-buy order; the server computes the "
+            "price. Refused with `coupon_invalid` (409) as for `orders`."
+        ),
+    )
+
+
 class CampaignViewSet(
     ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
@@ -501,15 +513,20 @@ class CampaignViewSet(
             }
         )
 
-    @extend_schema(request=TeamMemberSerializer, responses={201: TeamSerializer})
+    @extend_schema(request=TeamOrderSerializer, responses={201: TeamSerializer})
     @action(detail=True, methods=["post"])
     def teams(self, request, pk=None):
-        """Open a group-buy team (the member pays the group price and leads the team)."""
+        """Open a group-buy team (the member pays the group price, less their discounts and
+        the one `coupon` they may name, and leads the team)."""
         campaign = self.get_object()
-        data = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        data = TeamOrderSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         try:
-            team = group_buys.team_open(actor=self.actor, campaign=campaign, **data.validated_data)
+            values = dict(data.validated_data)
+            coupon = values.pop("coupon", None)
+            team = group_buys.team_open(
+                actor=self.actor, campaign=campaign, coupon=coupon and coupon.pk, **values
+            )
         except services.OrderRefused as exc:
             raise _refusal(exc) from None
         return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
@@ -559,14 +576,19 @@ class TeamViewSet(ListFiltersOnly, mixins.ListModelMixin, mixins.RetrieveModelMi
     capability = "campaign.view"
     capabilities = {"list": "campaign.view", "retrieve": "campaign.view", "join": "order.manage"}
 
-    @extend_schema(request=TeamMemberSerializer, responses=TeamSerializer)
+    @extend_schema(request=TeamOrderSerializer, responses=TeamSerializer)
     @action(detail=True, methods=["post"])
     def join(self, request, pk=None):
+        """Join a team; the member's order may name one `coupon`, as when opening one."""
         team = self.get_object()
-        data = TeamMemberSerializer(data=request.data, context=self.get_serializer_context())
+        data = TeamOrderSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         try:
-            team = group_buys.team_join(actor=self.actor, team=team, **data.validated_data)
+            values = dict(data.validated_data)
+            coupon = values.pop("coupon", None)
+            team = group_buys.team_join(
+                actor=self.actor, team=team, coupon=coupon and coupon.pk, **values
+            )
         except services.OrderRefused as exc:
             raise _refusal(exc) from None
         return Response(TeamSerializer(team).data)

@@ -1,5 +1,6 @@
 """Group buys (拼团): a member opens a team, others join it; a full team succeeds, a team still
-short at its deadline fails and its orders are refunded, and its members are told.
+short at its deadline fails and its orders are refunded (or cancelled, unpaid), its members'
+coupons come back while valid, and its members are told.
 
 Members pay the group price when they join (the order is `paid`); the team row is locked while
 members join, so a team never overfills, and a member is in at most one open team per campaign
@@ -24,8 +25,16 @@ from members.selectors import address, addressees
 from tenancy import audit
 from tenancy.permissions import require_for
 
+from . import coupons
 from .models import Campaign, CampaignKind, Order, OrderStatus, Team, TeamMember, TeamStatus
-from .services import OrderRefused, campaign_targets, check_eligible, flash_sale_create
+from .services import (
+    OrderRefused,
+    campaign_targets,
+    check_eligible,
+    coupon_id_of,
+    flash_sale_create,
+    priced,
+)
 
 
 def group_buy_create(*, actor, team_size: int, team_hours: int, **fields) -> Campaign:
@@ -52,34 +61,45 @@ def _live_group_buy(campaign) -> None:
         raise OrderRefused("not_live", _("This group buy is not open now."))
 
 
-def _team_order(actor, campaign, member, community_id, now) -> Order:
+def _team_order(actor, campaign, member, community_id, now, coupon_id) -> Order:
     """A team member's order. A bot reports members who paid (paid at once); a member who
     joins on their own page has paid nobody yet: the order waits for payment, which the
-    leader collects and marks as for any order (its page shows how to pay)."""
+    leader collects and marks as for any order (its page shows how to pay).
+
+    Priced as any campaign order (`services.priced`: VIP, perk, one coupon, shipping; the
+    group price is the unit price); `member` is locked by the caller, and the coupon is used
+    in the same transaction, so a refused coupon leaves the team as it was."""
     paid = actor.member is None
-    return Order.objects.create(
+    price, coupon = priced(campaign, member, 1, coupon_id, now)
+    order = Order.objects.create(
         organization=campaign.organization,
         external_order_id=f"qy-{uuid.uuid4().hex}",
         member=member,
         community_id=community_id,
         campaign=campaign,
-        amount=campaign.price,
+        **price,
         quantity=1,
         status=OrderStatus.PAID if paid else OrderStatus.PENDING_PAYMENT,
         placed_at=now,
         paid_at=now if paid else None,
         items=[{"name": campaign.product.name, "quantity": 1, "price": str(campaign.price)}],
     )
+    if coupon is not None:
+        coupons.coupon_use(coupon, order, now, actor.label)
+    return order
 
 
-def team_open(*, actor, campaign, member) -> Team:
+def team_open(*, actor, campaign, member, coupon=None) -> Team:
+    """Open a team; the leader's order may use one of their coupons (`coupon`: an
+    IssuedCoupon or its id)."""
     require_for(actor, "order.manage", member)
+    coupon_id = coupon_id_of(coupon)
     _live_group_buy(campaign)
     community_id = check_eligible(campaign, member)
     org, now = campaign.organization, timezone.now()
     try:
         with transaction.atomic():
-            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
+            locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             if (
                 TeamMember.objects.for_org(org)
                 .filter(campaign=campaign, member=member, is_open=True)
@@ -93,7 +113,7 @@ def team_open(*, actor, campaign, member) -> Team:
                 opened_at=now,
                 deadline=min(now + timedelta(hours=campaign.team_hours or 24), campaign.ends_at),
             )
-            order = _team_order(actor, campaign, member, community_id, now)
+            order = _team_order(actor, campaign, locked, community_id, now, coupon_id)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -105,8 +125,10 @@ def team_open(*, actor, campaign, member) -> Team:
     return team
 
 
-def team_join(*, actor, team, member) -> Team:
+def team_join(*, actor, team, member, coupon=None) -> Team:
+    """Join a team; the member's order may use one of their coupons, as in `team_open`."""
     require_for(actor, "order.manage", member)
+    coupon_id = coupon_id_of(coupon)
     campaign = team.campaign
     _live_group_buy(campaign)
     community_id = check_eligible(campaign, member)
@@ -116,14 +138,14 @@ def team_join(*, actor, team, member) -> Team:
             team = Team.objects.for_org(org).select_for_update().get(pk=team.pk)
             if team.status != TeamStatus.OPEN or team.deadline <= now:
                 raise OrderRefused("team_closed", _("This team is no longer open."))
-            Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
+            locked = Member.objects.for_org(org).select_for_update(no_key=True).get(pk=member.pk)
             if (
                 TeamMember.objects.for_org(org)
                 .filter(campaign=campaign, member=member, is_open=True)
                 .exists()
             ):
                 raise OrderRefused("already_in_team", _("This member is already in an open team."))
-            order = _team_order(actor, campaign, member, community_id, now)
+            order = _team_order(actor, campaign, locked, community_id, now, coupon_id)
             TeamMember.objects.create(
                 organization=org, team=team, campaign=campaign, member=member, order=order
             )
@@ -159,6 +181,13 @@ def expire_teams(org, now=None) -> int:
                 team.save(update_fields=["status", "closed_at"])
                 rows = TeamMember.objects.for_org(org).filter(team=team)
                 orders = Order.objects.for_org(org).filter(pk__in=rows.values("order_id"))
+                # The team failed, not the buyer: each order's coupon comes back while it is
+                # valid, paid or not (a buyer's own refund keeps it spent: docs/coupons.md).
+                for order in orders.filter(
+                    coupon__isnull=False,
+                    status__in=(OrderStatus.PAID, OrderStatus.PENDING_PAYMENT),
+                ):
+                    coupons.coupon_return(order, now, _("group buy"), _("team did not fill"))
                 orders.filter(status=OrderStatus.PAID).update(
                     status=OrderStatus.REFUNDED, refunded_at=now
                 )

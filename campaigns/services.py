@@ -223,9 +223,7 @@ def flash_sale_order(
     `coupon`, one of the member's coupons, an IssuedCoupon or its id) and stores the breakdown
     on the order; the coupon is used in the order's transaction (single-use)."""
     require_for(actor, "order.manage", member)
-    coupon_id = getattr(coupon, "pk", coupon)
-    if coupon_id is not None and (isinstance(coupon_id, bool) or not isinstance(coupon_id, int)):
-        raise ValidationError({"coupon": [_("Choose one of your coupons.")]})
+    coupon_id = coupon_id_of(coupon)
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
         raise ValidationError(
@@ -303,14 +301,7 @@ def _place_order(campaign, member, quantity, key, coupon_id, actor) -> tuple[Ord
                 refusal = _cap_exceeded(campaign)
                 refusal.holding = holding  # for the gate
                 raise refusal
-            coupon = (
-                coupons.checkable_coupon(org, locked, coupon_id, campaign, now)
-                if coupon_id is not None
-                else None
-            )
-            breakdown, perk = coupons.quote(campaign, locked, quantity, coupon, now)
-            if coupon is not None:
-                _check_coupon_gives(breakdown, coupon)
+            price, coupon = priced(campaign, locked, quantity, coupon_id, now)
             taken = (
                 Campaign.objects.for_org(org)
                 .filter(pk=campaign.pk, stock_left__gte=quantity)
@@ -324,15 +315,7 @@ def _place_order(campaign, member, quantity, key, coupon_id, actor) -> tuple[Ord
                 member=member,
                 community_id=community_id,
                 campaign=campaign,
-                amount=breakdown.amount,
-                list_amount=breakdown.list_amount,
-                tier_discount=breakdown.tier_discount,
-                perk_discount=breakdown.perk_discount,
-                coupon_discount=breakdown.coupon_discount,
-                shipping_fee=breakdown.shipping_fee,
-                shipping_waived=breakdown.shipping_waived,
-                perk=perk,
-                coupon=coupon,
+                **price,
                 quantity=quantity,
                 status=OrderStatus.PENDING_PAYMENT,
                 placed_at=now,
@@ -359,6 +342,42 @@ def _place_order(campaign, member, quantity, key, coupon_id, actor) -> tuple[Ord
             raise
         return replay, False
     return order, True
+
+
+def coupon_id_of(coupon) -> int | None:
+    """The id of the coupon an order names (an IssuedCoupon or its id), or None."""
+    coupon_id = getattr(coupon, "pk", coupon)
+    if coupon_id is not None and (isinstance(coupon_id, bool) or not isinstance(coupon_id, int)):
+        raise ValidationError({"coupon": [_("Choose one of your coupons.")]})
+    return coupon_id
+
+
+def priced(campaign, member, quantity, coupon_id, now) -> tuple[dict, object]:
+    """The price of a campaign order (docs/coupons.md), in the order's transaction with the
+    member's row locked: (the Order fields of the breakdown, the coupon or None). A coupon
+    that may not be used, or would be spent for nothing, is refused (`coupon_invalid`); the
+    caller marks it used (`coupons.coupon_use`) once the order exists."""
+    org = campaign.organization
+    coupon = (
+        coupons.checkable_coupon(org, member, coupon_id, campaign, now)
+        if coupon_id is not None
+        else None
+    )
+    breakdown, perk = coupons.quote(campaign, member, quantity, coupon, now)
+    if coupon is not None:
+        _check_coupon_gives(breakdown, coupon)
+    fields = {
+        "amount": breakdown.amount,
+        "list_amount": breakdown.list_amount,
+        "tier_discount": breakdown.tier_discount,
+        "perk_discount": breakdown.perk_discount,
+        "coupon_discount": breakdown.coupon_discount,
+        "shipping_fee": breakdown.shipping_fee,
+        "shipping_waived": breakdown.shipping_waived,
+        "perk": perk,
+        "coupon": coupon,
+    }
+    return fields, coupon
 
 
 def _check_coupon_gives(breakdown, coupon) -> None:

@@ -164,10 +164,7 @@ def campaign_context(org, campaign, member, now=None) -> dict:
         context["quantities"] = list(range(1, allowed + 1))
         context["cap_reached"] = held >= campaign.per_member_cap
         context["idempotency_key"] = uuid.uuid4().hex
-        context["coupon_choices"] = [
-            {"coupon": c, "text": coupon_offer(coupons.offer_context(c, org))}
-            for c in coupons.usable_coupons(org, member, campaign, now)
-        ]
+        context["coupon_choices"] = coupon_choices(org, member, campaign, now)
         price, _perk = coupons.quote(campaign, member, 1, now=now)
         context["price_one"] = price
     if campaign.kind == CampaignKind.GROUP_BUY:
@@ -175,6 +172,14 @@ def campaign_context(org, campaign, member, now=None) -> dict:
     if campaign.kind == CampaignKind.LOTTERY:
         context.update(lottery_context(org, campaign, member))
     return context
+
+
+def coupon_choices(org, member, campaign, now=None) -> list[dict]:
+    """The member's coupons an order of this campaign may use, for the form's choice."""
+    return [
+        {"coupon": c, "text": coupon_offer(coupons.offer_context(c, org))}
+        for c in coupons.usable_coupons(org, member, campaign, now)
+    ]
 
 
 def group_buy_context(org, campaign, member) -> dict:
@@ -187,7 +192,10 @@ def group_buy_context(org, campaign, member) -> dict:
         .order_by("-joined_at")
         .first()
     )
-    return {"my_team": row.team if row else None}
+    return {
+        "my_team": row.team if row else None,
+        "coupon_choices": coupon_choices(org, member, campaign),
+    }
 
 
 def team_context(org, team, member, now=None) -> dict:
@@ -216,6 +224,9 @@ def team_context(org, team, member, now=None) -> dict:
         "open_now": open_now,
         "countdown_to": team.deadline if open_now else None,
         "refusal": refusal(campaign, member) if member is not None and not mine else "",
+        "coupon_choices": coupon_choices(org, member, campaign, now)
+        if member is not None and not mine and open_now
+        else [],
         "keyword": signin_keyword(campaign.kind),
     }
 

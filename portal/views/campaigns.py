@@ -117,7 +117,6 @@ def _buy(request, org, pk):
         quantity = int(request.POST.get("quantity", "1"))
     except ValueError:
         quantity = 0
-    coupon = (request.POST.get("coupon") or "").strip()
     try:
         order, _created = services.flash_sale_order(
             actor=request.member_actor,
@@ -125,8 +124,7 @@ def _buy(request, org, pk):
             member=member,
             quantity=quantity,
             idempotency_key=request.POST.get("idempotency_key", ""),
-            # the server checks it is theirs and computes the price
-            coupon=int(coupon) if coupon.isdigit() and len(coupon) < 18 else (coupon or None),
+            coupon=_coupon(request),
         )
     except services.OrderRefused as refused:
         _refused(request, refused.message)
@@ -137,16 +135,28 @@ def _buy(request, org, pk):
     return redirect("member-order", org=org.slug, pk=order.pk)
 
 
+def _coupon(request):
+    """The coupon the form names: the server checks it is theirs and computes the price."""
+    coupon = (request.POST.get("coupon") or "").strip()
+    return int(coupon) if coupon.isdigit() and len(coupon) < 18 else (coupon or None)
+
+
 @require_POST
 @member_page()
 def team_open(request, org, pk):
     campaign = _campaign(org, pk, CampaignKind.GROUP_BUY)
     try:
         team = group_buys.team_open(
-            actor=request.member_actor, campaign=campaign, member=request.member
+            actor=request.member_actor,
+            campaign=campaign,
+            member=request.member,
+            coupon=_coupon(request),
         )
     except services.OrderRefused as refused:
         _refused(request, refused.message)
+        return redirect("member-campaign", org=org.slug, pk=campaign.pk)
+    except ValidationError as invalid:
+        _refused(request, " ".join(invalid.messages))
         return redirect("member-campaign", org=org.slug, pk=campaign.pk)
     return redirect("member-team", org=org.slug, pk=team.pk)
 
@@ -176,9 +186,16 @@ def team_page(request, org, pk):
 def team_join(request, org, pk):
     team = _team(org, pk)
     try:
-        group_buys.team_join(actor=request.member_actor, team=team, member=request.member)
+        group_buys.team_join(
+            actor=request.member_actor,
+            team=team,
+            member=request.member,
+            coupon=_coupon(request),
+        )
     except services.OrderRefused as refused:
         _refused(request, refused.message)
+    except ValidationError as invalid:
+        _refused(request, " ".join(invalid.messages))
     return redirect("member-team", org=org.slug, pk=team.pk)
 
 

@@ -1,12 +1,13 @@
 """Member pages: my coupons, redeeming points for a coupon, choosing a coupon on the flash-sale
-buy form (the server recomputes the price and refuses someone else's coupon)."""
+buy form and the group-buy open and join forms (the server recomputes the price and refuses
+someone else's coupon)."""
 
 from decimal import Decimal
 
 import pytest
 
 from campaigns import coupons
-from campaigns.models import IssuedCoupon, Order
+from campaigns.models import IssuedCoupon, Order, Team
 from members import services as member_services
 
 from .conftest import make_member, page, signed_in
@@ -75,3 +76,29 @@ def test_someone_elses_coupon_is_refused_on_the_buy_form(org_a, group, member, f
     theirs.refresh_from_db()
     assert theirs.status == "available"
     assert "十元券" not in client.get(page(org_a.org, "member-coupons")).content.decode()
+
+
+def test_group_buy_open_and_join_forms_offer_coupons(org_a, group, member, group_buy, five_yuan):
+    friend = make_member(org_a.org, group, "朋友")
+    mine = coupons.coupon_issue(actor=org_a.actor(), template=five_yuan, member=member, reason="r")
+    theirs = coupons.coupon_issue(
+        actor=org_a.actor(), template=five_yuan, member=friend, reason="r"
+    )
+    client = signed_in(member)
+    campaign_page = client.get(page(org_a.org, "member-campaign", pk=group_buy.pk))
+    assert f'value="{mine.pk}"' in campaign_page.content.decode()
+    client.post(
+        page(org_a.org, "member-team-open", pk=group_buy.pk), {"coupon": mine.pk, "amount": "1"}
+    )
+    order = Order.objects.for_org(org_a.org).get(member=member)
+    assert order.amount == Decimal("74") and order.coupon_id == mine.pk
+    team = Team.objects.for_org(org_a.org).get(campaign=group_buy)
+    friend_client = signed_in(friend)
+    team_page = friend_client.get(page(org_a.org, "member-team", pk=team.pk)).content.decode()
+    assert f'value="{theirs.pk}"' in team_page and f'value="{mine.pk}"' not in team_page
+    # someone else's coupon is refused: the friend is not in the team
+    friend_client.post(page(org_a.org, "member-team-join", pk=team.pk), {"coupon": mine.pk})
+    assert not Order.objects.for_org(org_a.org).filter(member=friend).exists()
+    friend_client.post(page(org_a.org, "member-team-join", pk=team.pk), {"coupon": theirs.pk})
+    joined = Order.objects.for_org(org_a.org).get(member=friend)
+    assert joined.amount == Decimal("74") and joined.coupon_id == theirs.pk
