@@ -33,6 +33,11 @@ def _missing_service(item) -> str | None:
         shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer")
     ):
         return "needs PgBouncer (apt-get install pgbouncer)"
+    if item.get_closest_marker("cjk_font"):
+        from core import posters
+
+        if not posters.has_cjk_font():
+            return "needs a font covering Chinese (apt-get install fonts-wqy-microhei)"
     return None
 
 

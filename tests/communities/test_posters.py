@@ -77,6 +77,29 @@ def test_with_a_font_the_text_is_printed_above_and_below_the_code(org_a):
     assert text.getextrema()[0] < 100  # the lines are there
 
 
+@pytest.mark.cjk_font
+def test_with_the_installed_chinese_font_the_chinese_text_is_printed():
+    """The font fontconfig finds for Chinese (`fc-list :lang=zh`; CI installs
+    fonts-wqy-microhei) prints the lines: ink in the text band, and different characters give
+    different ink (not the same empty boxes for every glyph a font lacks)."""
+    posters._font_file.cache_clear()
+    try:
+        assert posters.font_for(["健康优选"]) is not None
+        plain = posters.render(JOIN, [])
+        printed = posters.render(JOIN, ["健康优选", "健康优选1群", "扫码进群"])
+        other = posters.render(JOIN, ["幸福生活", "幸福生活2群", "长按识别"])
+    finally:
+        posters._font_file.cache_clear()
+    assert_poster_holds(printed, JOIN)
+    top = (0, 0, posters.WIDTH, 250)
+    band = Image.open(io.BytesIO(plain)).convert("L").crop(top)
+    text = Image.open(io.BytesIO(printed)).convert("L").crop(top)
+    assert band.getextrema()[0] > 200  # no ink without text
+    assert text.getextrema()[0] < 100  # the lines are there
+    other_text = Image.open(io.BytesIO(other)).convert("L").crop(top)
+    assert text.tobytes() != other_text.tobytes()
+
+
 def test_without_a_chinese_font_the_poster_is_the_code_alone(monkeypatch):
     monkeypatch.setattr(posters, "_font_file", lambda cjk: None)
     png = posters.render(JOIN, ["健康优选", "健康优选1群", "扫码进群"])
