@@ -75,12 +75,14 @@ def leaving_answer(*, actor, leaving, reason: str, text: str = "") -> Leaving:
 
 # --- what the group's page shows ---------------------------------------------------------------
 
-# The fix that fits each cause (seed 002 §5.3) and the dashboard page that does it.
+# The fix that fits each cause (seed 002 §5.3), the dashboard page that does it and what a
+# person needs to open that page (the panel links it only for those who may).
 FIXES = {
     ChurnReason.CONTENT: (
         gettext_lazy("Adjust the content calendar: more of the tips members care about."),
         "calendar",
         gettext_lazy("Content calendar"),
+        "content.view",
     ),
     ChurnReason.ADS: (
         gettext_lazy(
@@ -88,11 +90,13 @@ FIXES = {
         ),
         "community-rules",
         gettext_lazy("Ads rules and post limit"),
+        "community.manage",
     ),
     ChurnReason.NO_BENEFITS: (
         gettext_lazy("Add benefits: e.g. a lottery every week, flash sales and group buys."),
         "campaigns",
         gettext_lazy("Campaigns"),
+        "campaign.view",
     ),
 }
 
@@ -150,6 +154,7 @@ def trend(org, community, *, months: int = TREND_MONTHS, now=None) -> dict:
                 "fix": fix[0] if fix else "",
                 "fix_url_name": fix[1] if fix else "",
                 "fix_tool": fix[2] if fix else "",
+                "fix_capability": fix[3] if fix else "",
             }
         )
     recent = list(

@@ -93,6 +93,7 @@ def test_settings_update_and_validation(org_a):
         "general_group_limit": 2,
         "category_group_limit": 1,
         "remove_blocked_on_join": "on",
+        "wake_up_holdout_percent": 10,
     }
     ok = client.post(url, data)
     assert ok.status_code == 302

@@ -19,13 +19,14 @@ ORDERS_SQL = [
     """
     INSERT INTO campaigns_order (organization_id, external_order_id, member_id, community_id,
         amount, items, status, placed_at, paid_at, cancelled_at, refunded_at, points_awarded,
-        quantity, idempotency_key, request_fingerprint)
+        quantity, idempotency_key, request_fingerprint, tier_discount, perk_discount,
+        coupon_discount, shipping_fee, shipping_waived)
     SELECT %(org)s, 'syn-ord-' || g, member_id, community_id, amount,
            '[{"name": "深海鱼油", "quantity": 1}]', status, placed_at,
            CASE WHEN status IN ('paid', 'refunded') THEN placed_at + interval '3 minutes' END,
            CASE WHEN status = 'cancelled' THEN placed_at + interval '10 minutes' END,
            CASE WHEN status = 'refunded' THEN placed_at + interval '3 days' END,
-           0, 1, '', ''
+           0, 1, '', '', 0, 0, 0, 0, false
     FROM (
         SELECT g, p.member_id, p.community_id, p.lo + random() * (p.hi - p.lo) AS placed_at,
                round((29 + random() * 370)::numeric, 2) AS amount,
