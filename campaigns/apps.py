@@ -17,6 +17,7 @@ AUDIT_ACTIONS = {
     "groupbuy.join": _("Joined a group-buy team"),
     "coupon.template_create": _("Created a coupon"),
     "coupon.template_retire": _("Retired a coupon"),
+    "coupon.template_replace": _("Changed a coupon (as a new version)"),
     "coupon.settings": _("Changed which coupons are issued automatically"),
     "coupon.issue": _("Gave a member a coupon"),
     "coupon.issue_many": _("Gave members a coupon"),
