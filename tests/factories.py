@@ -377,3 +377,33 @@ class AwardRoundFactory(TenantFactory):
     month = factory.Sequence(
         lambda n: (timezone.localdate() - timezone.timedelta(days=31 * (n + 1))).replace(day=1)
     )
+
+
+def live_group_buy(
+    actor, group, *, price="79", original_price="99", stock=100, team_size=2, days=1, **fields
+):
+    """A group buy open since a minute ago for `days`, published without announcements (they
+    would be in the past): through the service, as staff create one."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from campaigns import group_buys
+
+    now = timezone.now()
+    campaign = group_buys.group_buy_create(
+        actor=actor,
+        name=fields.pop("name", "两人拼团"),
+        product_name=fields.pop("product_name", "纸尿裤"),
+        price=Decimal(price),
+        original_price=Decimal(original_price),
+        stock=stock,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=days),
+        communities=[group],
+        team_size=team_size,
+        team_hours=24,
+        **fields,
+    )
+    campaign.status = "scheduled"
+    campaign.save(update_fields=["status"])
+    return campaign

@@ -15,6 +15,7 @@ from communities.models import VipTier
 from members.models import Member
 from tenancy.actors import Actor
 
+from ..factories import live_group_buy
 from .test_coupons import _member, _template
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +25,7 @@ pytestmark = pytest.mark.django_db
 def team_buy(org_a):
     actor = org_a.actor()
     group = community_services.community_create(actor=actor, name="拼团群")
-    now = timezone.now()
-    campaign = group_buys.group_buy_create(
-        actor=actor,
-        name="两人拼团",
-        product_name="纸尿裤",
-        price=Decimal("120"),
-        original_price=Decimal("150"),
-        stock=100,
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(days=2),
-        communities=[group],
-        team_size=2,
-        team_hours=24,
-    )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
+    campaign = live_group_buy(actor, group, price="120", original_price="150", days=2)
     return actor, group, campaign
 
 

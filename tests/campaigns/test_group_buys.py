@@ -1,6 +1,5 @@
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -11,6 +10,7 @@ from communities import services as community_services
 from integrations.models import Action
 
 from ..concurrency import run_concurrently
+from ..factories import live_group_buy
 from .test_flash_sales import _buyers
 
 
@@ -18,22 +18,7 @@ from .test_flash_sales import _buyers
 def group_buy(org_a):
     actor = org_a.actor()
     group = community_services.community_create(actor=actor, name="拼团群")
-    now = timezone.now()
-    campaign = group_buys.group_buy_create(
-        actor=actor,
-        name="两人拼团",
-        product_name="纸尿裤",
-        price=Decimal("79"),
-        original_price=Decimal("99"),
-        stock=1000,
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(days=1),
-        communities=[group],
-        team_size=2,
-        team_hours=24,
-    )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
+    campaign = live_group_buy(actor, group, stock=1000)
     return actor, group, campaign
 
 
@@ -114,22 +99,9 @@ def test_a_team_never_overfills_under_concurrency():
     org = organization_create(name="拼团并发", slug="team-race", owner_email="team@example.com")
     actor = Actor.system(org)
     group = community_services.community_create(actor=actor, name="g")
-    now = timezone.now()
-    campaign = group_buys.group_buy_create(
-        actor=actor,
-        name="三人团",
-        product_name="x",
-        price=Decimal("1"),
-        original_price=Decimal("2"),
-        stock=100,
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(days=1),
-        communities=[group],
-        team_size=3,
-        team_hours=24,
+    campaign = live_group_buy(
+        actor, group, name="三人团", product_name="x", price="1", original_price="2", team_size=3
     )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
     buyers = _buyers(org, group, 9)
     team = group_buys.team_open(actor=actor, campaign=campaign, member=buyers[0])
     joiners = iter(buyers[1:])

@@ -8,12 +8,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import group_buys, lottery
+from campaigns import lottery
 from campaigns import services as campaign_services
 from communities import services as community_services
 from members import access
 from members.models import Member, MemberIdentity, Membership
 from portal.session import COOKIE, cookie_path
+
+from ..factories import live_group_buy
 
 
 def make_member(org, group, name, platform="wechat", user_id=None):
@@ -75,23 +77,7 @@ def flash_sale(org_a, group):
 
 @pytest.fixture
 def group_buy(org_a, group):
-    now = timezone.now()
-    campaign = group_buys.group_buy_create(
-        actor=org_a.actor(),
-        name="两人拼团",
-        product_name="纸尿裤",
-        price=Decimal("79"),
-        original_price=Decimal("99"),
-        stock=100,
-        starts_at=now - timedelta(minutes=1),
-        ends_at=now + timedelta(days=1),
-        communities=[group],
-        team_size=2,
-        team_hours=24,
-    )
-    campaign.status = "scheduled"
-    campaign.save(update_fields=["status"])
-    return campaign
+    return live_group_buy(org_a.actor(), group)
 
 
 @pytest.fixture
