@@ -147,12 +147,18 @@ def polling(org, sale, keys, args, gate_url: str, database_url: str) -> dict:
         answer = load.request(port, "GET", path, cookies={"qy_member": keys[i]}, timeout=60)
         return answer.status == 200 and expected in answer.body
 
+    def fetch_trivial(i):
+        answer = load.request(port, "GET", "/livez", cookies={"qy_member": keys[i]}, timeout=60)
+        return answer.status == 200
+
     with db.connect(env.maintenance_url(database_url)) as pg, db.connect() as bench_db:
         with stack.gunicorn(workers=args.workers, env=server, name="member-poll") as (_p, port, _l):
             shown = load.request(port, "GET", page, cookies={"qy_member": keys[0]})
             warm = [load.request(port, "GET", path).status for _ in range(2 * args.workers)]
             if shown.status != 200 or set(warm) != {200}:
                 raise SystemExit(f"warm-up failed: page {shown.status}, polls {warm}")
+            # the baseline: the same pollers on the trivial view, in the same server
+            trivial = load.poll(len(keys), args.poll_interval, args.poll_duration, fetch_trivial)
             vacuumed = load.vacuum_due(bench_db)
             time.sleep(1.5)
             since = bench_db.execute("SELECT now()").fetchone()[0]
@@ -161,6 +167,7 @@ def polling(org, sale, keys, args, gate_url: str, database_url: str) -> dict:
         time.sleep(1.5)  # the servers' connections closed: their counts published
         after = load.transactions(pg, env.database_name(database_url))
         autovacuumed = load.autovacuum_since(bench_db, since)
+    polled["trivial"] = trivial
     polled["transactions"] = after - before
     polled["queries_per_poll"] = round((after - before) / max(1, polled["polls"]), 6)
     polled["vacuumed_before"] = vacuumed
@@ -205,6 +212,9 @@ def main():
           f"errors {poll['errors']}")  # fmt: skip
     print(f"poll latency             p50 {poll['p50_ms']} ms, p95 {poll['p95_ms']} ms "
           f"(target < 200), p99 {poll['p99_ms']} ms")  # fmt: skip
+    tp = poll["trivial"]
+    print(f"  /livez polled the same p50 {tp['p50_ms']} ms, p95 {tp['p95_ms']} ms, "
+          f"p99 {tp['p99_ms']} ms, errors {tp['errors']}")  # fmt: skip
     print(f"database transactions    {poll['transactions']:>10}   "
           f"({poll['queries_per_poll']:g} per poll; autovacuum during: "
           f"{poll['autovacuum_during'] or 'none'})")  # fmt: skip

@@ -51,6 +51,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from core.local_memo import MISSING, LocalMemo
 from core.redis_link import RedisLink
 
 from .models import HOLDING, Campaign, CampaignKind, CampaignStatus, Order
@@ -167,10 +168,13 @@ def _client():
             _link.failed(exc)
             return None
         _stale.difference_update(stale)
+        for key in stale:
+            _POLLED.forget(key)
     return client
 
 
 def _run(client, key: str, *args):
+    _POLLED.forget(key)
     op, value = _link.script(client, "gate")(keys=[key], args=list(args))
     return (op.decode() if isinstance(op, bytes) else op), int(value)
 
@@ -295,6 +299,7 @@ def _load(client, campaign) -> None:
         .values_list("idempotency_key", flat=True)
     ]
     key, expire_at = _key_of(campaign), _expire_at(campaign)
+    _POLLED.forget(key)
     script = _link.script(client, "gate")
     pipe = client.pipeline(transaction=False)
     for i in range(0, len(keys), LOAD_CHUNK):  # keys first: whoever sees the stock sees them
@@ -353,6 +358,24 @@ def live_stock(campaigns, organization=None):
     return found[next(iter(found))] if single else found
 
 
+# The count a polled stock bar shows, kept for a second in each process: a thousand phones
+# polling every 3 s ask each process for the same figure hundreds of times a second, and a bar
+# a second behind is harmless (a buy asks the gate itself). This process's own changes to the
+# gate forget it at once.
+_POLLED = LocalMemo(seconds=1)
+
+
+def polled_stock(campaign_id: int, organization) -> int | None:
+    """`live_stock` of one sale for a page that polls, at most a second old."""
+    key = hash_key(getattr(organization, "pk", organization), int(campaign_id))
+    left = _POLLED.get(key)
+    if left is MISSING:
+        left = live_stock(campaign_id, organization=organization)
+        if left is not None:
+            _POLLED.set(key, left)
+    return left
+
+
 def load(campaign) -> int | None:
     """Load a flash sale's gate now (before the sale opens, or for a page whose poll found it
     missing) and return its count; None without a gate."""
@@ -375,6 +398,7 @@ def forget(campaign) -> None:
     client = _link.client()
     if client is None:
         return
+    _POLLED.forget(_key_of(campaign))
     try:
         client.delete(_key_of(campaign))
     except REDIS_ERRORS as exc:

@@ -6,6 +6,7 @@ Defaults are the safe production ones (DEBUG off, secure cookies, HSTS); `make r
 """
 
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -150,6 +151,20 @@ def _database(url: str) -> dict:
     return config
 
 
+def _worker_redis_url(url: str, worker: int) -> str:
+    """`url` with its database number moved on by `worker` (0-15, wrapping), exported so
+    that what the tests start (the bench's tiny run, Celery) uses the same database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    db = (int(parts.path.lstrip("/") or 0) + worker) % 16
+    moved = urlunsplit(parts._replace(path=f"/{db}"))
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        if os.environ.get(name) == url:
+            os.environ[name] = moved
+    return moved
+
+
 DATABASES = {"default": _database(DATABASE_URL), "system": _database(SYSTEM_DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] != "tenancy.pgbackend":
     # SQLite has no row-level security to bypass: the system jobs use `default` (and tests on
@@ -159,6 +174,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+if TESTING and REDIS_URL and (_xdist_worker := env.str("PYTEST_XDIST_WORKER", default="")):
+    # The suite in parallel (pytest-xdist): tests empty their Redis database, so each worker
+    # has its own, next to the one given (gw0 keeps it); its test database is its own already.
+    REDIS_URL = _worker_redis_url(REDIS_URL, int(_xdist_worker.removeprefix("gw")))
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -6,6 +6,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db.models import Sum
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -113,6 +114,22 @@ def forget_sale(campaign) -> None:
     key = _FACTS_KEY.format(org_id=campaign.organization_id, pk=campaign.pk)
     _LOCAL_FACTS.forget(key)
     cache.delete(key)
+
+
+# The stock bar as rendered, by everything it shows: it changes only when the count, the
+# phase or the language does, so a poll mostly sends a copy.
+_STOCK_BARS = LocalMemo(seconds=300, max_entries=2_000)
+
+
+def stock_bar(poll_url: str, left: int, facts: dict) -> str:
+    figures, phase = stock_figures(left, facts["total"]), phase_of(facts)
+    key = (poll_url, figures["left"], figures["total"], phase, translation.get_language())
+    html = _STOCK_BARS.get(key)
+    if html is MISSING:
+        context = {"poll_url": poll_url, "stock": figures, "phase": phase}
+        html = render_to_string("portal/_stock.html", context)
+        _STOCK_BARS.set(key, html)
+    return html
 
 
 def phase_of(facts: dict, now=None) -> str:

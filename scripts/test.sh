@@ -23,4 +23,12 @@ echo "== migrations"
 "$UV" run python manage.py makemigrations --check --dry-run
 
 echo "== pytest"
-"$UV" run pytest "$@"
+# In parallel, one worker per core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process):
+# each worker has its own test database and Redis database (config/settings.py), and
+# "worksteal" hands the long browser and benchmark tests out first-come.
+workers=${PYTEST_WORKERS:-auto}
+if [ "$workers" = 0 ]; then
+  "$UV" run pytest "$@"
+else
+  "$UV" run pytest -n "$workers" --dist worksteal "$@"
+fi

@@ -15,8 +15,16 @@ def _rate(value, base) -> tuple[float | None, str]:
     return round(value / base, 3), f"{value / base:.2f}× the trivial view's rate"
 
 
+def _cost(value, base) -> tuple[float | None, str]:
+    """A latency against the trivial view's latency under the same load."""
+    if not value or not base:
+        return None, "—"
+    return round(value / base, 3), f"{value / base:.2f}× the trivial view's"
+
+
 def member_rows(d: dict) -> list[dict]:
     b, s, t, p = d["buy"], d["sold_out"], d["trivial"], d["poll"]
+    tp = p["trivial"]
     label = f"{d['members']:,} member sessions at once, gunicorn {d['gunicorn_workers']} workers"
     base = f"GET /livez, the same {d['members']:,} clients released at once (mean of 2 waves)"
     return [
@@ -45,8 +53,10 @@ def member_rows(d: dict) -> list[dict]:
             f"live stock poll, {p['pollers']:,} members every {p['interval_s']:g} s for "
             f"{p['duration_s']:g} s: p95 ({p['polls']:,} polls, p50 {p['p50_ms']} ms, "
             f"{p['queries_per_poll']:g} database transactions per poll)",
-            p["p95_ms"], "ms", "the target", 200.0, "ms",
-            (round(p["p95_ms"] / 200, 3), f"{p['p95_ms'] / 200:.2f}× the target"),
+            p["p95_ms"], "ms",
+            f"GET /livez polled by the same members the same way, just before (p95; "
+            f"{tp['errors']} errors)", tp["p95_ms"], "ms",
+            _cost(p["p95_ms"], tp["p95_ms"]),
             f"< 200 ms; errors {p['errors']} (0); 0 queries per poll",
             p["p95_ms"] < 200 and p["errors"] == 0 and p["queries_per_poll"] == 0,
         ),

@@ -7,7 +7,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -67,24 +67,17 @@ def campaign_page(request, org, pk):
 @require_GET
 def stock(request, org, pk):
     """The live stock bar, polled every few seconds by the sale page (htmx). While the sale's
-    facts are cached and the stock gate holds it, it makes no database query at all."""
+    facts are cached and the stock gate holds it, it makes no database query, and mostly no
+    Redis round trip or template rendering either (`stock_gate.polled_stock`, `pages.stock_bar`)."""
     org_id = org_id_for_slug(org)
     facts = pages.sale_facts(org_id, pk) if org_id is not None else None
-    left = stock_gate.live_stock(pk, organization=org_id) if facts is not None else None
+    left = stock_gate.polled_stock(pk, org_id) if facts is not None else None
     if facts is None or left is None:
         organization = enter_org(request, org)
         campaign = _campaign(organization, pk, CampaignKind.FLASH_SALE)
         facts = pages.remember_sale(campaign)
         left = pages.stock_view(campaign)["left"]
-    return render(
-        request,
-        "portal/_stock.html",
-        {
-            "poll_url": request.path,
-            "stock": pages.stock_figures(left, facts["total"]),
-            "phase": pages.phase_of(facts),
-        },
-    )
+    return HttpResponse(pages.stock_bar(request.path, left, facts))
 
 
 def _refused(request, message: str):
