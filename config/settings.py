@@ -606,6 +606,10 @@ TELEGRAM_INIT_DATA_MAX_AGE = env.int("TELEGRAM_INIT_DATA_MAX_AGE", default=3600)
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_REQUEST_TIMEOUT = env.float("TELEGRAM_REQUEST_TIMEOUT", default=15.0)
 TELEGRAM_POLL_TIMEOUT = env.int("TELEGRAM_POLL_TIMEOUT", default=10)  # long poll, seconds
+# One poller at a time (connectors/lease.py): the lease it renews every pass, and how often a
+# second one standing by tries to take it.
+TELEGRAM_POLLER_LEASE_SECONDS = env.int("TELEGRAM_POLLER_LEASE_SECONDS", default=120)
+TELEGRAM_POLLER_STANDBY_SECONDS = env.int("TELEGRAM_POLLER_STANDBY_SECONDS", default=15)
 # Telegram's published limits: about 30 messages a second per bot, 20 a minute in a group.
 TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=25)
 TELEGRAM_GROUP_MESSAGES_PER_MINUTE = env.int("TELEGRAM_GROUP_MESSAGES_PER_MINUTE", default=20)

@@ -93,3 +93,15 @@ class TelegramChat(TenantModel):
     @property
     def is_present(self) -> bool:
         return self.bot_status in ("member", "administrator", "creator", "restricted")
+
+
+class PollerLease(models.Model):
+    """Who runs the long poller now (`connectors/lease.py`): one row per poller kind, across
+    organizations. A second `telegram_poll` stands by until the lease of the first runs out."""
+
+    name = models.CharField(primary_key=True, max_length=50)
+    holder = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name}: {self.holder or '-'}"

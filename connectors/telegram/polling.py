@@ -19,11 +19,14 @@ from tenancy.models import Organization
 from tenancy.scope import org_scope
 from tenancy.system import system_db
 
+from .. import lease
 from ..models import ConnectionMode, ConnectionState, TelegramConnection
 from . import sender, services, updates
 from .client import ALLOWED_UPDATES, TelegramClient, in_words, retry_after_seconds
 
 log = logging.getLogger(__name__)
+
+POLLER_LEASE = "telegram-poller"
 
 
 def connected_orgs(mode=None) -> list[int]:
@@ -104,16 +107,36 @@ def run_once(*, timeout=0, client_factory=TelegramClient) -> dict:
     return totals
 
 
-def run_forever(*, client_factory=TelegramClient, stop=lambda: False) -> None:
-    """Poll and send until stopped. With one polling organization the long poll waits up to
-    TELEGRAM_POLL_TIMEOUT seconds for an update; with several, each is asked without waiting
-    and the loop pauses a second between passes (pending actions go out at least that often)."""
-    while not stop():
-        polling = connected_orgs(ConnectionMode.POLLING)
-        timeout = settings.TELEGRAM_POLL_TIMEOUT if len(polling) == 1 else 0
-        started = time.monotonic()
-        totals = run_once(timeout=timeout, client_factory=client_factory)
-        if totals["updates"] or totals["done"] or totals["failed"]:
-            log.info("telegram: %s", totals)
-        if time.monotonic() - started < 1:
-            time.sleep(1)
+def run_forever(*, client_factory=TelegramClient, stop=lambda: False, holder=None) -> None:
+    """Poll and send until stopped, while this process holds the poller's lease
+    (connectors/lease.py); without it, stand by and try again every few seconds. With one
+    polling organization the long poll waits up to TELEGRAM_POLL_TIMEOUT seconds for an update;
+    with several, each is asked without waiting and the loop pauses a second between passes
+    (pending actions go out at least that often)."""
+    holder = holder or lease.holder_name()
+    standing_by = False
+    try:
+        while not stop():
+            if not lease.hold(POLLER_LEASE, holder, settings.TELEGRAM_POLLER_LEASE_SECONDS):
+                if not standing_by:
+                    running = lease.holder_of(POLLER_LEASE)
+                    log.warning(
+                        "telegram: another poller runs (%s); this one stands by",
+                        running.holder if running else "?",
+                    )
+                standing_by = True
+                time.sleep(settings.TELEGRAM_POLLER_STANDBY_SECONDS)
+                continue
+            if standing_by:
+                log.info("telegram: the other poller stopped; this one takes over")
+                standing_by = False
+            polling = connected_orgs(ConnectionMode.POLLING)
+            timeout = settings.TELEGRAM_POLL_TIMEOUT if len(polling) == 1 else 0
+            started = time.monotonic()
+            totals = run_once(timeout=timeout, client_factory=client_factory)
+            if totals["updates"] or totals["done"] or totals["failed"]:
+                log.info("telegram: %s", totals)
+            if time.monotonic() - started < 1:
+                time.sleep(1)
+    finally:
+        lease.release(POLLER_LEASE, holder)

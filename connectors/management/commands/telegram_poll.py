@@ -1,7 +1,9 @@
 import contextlib
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
+from connectors import lease
 from connectors.telegram import polling
 
 
@@ -24,9 +26,21 @@ class Command(BaseCommand):
         if configured:
             raise SystemExit(0 if polling.connected_orgs() else 1)
         if once:
-            totals = polling.run_once()
+            holder = lease.holder_name()
+            if not lease.hold(polling.POLLER_LEASE, holder, settings.TELEGRAM_POLLER_LEASE_SECONDS):
+                running = lease.holder_of(polling.POLLER_LEASE)
+                raise CommandError(
+                    f"Another poller is running ({running.holder if running else '?'}); "
+                    "one pass would fight it for Telegram's updates."
+                )
+            try:
+                totals = polling.run_once()
+            finally:
+                lease.release(polling.POLLER_LEASE, holder)
             self.stdout.write(" ".join(f"{k}={v}" for k, v in totals.items()))
             return
-        self.stdout.write("Polling Telegram (Ctrl-C stops).")
+        self.stdout.write(
+            "Polling Telegram (Ctrl-C stops). A second poller started meanwhile stands by."
+        )
         with contextlib.suppress(KeyboardInterrupt):
             polling.run_forever()
