@@ -61,6 +61,12 @@ class MemberCheckedIn(_Base, tag="member.checked_in"):
     pass
 
 
+class MemberOpenedApp(_Base, tag="member.opened_app"):
+    """The member opened the organization's member pages as an app inside the platform (a
+    Telegram Mini App): they are around, nothing more. Qunyun records it itself for its own
+    Mini App; a bot that hosts one may send it too."""
+
+
 class ContentShared(_Base, tag="content.shared"):
     url: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
@@ -115,6 +121,7 @@ Event = (
     | MemberLeft
     | MessagePosted
     | MemberCheckedIn
+    | MemberOpenedApp
     | ContentShared
     | MemberInvited
     | OrderPlaced

@@ -50,6 +50,12 @@ def _hash(fields: dict, bot_token: str) -> str:
 
 def verify_init_data(init_data: str, bot_token: str, *, max_age: int, now=None) -> dict:
     """The Telegram user (a dict with at least `id`) of a genuine, fresh `initData`."""
+    return verified_fields(init_data, bot_token, max_age=max_age, now=now)["user"]
+
+
+def verified_fields(init_data: str, bot_token: str, *, max_age: int, now=None) -> dict:
+    """Every field of a genuine, fresh `initData` (`auth_date`, `start_param` when the Mini
+    App link carried one, …), `user` parsed (a dict with at least `id`)."""
     try:
         fields = dict(parse_qsl(init_data or "", keep_blank_values=True, strict_parsing=True))
     except ValueError:
@@ -69,7 +75,7 @@ def verify_init_data(init_data: str, bot_token: str, *, max_age: int, now=None) 
         raise InitDataRefused("no_user") from None
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
         raise InitDataRefused("no_user")
-    return user
+    return {**fields, "user": user}
 
 
 def bot_token(org) -> str | None:

@@ -96,6 +96,7 @@ class MemberEvents:
             "member.left": self.on_member_left,
             "message.posted": self.on_message_posted,
             "member.checked_in": self.on_member_checked_in,
+            "member.opened_app": self.on_member_opened_app,
             "content.shared": self.on_content_shared,
             "member.invited": self.on_member_invited,
             "order.placed": self.remember_names,
@@ -431,6 +432,13 @@ class MemberEvents:
         if streak % rules.streak_days == 0:
             detail = _("%(n)s days in a row") % {"n": streak}
             self.earn(identity.member, "streak", rules.streak_bonus, at, detail=detail)
+
+    def on_member_opened_app(self, event) -> None:
+        """Opening the member pages shows the member is around: active in the group, no
+        points, no membership created (an app opening is not a sign of being in a group)."""
+        self.remember_names(event)
+        community, identity = self.batch.community(event), self.batch.identity(event)
+        self.touch_active(self.memberships.get((community.pk, identity.pk)), event.occurred_at)
 
     def on_content_shared(self, event) -> None:
         self.remember_names(event)

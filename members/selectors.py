@@ -119,6 +119,7 @@ EVENT_LABELS = {
     "member.left": pgettext_lazy("timeline", "left"),
     "message.posted": pgettext_lazy("timeline", "message"),
     "member.checked_in": pgettext_lazy("timeline", "check-in"),
+    "member.opened_app": pgettext_lazy("timeline", "opened the member app"),
     "content.shared": pgettext_lazy("timeline", "share"),
     "member.invited": pgettext_lazy("timeline", "invited someone"),
     "order.placed": pgettext_lazy("timeline", "order"),

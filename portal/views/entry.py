@@ -6,14 +6,16 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
+from ingestion.pipeline import record_member_event
 from integrations import telegram_webapp
 from integrations.platforms import Platform
 from members import access
-from members.models import MemberIdentity, MemberSession
+from members.models import PRESENT_STATUSES, MemberIdentity, MemberSession, Membership
+from tenancy.actors import Actor
 
 from ..session import COOKIE, cookie_path, enter_org, member_page, set_session_cookie
 
@@ -95,13 +97,14 @@ def telegram_session(request, org):
     if not token:
         raise Http404
     try:
-        user = telegram_webapp.verify_init_data(
+        fields = telegram_webapp.verified_fields(
             request.POST.get("init_data", ""),
             token,
             max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
         )
     except telegram_webapp.InitDataRefused as refused:
         return JsonResponse({"error": refused.reason}, status=403)
+    user = fields["user"]
     identity = (
         MemberIdentity.objects.for_org(organization)
         .select_related("member")
@@ -111,6 +114,31 @@ def telegram_session(request, org):
     if identity is None or not access.may_have_access(identity.member):
         return JsonResponse({"error": "unknown_member"}, status=404)
     key = access.start_session(identity.member, MemberSession.Via.TELEGRAM)
+    _record_opening(organization, identity, fields)
     response = JsonResponse({"next": reverse("member-me", kwargs={"org": organization.slug})})
     set_session_cookie(response, organization, key)
     return response
+
+
+def _record_opening(organization, identity, fields: dict) -> None:
+    """The opening as a `member.opened_app` event (the member is around: active, as any event
+    a bot reports), in the group the Mini App link names (`startapp=g<group number>`), or else
+    in each group the member is in on Telegram. The same `initData` opened again is no event."""
+    memberships = list(
+        Membership.objects.for_org(organization)
+        .filter(identity=identity, status__in=PRESENT_STATUSES)
+        .select_related("community", "identity", "identity__member")
+        .order_by("pk")
+    )
+    named = fields.get("start_param", "")
+    if named.startswith("g") and named[1:].isdigit():
+        memberships = [m for m in memberships if m.community_id == int(named[1:])] or memberships
+    actor, now = Actor.for_member(identity.member), timezone.now()
+    for membership in memberships:
+        record_member_event(
+            actor=actor,
+            membership=membership,
+            type_="member.opened_app",
+            event_id=f"tg-app-{membership.pk}-{fields['auth_date']}",
+            at=now,
+        )

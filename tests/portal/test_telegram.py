@@ -6,9 +6,11 @@ import time
 import pytest
 from django.test import Client
 
+from communities import services as community_services
 from integrations import telegram_webapp
 from integrations.models import BotCredential
 from integrations.telegram_webapp import InitDataRefused, sign_init_data, verify_init_data
+from members.models import Membership, RawEvent
 
 from .conftest import make_member, page
 
@@ -16,12 +18,14 @@ pytestmark = pytest.mark.django_db
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
-def _init_data(user_id=4242, auth_date=None, token=TOKEN):
+def _init_data(user_id=4242, auth_date=None, token=TOKEN, start_param=None):
     fields = {
         "auth_date": str(int(auth_date if auth_date is not None else time.time())),
         "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
         "user": json.dumps({"id": user_id, "first_name": "小明"}, ensure_ascii=False),
     }
+    if start_param is not None:
+        fields["start_param"] = start_param
     return sign_init_data(fields, token)
 
 
@@ -96,3 +100,42 @@ def test_an_unknown_telegram_user_or_another_orgs_bot_signs_nobody_in(
     # org B has no bot token: its Mini App address does not exist
     other = client.post(page(org_b.org, "member-telegram-session"), {"init_data": _init_data()})
     assert other.status_code == 404
+
+
+def _openings(org):
+    return list(
+        RawEvent.objects.for_org(org)
+        .filter(type="member.opened_app")
+        .order_by("community_id")
+        .values_list("community_id", flat=True)
+    )
+
+
+def test_an_opening_is_an_event_of_the_group_the_link_names_once(org_a, group, telegram_member):
+    other = community_services.community_create(actor=org_a.actor(), name="第二个群")
+    identity = telegram_member.identities.get()
+    Membership.objects.create(
+        organization=org_a.org, community=other, member=telegram_member, identity=identity,
+        status="active",
+    )  # fmt: skip
+    data = _init_data(start_param=f"g{other.pk}")
+    for _again in range(2):  # the same initData sent twice is one opening
+        response = Client().post(page(org_a.org, "member-telegram-session"), {"init_data": data})
+        assert response.status_code == 200
+    assert _openings(org_a.org) == [other.pk]
+    there = Membership.objects.for_org(org_a.org).get(community=other)
+    assert there.last_active_at is not None
+    assert Membership.objects.for_org(org_a.org).get(community=group).last_active_at is None
+
+
+def test_an_opening_without_a_group_counts_in_each_of_the_members_groups(
+    org_a, group, telegram_member
+):
+    other = community_services.community_create(actor=org_a.actor(), name="第二个群")
+    Membership.objects.create(
+        organization=org_a.org, community=other, member=telegram_member,
+        identity=telegram_member.identities.get(), status="active",
+    )  # fmt: skip
+    data = _init_data(start_param="not-a-group")
+    Client().post(page(org_a.org, "member-telegram-session"), {"init_data": data})
+    assert _openings(org_a.org) == sorted([group.pk, other.pk])
