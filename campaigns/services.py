@@ -239,7 +239,9 @@ def flash_sale_order(
         if ticket == "cap_exceeded":
             raise _cap_exceeded(campaign)
     try:
-        order, created = _place_order(campaign, member, quantity, key, coupon_id, actor)
+        order, created = _place_order(
+            campaign, member, quantity, key, coupon_id, actor, new_key=ticket is not None
+        )
     except OrderRefused as exc:
         if ticket is not None:
             left = _stock_left(campaign) if exc.code == "sold_out" else None
@@ -274,10 +276,14 @@ def _stock_left(campaign) -> int:
     )
 
 
-def _place_order(campaign, member, quantity, key, coupon_id, actor) -> tuple[Order, bool]:
-    """The database path: PostgreSQL decides (with or without the gate in front)."""
+def _place_order(
+    campaign, member, quantity, key, coupon_id, actor, *, new_key=False
+) -> tuple[Order, bool]:
+    """The database path: PostgreSQL decides (with or without the gate in front). `new_key`:
+    the gate let the Idempotency-Key through as one it has not seen, so only the check under
+    the member's lock looks for a replay."""
     fingerprint = _fingerprint(campaign, member, quantity, coupon_id)
-    replay = _replay(campaign, key, fingerprint)
+    replay = None if new_key else _replay(campaign, key, fingerprint)
     if replay is not None:
         return replay, False
     org = campaign.organization

@@ -8,6 +8,7 @@ the crowd before it reaches the database: for each live sale one Redis hash,
         stock           units the gate still lets through
         m:<member id>   units the member holds (pending payment or paid)
         k:<key>         Idempotency-Keys that went through (their retries go to the database)
+        members         set once every member's holding was loaded: a member missing holds 0
 
 changed only by the one Lua script below, so each decision is atomic: the gate takes the units
 and counts them against the member's cap in one step, or answers `sold_out` / `cap_exceeded`
@@ -15,9 +16,10 @@ without a database query. Only the units it let through reach PostgreSQL, which 
 refuse (the gate lags the database by the orders in flight); then the units go back to the gate
 and, when the database said sold out, the gate takes the database's count.
 
-Loading. A hash (or a member's field) that is missing is read from PostgreSQL and written with
-"set if not there" (HSETNX inside the script), so concurrent loaders agree: the first one wins,
-the others' writes are no-ops. That covers the first order of a sale, a Redis that was flushed
+Loading. A hash that is missing is read from PostgreSQL (the stock, the Idempotency-Keys and
+every member's holding, so a member's first press makes no query) and written with "set if not
+there" (HSETNX inside the script), so concurrent loaders agree: the first one wins, the others'
+writes are no-ops; a member's field missing from a hash without `members` is read on its own. That covers the first order of a sale, a Redis that was flushed
 or restarted, and an evicted key. The hash expires an hour after the sale ends.
 
 Giving back. A refund, a cancellation or an expiry returns units to the sale in PostgreSQL and,
@@ -79,6 +81,8 @@ if op == 'take' then
   if redis.call('HEXISTS', h, k) == 1 then return {'seen', stock} end
   if ARGV[6] ~= '' then redis.call('HSETNX', h, m, ARGV[6]) end
   local held = redis.call('HGET', h, m)
+  -- loaded with every member's holding: a member not in the hash holds nothing
+  if not held and redis.call('HEXISTS', h, 'members') == 1 then held = '0' end
   if held and tonumber(held) + qty > cap then return {'cap_exceeded', stock} end
   if stock < qty then return {'sold_out', stock} end
   if not held then return {'member', stock} end
@@ -90,9 +94,15 @@ elseif op == 'keys' then
   for i = 3, #ARGV do redis.call('HSET', h, ARGV[i], 1) end
   keep(ARGV[2])
   return {'ok', 0}
+elseif op == 'holdings' then
+  -- expire at, then pairs of member field and units held (a live count is kept)
+  for i = 3, #ARGV, 2 do redis.call('HSETNX', h, ARGV[i], ARGV[i + 1]) end
+  keep(ARGV[2])
+  return {'ok', 0}
 elseif op == 'load' then
-  -- stock from the database, expire at
+  -- stock from the database, expire at; the holdings were written just before
   redis.call('HSETNX', h, 'stock', ARGV[2])
+  redis.call('HSET', h, 'members', 1)
   keep(ARGV[3])
   return {'ok', tonumber(redis.call('HGET', h, 'stock'))}
 elseif op == 'give' then
@@ -298,12 +308,25 @@ def _load(client, campaign) -> None:
         .exclude(idempotency_key="")
         .values_list("idempotency_key", flat=True)
     ]
+    holdings = [
+        value
+        for row in Order.objects.for_org(org)
+        .filter(campaign_id=campaign.pk, status__in=HOLDING)
+        .values("member_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+        for value in (f"m:{row['member_id']}", row["units"])
+    ]
     key, expire_at = _key_of(campaign), _expire_at(campaign)
     _POLLED.forget(key)
     script = _link.script(client, "gate")
     pipe = client.pipeline(transaction=False)
-    for i in range(0, len(keys), LOAD_CHUNK):  # keys first: whoever sees the stock sees them
+    # keys and holdings first: whoever sees the stock sees them
+    for i in range(0, len(keys), LOAD_CHUNK):
         script(keys=[key], args=["keys", expire_at, *keys[i : i + LOAD_CHUNK]], client=pipe)
+    for i in range(0, len(holdings), 2 * LOAD_CHUNK):
+        chunk = holdings[i : i + 2 * LOAD_CHUNK]
+        script(keys=[key], args=["holdings", expire_at, *chunk], client=pipe)
     script(keys=[key], args=["load", left, expire_at], client=pipe)
     pipe.execute()
 

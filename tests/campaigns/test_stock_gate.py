@@ -227,6 +227,24 @@ def test_sold_out_and_over_the_cap_answers_make_no_database_query(shop, redis_db
     assert response.status_code == 409 and response.json()["error"]["code"] == "sold_out"
 
 
+def test_a_loaded_gate_knows_every_holding_so_a_first_press_asks_the_database_once(shop, redis_db):
+    org, actor, group = shop
+    sale = _sale(actor, [group], stock=5, per_member_cap=1)
+    alice, bob = _buyers(org, group, 2)
+    assert _buy(actor, sale, alice) == "ok"
+    stock_gate.forget(sale)  # as after a flush: the next order loads the gate again
+    with CaptureQueriesContext(connection) as first_press:
+        assert _buy(actor, sale, bob) == "ok"
+    sql = [q["sql"] for q in first_press]
+    holding = [q for q in sql if 'SUM("campaigns_order"."quantity")' in q and "GROUP BY" not in q]
+    replays = [q for q in sql if f"\"idempotency_key\" = 'k-{bob.pk}'" in q]
+    assert len(holding) == 1 and len(replays) == 1, sql  # both under the member's lock only
+    assert _gate(redis_db, sale)[f"m:{alice.pk}"] == 1  # loaded with the gate
+    with CaptureQueriesContext(connection) as over_cap:
+        assert _buy(actor, sale, alice, key="second") == "cap_exceeded"
+    assert len(over_cap) == 0
+
+
 def _api(org, actor):
     from django.test import Client
 
