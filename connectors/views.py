@@ -58,6 +58,10 @@ def _panel(org):
     return status.telegram_panel(org=org)
 
 
+def _wecom_panel(org):
+    return status.wecom_panel(org=org)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class TelegramWebhookView(View):
     """Where Telegram posts updates (`setWebhook`). The organization's id and a random path
@@ -124,7 +128,7 @@ class WeComConnectorView(OrgViewMixin, ServiceActionView):
             "agent_id": conn.agent_id if conn else "",
         }
         context = {
-            "panel": status.wecom_panel(org=org),
+            "panel": _wecom_panel(org),
             "credential": wecom_services.live_credential(org),
             "callback_url": wecom_services.callback_url(conn) if conn and conn.is_on else "",
             "form": form or WeComForm(initial=initial),
