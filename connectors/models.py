@@ -23,30 +23,39 @@ class ConnectionState(models.TextChoices):
     BROKEN = "broken", _("Broken")
 
 
-class TelegramConnection(TenantModel):
-    """One per organization. The webhook's path secret and `secret_token` are stored as
-    SHA-256 digests: Telegram is told them once, when the webhook is registered."""
+class ConnectionStatus(models.Model):
+    """What every connection keeps for the bot connections page (connectors/state.py writes
+    the stamps and the error)."""
 
-    mode = models.CharField(
-        _("mode"), max_length=10, choices=ConnectionMode.choices, default=ConnectionMode.OFF
-    )
     state = models.CharField(
         _("state"), max_length=10, choices=ConnectionState.choices, default=ConnectionState.OFF
     )
     credential = models.ForeignKey(
         "integrations.BotCredential", on_delete=models.PROTECT, null=True, related_name="+"
     )
-    bot_id = models.BigIntegerField(_("bot id"), null=True, blank=True)
-    bot_username = models.CharField(_("bot"), max_length=64, blank=True)
-    path_digest = models.CharField(max_length=64, blank=True)
-    secret_digest = models.CharField(max_length=64, blank=True)
-    update_offset = models.BigIntegerField(default=0)  # long polling: the next update_id
     connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
     last_update_at = models.DateTimeField(_("last update"), null=True, blank=True)
     last_send_at = models.DateTimeField(_("last send"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class TelegramConnection(TenantModel, ConnectionStatus):
+    """One per organization. The webhook's path secret and `secret_token` are stored as
+    SHA-256 digests: Telegram is told them once, when the webhook is registered."""
+
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=ConnectionMode.choices, default=ConnectionMode.OFF
+    )
+    bot_id = models.BigIntegerField(_("bot id"), null=True, blank=True)
+    bot_username = models.CharField(_("bot"), max_length=64, blank=True)
+    path_digest = models.CharField(max_length=64, blank=True)
+    secret_digest = models.CharField(max_length=64, blank=True)
+    update_offset = models.BigIntegerField(default=0)  # long polling: the next update_id
 
     class Meta:
         verbose_name = _("Telegram connection")
@@ -100,7 +109,7 @@ class WeComMode(models.TextChoices):
     CALLBACK = "callback", _("Callback (WeCom calls Qunyun) and the WeCom API")
 
 
-class WeComConnection(TenantModel):
+class WeComConnection(TenantModel, ConnectionStatus):
     """One per organization: the WeCom app (企业微信) whose customer groups Qunyun follows.
     The app's secret, the callback's Token and EncodingAESKey are the integrations app's
     `BotCredential` (platform "wecom", sealed together); the callback address's path secret is
@@ -110,22 +119,10 @@ class WeComConnection(TenantModel):
     mode = models.CharField(
         _("mode"), max_length=10, choices=WeComMode.choices, default=WeComMode.OFF
     )
-    state = models.CharField(
-        _("state"), max_length=10, choices=ConnectionState.choices, default=ConnectionState.OFF
-    )
-    credential = models.ForeignKey(
-        "integrations.BotCredential", on_delete=models.PROTECT, null=True, related_name="+"
-    )
     corp_id = models.CharField(_("corp id"), max_length=64, blank=True)
     agent_id = models.CharField(_("agent id"), max_length=20, blank=True)
     path_nonce = models.CharField(max_length=64, blank=True)
-    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
-    last_update_at = models.DateTimeField(_("last update"), null=True, blank=True)
-    last_send_at = models.DateTimeField(_("last send"), null=True, blank=True)
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
         verbose_name = _("WeCom connection")

@@ -33,7 +33,7 @@ from tenancy.actors import Actor
 
 from ..models import WeComGroup
 from . import services
-from .client import Unreachable, WeComError, in_words
+from .client import TOKEN_REFUSED, Unreachable, WeComError, in_words
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,13 @@ def sync_all(conn, client) -> dict:
         )
         for item in page.get("group_chat_list") or []:
             counts["groups"] += 1
-            counts["events"] += sync_group(conn, client, item["chat_id"])
+            try:
+                counts["events"] += sync_group(conn, client, item["chat_id"])
+            except WeComError as exc:
+                if exc.errcode in TOKEN_REFUSED:
+                    raise
+                # one group WeCom will not show (left the customer-contact range…): the others go on
+                group_problem(group_row(org, item["chat_id"]), in_words(exc))
         cursor = page.get("next_cursor") or ""
         if not cursor:
             break
@@ -139,10 +145,8 @@ def apply_group(conn, chat: dict, *, at=None) -> int:
         ]
         row.title = (chat.get("name") or row.title)[:255]
         row.owner = chat.get("owner") or row.owner
-        row.members, row.dismissed, row.synced_at = members, False, timezone.now()
-        row.updated_at = row.synced_at
-        if row.problem and "dismissed" not in row.problem:
-            row.problem = ""
+        row.members, row.dismissed, row.problem = members, False, ""  # WeCom showed it: live
+        row.synced_at = row.updated_at = timezone.now()
         row.save()
         communities = communities_seen(org, {(Platform.WECOM.value, row.external_id)})
         accepted = 0

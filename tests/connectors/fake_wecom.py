@@ -16,11 +16,13 @@ import os
 import struct
 import threading
 from collections import defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from .local_server import LocalServer
 
 CORP_ID = "ww0123456789abcdef"
 SECRET = "contact-secret-of-org-a-0123456789"
@@ -59,7 +61,9 @@ METHODS = {
 }
 
 
-class FakeWeCom:
+class FakeWeCom(LocalServer):
+    base_path = "/cgi-bin"
+
     def __init__(self):
         self.calls: list[tuple[str, dict, dict]] = []  # (path, query, body)
         self.queued: dict[str, deque] = defaultdict(deque)
@@ -73,20 +77,7 @@ class FakeWeCom:
         self.msg_chats: dict[str, list] = {}  # msgid -> chat_id_list
         self.msgids = 0
         self.templates = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.listen(self._handler())
 
     # --- what the tests say ---------------------------------------------------------------
 

@@ -286,3 +286,13 @@ def test_one_organizations_connection_never_carries_anothers_actions(org_a, org_
 def test_a_client_for_the_check_never_shares_the_connections_cache(wecom_api):
     with WeComClient(corp_id="x", secret="y", cache_key="wecom-check") as client:
         assert client.cache_key == "wecom-check"
+
+
+def test_a_group_wecom_will_not_show_does_not_stop_the_sync(org_a, wecom_api, wecom_a):
+    wecom_api.add_group(CHAT, "A 群", OWNER, [("wmA", "甲", 2, 3)])
+    wecom_api.add_group("wrGone", "B 群", OWNER, [])
+    wecom_api.answer("externalcontact/groupchat/get", {"errcode": 701008, "errmsg": "not found"})
+    _sync(org_a.org)
+    rows = {row.chat_id: row for row in WeComGroup.objects.for_org(org_a.org)}
+    assert "701008" in rows[CHAT].problem
+    assert rows["wrGone"].title == "B 群" and not rows["wrGone"].problem

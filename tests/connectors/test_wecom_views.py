@@ -39,7 +39,9 @@ def test_the_owner_connects_and_the_secrets_are_shown_once(org_a, wecom_api):
     page = client.get(_url(org_a)).content.decode()
     assert SECRET not in page and TOKEN not in page and AES_KEY not in page
     assert "…" + SECRET[-4:] in page
-    assert 'data-testid="wecom-callback-url"' in page and f"/connectors/wecom/{org_a.org.pk}/" in page
+    assert (
+        'data-testid="wecom-callback-url"' in page and f"/connectors/wecom/{org_a.org.pk}/" in page
+    )
     # saving again with the secret fields empty keeps the stored secrets and the address
     url_before = page.split('data-testid="wecom-callback-url">')[1].split("<")[0]
     again = {**FORM, "secret": "", "token": "", "aes_key": ""}
