@@ -52,7 +52,8 @@ def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
 
 def verify(token: str, timestamp: str, nonce: str, encrypt: str, msg_signature: str) -> None:
     expected = signature(token, timestamp or "", nonce or "", encrypt or "")
-    if not msg_signature or not hmac.compare_digest(expected, msg_signature.lower()):
+    offered = (msg_signature or "").lower().encode()  # bytes: any text may arrive
+    if not offered or not hmac.compare_digest(expected.encode(), offered):
         raise Refused(403, "signature")
 
 

@@ -54,7 +54,8 @@ def path_secret(conn) -> str:
 
 
 def path_matches(conn, offered: str) -> bool:
-    return bool(conn.path_nonce) and hmac.compare_digest(path_secret(conn), offered or "")
+    offered = (offered or "").encode()  # bytes: a non-ASCII str would make compare_digest raise
+    return bool(conn.path_nonce) and hmac.compare_digest(path_secret(conn).encode(), offered)
 
 
 def callback_url(conn) -> str:

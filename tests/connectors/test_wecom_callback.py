@@ -132,6 +132,18 @@ def test_a_wrong_path_or_another_organizations_id_is_404(client, org_a, org_b, w
     assert client.post(f"{wrong}?{query}", envelope(encrypted), "text/xml").status_code == 404
 
 
+def test_text_where_ascii_is_expected_is_refused_not_a_500(client, org_a, wecom_a):
+    encrypted = encrypt(chat_event(CHAT, "dismiss"))
+    query = {**signed_query(encrypted), "msg_signature": "签名不对"}
+    response = client.post(_url(wecom_a, **query), envelope(encrypted), "text/xml")
+    assert response.status_code == 403
+    odd = reverse("wecom-callback", kwargs={"org_id": org_a.org.pk, "path_secret": "路径"})
+    assert client.post(odd, envelope(encrypted), "text/xml").status_code == 404
+    query = signed_query("密文")
+    response = client.post(_url(wecom_a, **query), envelope("密文"), "text/xml")
+    assert response.status_code == 400
+
+
 def test_a_connection_turned_off_answers_nothing(client, org_a, wecom_a):
     url = _url(wecom_a)
     with org_scope(org_a.org):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from communities.models import Community
 from communities.services.rules import rules_update
 from connectors.models import WeComGroup, WeComSendTask
+from connectors.status import wecom_alerts
 from connectors.wecom import callbacks, jobs, sender
 from connectors.wecom import services as wecom_services
 from connectors.wecom.client import WeComClient
@@ -258,6 +259,9 @@ def test_a_refused_secret_breaks_the_connection_in_words(org_a, wecom_api, group
     page = org_a.client_for(org_a.owner).get(reverse("bot-status", args=[org.slug]))
     body = page.content.decode()
     assert 'data-testid="connector-wecom"' in body and "40001" in body
+    with org_scope(org):
+        alerts = wecom_alerts(org=org)
+    assert [a.key for a in alerts] == ["wecom-broken"] and "40001" in alerts[0].text
 
 
 def test_one_organizations_connection_never_carries_anothers_actions(org_a, org_b, wecom_api):
