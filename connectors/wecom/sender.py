@@ -20,6 +20,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -92,7 +93,16 @@ def _send_due(org, limit, client_factory) -> dict:
                 counts["failed"] += 1
                 continue
             if outcome == ActionStatus.WAITING_STAFF:
-                delivery.await_staff(actor=actor, action=action, detail=detail)
+                (msgid, detail), row = detail, rows[action.payload["community_external_id"]]
+                with transaction.atomic():  # the task and the action's state together
+                    WeComSendTask.objects.create(
+                        organization=org,
+                        action=action,
+                        msgid=msgid,
+                        chat_id=row.chat_id,
+                        sender=row.owner,
+                    )
+                    delivery.await_staff(actor=actor, action=action, detail=detail)
                 counts["waiting"] += 1
             else:
                 delivery.acknowledge(
@@ -103,8 +113,9 @@ def _send_due(org, limit, client_factory) -> dict:
     return counts
 
 
-def carry_out(conn, client, rows, action) -> tuple[str, str]:
-    """(the action's next status, what was done in words)."""
+def carry_out(conn, client, rows, action) -> tuple[str, object]:
+    """(the action's next status, what was done in words); for a send task, (the status,
+    (its msgid, what was done in words))."""
     row = rows.get(action.payload.get("community_external_id") or "")
     if row is None:
         raise Failed(
@@ -144,14 +155,8 @@ def _send_task(conn, client, row, action) -> str:
     )
     if row.chat_id in (found.get("fail_list") or []) or not found.get("msgid"):
         raise Failed(_("WeCom did not make a send task for this group."))
-    WeComSendTask.objects.create(
-        organization_id=action.organization_id,
-        action=action,
-        msgid=found["msgid"],
-        chat_id=row.chat_id,
-        sender=row.owner,
-    )
-    return _("waiting for %(owner)s to confirm the send in WeCom") % {"owner": row.owner}
+    waiting = _("waiting for %(owner)s to confirm the send in WeCom") % {"owner": row.owner}
+    return found["msgid"], waiting
 
 
 # --- send results -----------------------------------------------------------------------------
