@@ -264,6 +264,9 @@ TENANT_JOBS = {
     "campaigns.tasks.run_due_lotteries": timedelta(minutes=1),
     "integrations.tasks.deliver_webhooks": timedelta(minutes=1),
     "connectors.tasks.telegram_send": timedelta(minutes=1),
+    "connectors.tasks.wecom_send": timedelta(minutes=1),
+    "connectors.tasks.wecom_check_sends": timedelta(minutes=5),
+    "connectors.tasks.wecom_sync": timedelta(days=1),
     "metrics.tasks.settle_rollups": timedelta(days=1),
     "care.tasks.make_follow_ups": timedelta(minutes=5),
     "engagement.tasks.close_due_polls": timedelta(minutes=1),
@@ -613,3 +616,9 @@ TELEGRAM_POLLER_STANDBY_SECONDS = env.int("TELEGRAM_POLLER_STANDBY_SECONDS", def
 # Telegram's published limits: about 30 messages a second per bot, 20 a minute in a group.
 TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=25)
 TELEGRAM_GROUP_MESSAGES_PER_MINUTE = env.int("TELEGRAM_GROUP_MESSAGES_PER_MINUTE", default=20)
+# The WeCom connector (docs/connectors.md): the API's address (tests point it at their own),
+# and how long a 客户群群发 task may wait for the staff member's confirmation before its action
+# fails.
+WECOM_API_BASE_URL = env.str("WECOM_API_BASE_URL", default="https://qyapi.weixin.qq.com/cgi-bin")
+WECOM_REQUEST_TIMEOUT = env.float("WECOM_REQUEST_TIMEOUT", default=15.0)
+WECOM_SEND_TASK_DAYS = env.int("WECOM_SEND_TASK_DAYS", default=3)

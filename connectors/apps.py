@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 AUDIT_ACTIONS = {
     "connector.telegram_connect": _("Connected the Telegram bot"),
     "connector.telegram_disconnect": _("Turned the Telegram connection off"),
+    "connector.wecom_connect": _("Connected the WeCom app"),
+    "connector.wecom_disconnect": _("Turned the WeCom connection off"),
 }
 
 
@@ -22,3 +24,5 @@ class ConnectorsConfig(AppConfig):
         delivery.connector_platforms.register(status.platforms_carried)
         integration_status.connector_panels.register(status.telegram_panel)
         integration_status.connector_alerts.register(status.telegram_alerts)
+        integration_status.connector_panels.register(status.wecom_panel)
+        integration_status.connector_alerts.register(status.wecom_alerts)

@@ -8,6 +8,7 @@ AUDIT_ACTIONS = {
     "webhook.disable": _("Paused a webhook endpoint"),
     "webhook.retry": _("Retried a webhook delivery"),
     "integration.telegram_token": _("Set the Telegram bot token"),
+    "integration.wecom_secrets": _("Set the WeCom app's secrets"),
     "message_template.save": _("Changed the wording of a message"),
     "message_template.reset": _("Went back to a message's built-in text"),
 }

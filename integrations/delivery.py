@@ -65,29 +65,42 @@ def action_body(action) -> dict:
 
 # --- connectors ------------------------------------------------------------------------------
 
-# connector_platforms(org) -> platforms whose actions a first-party connector of the organization
-# carries out (connectors/: ["telegram"] while its Telegram connection is on). REST bots, by
-# polling or by webhook, are not handed those actions, so a WeChat bot never takes a Telegram
-# group's welcome; the connector leases them with `lease_for_connector`.
+# connector_platforms(org) -> what a first-party connector of the organization carries out:
+# a platform (connectors/: "telegram" while its Telegram connection is on: every kind), or
+# (platform, kinds) when the platform's API allows only some kinds (WeCom customer groups: no
+# removal, no reply). REST bots, by polling or by webhook, are not handed those actions, so a
+# WeChat bot never takes a Telegram group's welcome; the connector leases them with
+# `lease_for_connector`. The kinds a connector cannot carry stay for REST bots.
 connector_platforms = Hook("connector_platforms")
 
 
-def _connector_platforms(org) -> list[str]:
-    return sorted({p for found in connector_platforms(org=org) for p in found})
+def _carried(org) -> Q | None:
+    """The actions the organization's connectors carry, as a filter (None: none)."""
+    found = Q()
+    for carried in connector_platforms(org=org):
+        for item in carried:
+            if isinstance(item, str):
+                found |= Q(payload__platform=item)
+            else:
+                platform, kinds = item
+                found |= Q(payload__platform=platform, kind__in=list(kinds))
+    return found if found else None
 
 
 def _for_rest_bots(qs, org):
-    platforms = _connector_platforms(org)
-    return qs.exclude(payload__platform__in=platforms) if platforms else qs
+    carried = _carried(org)
+    return qs.exclude(carried) if carried is not None else qs
 
 
-def lease_for_connector(*, actor, platform, limit=MAX_LEASE_BATCH) -> list[Action]:
-    """Like `lease_pending`, for a first-party connector: only the actions of its platform,
-    oldest first, skipping those another worker holds."""
+def lease_for_connector(*, actor, platform, kinds=None, limit=MAX_LEASE_BATCH) -> list[Action]:
+    """Like `lease_pending`, for a first-party connector: only the actions of its platform
+    (and of these kinds, when given), oldest first, skipping those another worker holds."""
     require(actor, "integration.actions")
     limit = max(1, min(int(limit), MAX_LEASE_BATCH))
     now = timezone.now()
     available = Q(status=ActionStatus.PENDING) | Q(status=ActionStatus.LEASED, lease_until__lt=now)
+    if kinds is not None:
+        available &= Q(kind__in=list(kinds))
     with transaction.atomic():
         picked = list(
             Action.objects.for_org(actor.organization)
@@ -110,6 +123,22 @@ def postpone(*, actor, action, until) -> None:
     Action.objects.for_org(actor.organization).filter(
         pk=action.pk, status=ActionStatus.LEASED
     ).update(lease_until=until, updated_at=timezone.now())
+
+
+def await_staff(*, actor, action, detail="") -> None:
+    """The connector handed the action to the platform, where a staff member must confirm it
+    (a WeCom 客户群群发 task): it waits, leased by nobody, until the connector acknowledges it
+    done or failed from the platform's send result."""
+    require(actor, "integration.actions")
+    detail = (detail or "").replace("\x00", "")[:500]
+    Action.objects.for_org(actor.organization).filter(
+        pk=action.pk, status=ActionStatus.LEASED
+    ).update(
+        status=ActionStatus.WAITING_STAFF,
+        outcome=detail,
+        lease_until=None,
+        updated_at=timezone.now(),
+    )
 
 
 # --- pull ------------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ class ActionKind(models.TextChoices):
 class ActionStatus(models.TextChoices):
     PENDING = "pending", pgettext_lazy("bot action", "Pending")
     LEASED = "leased", _("Picked up by a bot")
+    # A platform that makes staff confirm each send (a WeCom 客户群群发 task): the connector
+    # handed it over, and it is done when the platform says the staff member sent it.
+    WAITING_STAFF = "waiting_staff", _("Waiting for staff to confirm the send")
     DONE = "done", pgettext_lazy("bot action", "Done")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")

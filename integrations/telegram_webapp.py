@@ -17,14 +17,12 @@ import time
 from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import secrets_box
-from tenancy import audit
 from tenancy.permissions import require
 
+from .credentials import credential_set
 from .models import BotCredential
 from .platforms import Platform
 
@@ -96,20 +94,10 @@ def telegram_token_set(*, actor, token: str) -> BotCredential:
         raise ValidationError(
             {"token": [_("Paste the token BotFather gave you, like 123456:ABC-DEF….")]}
         )
-    org, now = actor.organization, timezone.now()
-    with transaction.atomic():
-        BotCredential.objects.for_org(org).filter(
-            platform=Platform.TELEGRAM, retired_at=None
-        ).update(retired_at=now)
-        credential = BotCredential.objects.create(
-            organization=org,
-            platform=Platform.TELEGRAM,
-            sealed_secret=secrets_box.seal(token),
-            hint=token[-4:],
-            created_at=now,
-            created_by_label=str(actor.label)[:200],
-        )
-        audit.record(
-            actor=actor, action="integration.telegram_token", obj=credential, summary=token[-4:]
-        )
-    return credential
+    return credential_set(
+        actor=actor,
+        platform=Platform.TELEGRAM,
+        secret=token,
+        hint=token[-4:],
+        audit_action="integration.telegram_token",
+    )

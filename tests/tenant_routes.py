@@ -498,6 +498,9 @@ EXEMPT = {
     "telegram-webhook": "Telegram's calls: the random path secret and the X-Telegram-Bot-Api-"
     "Secret-Token header are the credential; another organization's id with them is a 404 "
     "(tests/connectors/test_telegram_edges.py)",
+    "wecom-callback": "WeCom's calls: the path secret, the msg_signature with the connection's "
+    "Token and the encryption with its EncodingAESKey for its corp id are the credential; "
+    "another organization's id with them is a 404 (tests/connectors/test_wecom_callback.py)",
 }
 
 

@@ -26,11 +26,11 @@ from integrations.telegram_webapp import bot_token
 from tenancy import audit
 from tenancy.permissions import require
 
+from .. import state
 from ..models import ConnectionMode, ConnectionState, TelegramChat, TelegramConnection
 from .client import ALLOWED_UPDATES, TelegramClient, in_words
 
-# Stamps the status page reads are written at most this often by busy paths.
-STAMP_SECONDS = 30
+STAMP_SECONDS = state.STAMP_SECONDS
 
 
 def digest(value: str) -> str:
@@ -171,33 +171,7 @@ def usable_token(conn) -> str | None:
     return bot_token(conn.organization_id)
 
 
-def mark_broken(conn, message: str) -> None:
-    """Nothing more is tried until an operator connects again."""
-    now = timezone.now()
-    TelegramConnection.objects.for_org(conn.organization_id).filter(pk=conn.pk).update(
-        state=ConnectionState.BROKEN, last_error=message[:500], last_error_at=now, updated_at=now
-    )
-    conn.state, conn.last_error, conn.last_error_at = ConnectionState.BROKEN, message[:500], now
-
-
-def note_error(conn, message: str) -> None:
-    now = timezone.now()
-    TelegramConnection.objects.for_org(conn.organization_id).filter(pk=conn.pk).update(
-        last_error=message[:500], last_error_at=now
-    )
-    conn.last_error, conn.last_error_at = message[:500], now
-
-
-def stamp(conn, field: str) -> None:
-    """`last_update_at` or `last_send_at`, at most every STAMP_SECONDS."""
-    now = timezone.now()
-    last = getattr(conn, field)
-    if last is not None and (now - last).total_seconds() < STAMP_SECONDS:
-        return
-    TelegramConnection.objects.for_org(conn.organization_id).filter(pk=conn.pk).update(
-        **{field: now}
-    )
-    setattr(conn, field, now)
+mark_broken, note_error, stamp = state.mark_broken, state.note_error, state.stamp
 
 
 def save_offset(conn, offset: int) -> None:

@@ -12,8 +12,10 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
+
+from .local_server import LocalServer
 
 BOT = {
     "id": 7000001,
@@ -73,27 +75,16 @@ METHODS = {
 }
 
 
-class FakeBotApi:
+class FakeBotApi(LocalServer):
+    base_path = "/bot"
+
     def __init__(self):
         self.calls: list[tuple[str, str, dict]] = []  # (token, method, params)
         self.queued: dict[str, deque] = defaultdict(deque)  # method -> [(status, body)]
         self.updates: deque = deque()
         self.lock = threading.Lock()
         self.message_ids = 100
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.listen(self._handler())
 
     # --- what the tests say ---------------------------------------------------------------
 
