@@ -442,4 +442,10 @@ def campaign_reviews(org, community, window: Window, limit=5) -> list[dict]:
 def activity_heatmap(*, org, community, weeks) -> list[list[int]]:
     """Messages per hour of the week over the last `weeks` weeks (registered on
     `communities.hooks.activity_heatmap` for the content calendar)."""
-    return heatmap(org, community, last_days(org, weeks * 7))["grid"]
+    window = last_days(org, weeks * 7)
+    return page_cache.cached(
+        org.pk,
+        "heatmap",
+        (community.pk, window.key),
+        lambda: heatmap(org, community, window)["grid"],
+    )
