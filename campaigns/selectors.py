@@ -191,7 +191,7 @@ def budget_warning(org, starts_at, extra_cost=0) -> dict | None:
 
 def home_panel(*, actor) -> dict:
     """Sales live now with units left and group-buy teams about to close, in the groups the
-    actor may see campaigns of (registered on `tenancy.hooks.dashboard_panels`). Two queries."""
+    actor may see campaigns of (registered on `tenancy.hooks.dashboard_panels`). Four queries."""
     if not can_anywhere(actor, "campaign.view"):
         return {}
     return {"today": [live_sales(actor), teams_closing(actor)]}

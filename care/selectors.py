@@ -214,7 +214,7 @@ def home_panel(*, actor) -> dict:
 
 def cases_to_answer(actor) -> TodaySection:
     """Complaints and after-sales cases nobody has answered yet, overdue first, then the ones
-    due soonest: every case the actor may see (a deputy: their groups'). One query."""
+    due soonest: every case the actor may see (a deputy: their groups'). Two queries."""
     org_slug = actor.organization.slug
     rows, total = first_of(
         visible_cases(actor)

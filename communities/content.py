@@ -3,11 +3,12 @@ due posts into `post.publish` actions exactly once."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, Max
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,6 @@ from tenancy.permissions import can, require
 from . import hooks
 from .models import (
     Community,
-    CommunityRules,
     ContentPlan,
     ContentType,
     PlanSlot,
@@ -31,6 +31,7 @@ from .models import (
 )
 
 HORIZON_DAYS = 14
+DEFAULT_POSTS_PER_DAY = 3  # a group without rules of its own
 DISPATCH_CHUNK = 500
 MAX_TEXT = 2000
 
@@ -298,7 +299,8 @@ def dispatch_due(org, now=None) -> int:
 
 
 def daily_overload(org, community_ids=None, days=HORIZON_DAYS) -> list[dict]:
-    """Days on which a group has more posts planned than its limit (a warning, not a block)."""
+    """Days on which a group has more posts planned than its limit (a warning, not a block).
+    Counted by the database, per group and local day: only the days over the limit come back."""
     now = timezone.now()
     posts = ScheduledPost.objects.for_org(org).filter(
         status__in=[PostStatus.DRAFT, PostStatus.SCHEDULED],
@@ -307,20 +309,25 @@ def daily_overload(org, community_ids=None, days=HORIZON_DAYS) -> list[dict]:
     )
     if community_ids is not None:
         posts = posts.filter(community_id__in=community_ids)
-    counts = Counter(
-        (community_id, at.astimezone(org.tzinfo).date())
-        for community_id, at in posts.values_list("community_id", "scheduled_at")
+    rows = (
+        posts.values(
+            "community_id", "community__name", day=TruncDate("scheduled_at", tzinfo=org.tzinfo)
+        )
+        .annotate(
+            count=Count("pk"),
+            limit=Coalesce(Max("community__rules__posts_per_day_limit"), DEFAULT_POSTS_PER_DAY),
+        )
+        .filter(count__gt=F("limit"))
+        .order_by("day", "community__name")
     )
-    limits = dict(
-        CommunityRules.objects.for_org(org)
-        .filter(community_id__in={c for c, _d in counts})
-        .values_list("community_id", "posts_per_day_limit")
-    )
-    names = dict(Community.objects.for_org(org).filter(pk__in=limits).values_list("pk", "name"))
     return [
-        {"community": names.get(c, c), "day": d, "count": n, "limit": limits.get(c, 3)}
-        for (c, d), n in sorted(counts.items(), key=lambda item: (item[0][1], str(item[0][0])))
-        if n > limits.get(c, 3)
+        {
+            "community": r["community__name"],
+            "day": r["day"],
+            "count": r["count"],
+            "limit": r["limit"],
+        }
+        for r in rows
     ]
 
 

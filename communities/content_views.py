@@ -39,6 +39,23 @@ def _draftable(actor):
     return communities_where(actor, "content.draft").filter(status="active")
 
 
+# Above this many groups the calendar shows one group at a time unless "all" is asked for: a
+# week of every group is hundreds of posts, too many to read and slow to draw.
+ALL_GROUPS_LIMIT = 50
+
+
+def _calendar_group(choice: str, communities: list):
+    """(the group shown, or None for all of them; whether it was chosen for the person because
+    the organization has too many groups to show at once)."""
+    if choice.isdigit():
+        found = next((c for c in communities if c.pk == int(choice)), None)
+        if found is not None:
+            return found, False
+    if choice == "all" or len(communities) <= ALL_GROUPS_LIMIT or not communities:
+        return None, False
+    return communities[0], True
+
+
 class CalendarView(OrgViewMixin, View):
     capability_anywhere = "content.view"
 
@@ -65,31 +82,40 @@ class CalendarView(OrgViewMixin, View):
                 scheduled_at__lt=datetime.combine(end, time.min, tzinfo=tz),
             )
             .select_related("community")
+            .only("pk", "status", "scheduled_at", "content_type", "community__name")
         )
-        communities = visible_communities(self.actor).filter(status="active").order_by("name")
-        community_id = request.GET.get("community", "")
-        selected = None
-        if community_id.isdigit():
-            posts = posts.filter(community_id=int(community_id))
-            selected = communities.filter(pk=int(community_id)).first()
+        communities = list(
+            visible_communities(self.actor)
+            .filter(status="active")
+            .order_by("name")
+            .only("pk", "name", "organization_id")
+        )
+        selected, one_at_a_time = _calendar_group(request.GET.get("community", ""), communities)
+        if selected is not None:
+            posts = posts.filter(community_id=selected.pk)
         by_day = {start + timedelta(days=i): [] for i in range((end - start).days)}
         for post in posts.order_by("scheduled_at"):
             by_day.setdefault(post.scheduled_at.astimezone(tz).date(), []).append(post)
         weeks = [list(by_day.items())[i : i + 7] for i in range(0, len(by_day), 7)]
         heatmap = content.activity_heatmap(self.organization, selected) if selected else None
+        shown = [selected.pk] if selected else [c.pk for c in communities]
         context = {
             "weeks": weeks,
             "month": month,
             "anchor": anchor,
+            "first_day": start,
+            "last_day": end - timedelta(days=1),
             "prev_anchor": prev_anchor,
             "next_anchor": next_anchor,
             "communities": communities,
             "selected": selected,
+            "one_at_a_time": one_at_a_time,
+            "group_count": len(communities),
             "heatmap": heatmap,
             "heat_max": max((max(row) for row in heatmap), default=0) if heatmap else 0,
             "suggested": content.suggested_slot(heatmap) if heatmap else None,
             "weekday_names": [label for _v, label in WEEKDAYS],
-            "overload": content.daily_overload(self.organization, [c.pk for c in communities]),
+            "overload": content.daily_overload(self.organization, shown),
             "today": timezone.now().astimezone(tz).date(),
             "can_draft": _draftable(self.actor).exists(),
         }

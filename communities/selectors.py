@@ -137,7 +137,7 @@ def home_panel(*, actor) -> dict:
 
 def drafts_to_approve(actor) -> TodaySection:
     """Posts drafted by officers that wait for the actor's approval, the soonest first (a draft
-    whose time has passed is overdue: it was not sent). One query."""
+    whose time has passed is overdue: it was not sent). Two queries."""
     if not can_anywhere(actor, "content.approve"):
         return TodaySection(key="drafts", title="", count=0)
     org = actor.organization

@@ -173,6 +173,23 @@ class Membership(TenantModel):
                 condition=Q(last_reminded_at__isnull=False),
                 name="membership_reminded",
             ),
+            # the home's newcomers, dormant members to wake and members to review: the oldest first
+            # and how many, from small indexes, without reading every membership
+            models.Index(
+                fields=["organization", "dormant_since", "id"],
+                condition=Q(status="dormant", reminders_sent=0),
+                name="membership_to_wake",
+            ),
+            models.Index(
+                fields=["organization", "joined_at", "id"],
+                condition=~Q(flags=[]),
+                name="membership_flagged",
+            ),
+            models.Index(
+                fields=["organization", "joined_at", "id"],
+                condition=Q(status__in=["joined", "onboarding"]),
+                name="membership_newcomers",
+            ),
         ]
 
     def __str__(self):

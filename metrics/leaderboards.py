@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from members.models import Member
 
+from . import page_cache
 from .days import local_day
 from .models import Leaderboard, MemberDay
 from .rates import window_sets
@@ -45,7 +46,8 @@ def compute(org, community_id, window: Window, limit=KEEP) -> list[dict]:
 
 def keep_ready(org, community_ids) -> None:
     """Recompute the preset windows ending today for these groups (the refresh job's last
-    step)."""
+    step, after every write of rollups): the pages' cached figures are forgotten too."""
+    page_cache.forget(org.pk)
     now = timezone.now()
     today = local_day(org, now)
     for community_id in community_ids:

@@ -18,6 +18,7 @@ from members.models import ChurnReason, Membership, MembershipStatus
 from tenancy.home import Figure
 from tenancy.permissions import can
 
+from . import page_cache
 from .charts import sparkline_points
 from .days import day_bounds, days_between, local_day
 from .leaderboards import read_or_compute
@@ -68,25 +69,37 @@ def overview(actor, window: Window, sort: str = "-members") -> dict:
     org = actor.organization
     groups = list(metric_communities(actor).order_by("name").values("pk", "name", "kind"))
     ids = [g["pk"] for g in groups]
-    current, previous = window_rates(org, ids, window, window.previous())
-    spark = _daily_series(org, ids, window)
-    rows = []
-    for g in groups:
-        rates = current[g["pk"]]
-        rows.append(
-            {
-                "id": g["pk"],
-                "name": g["name"],
-                "kind": g["kind"],
-                **compare(rates, previous[g["pk"]]),
-                "activity_series": [d["activity_rate"] for d in spark[g["pk"]]],
-            }
-        )
-    rows = sort_rows(rows, sort)
+    figures = page_cache.cached(
+        org.pk,
+        "overview",
+        (page_cache.scope(ids), window.key),
+        lambda: _overview_figures(org, ids, window),
+    )
+    rows = [
+        {"id": g["pk"], "name": g["name"], "kind": g["kind"], **figures["rows"][g["pk"]]}
+        for g in groups
+    ]
     return {
         "window": window,
         "previous": window.previous(),
-        "rows": rows,
+        "rows": sort_rows(rows, sort),
+        "total": figures["total"],
+    }
+
+
+def _overview_figures(org, ids: list[int], window: Window) -> dict:
+    """Each group's rates beside the window before and its daily activity, and the total:
+    what the overview shows that depends on the rollups alone (cached)."""
+    current, previous = window_rates(org, ids, window, window.previous())
+    spark = _daily_series(org, ids, window)
+    return {
+        "rows": {
+            pk: {
+                **compare(current[pk], previous[pk]),
+                "activity_series": [d["activity_rate"] for d in spark[pk]],
+            }
+            for pk in ids
+        },
         "total": compare(total(current), total(previous)),
     }
 
@@ -97,35 +110,20 @@ def overview(actor, window: Window, sort: str = "-members") -> dict:
 def home_figures(actor) -> list[Figure]:
     """Today's and the last 7 days' figures beside the 7 days before, with a daily line over
     the 14 days: members, speakers, orders and (with metrics.revenue) revenue, in the groups
-    whose metrics the actor may see. From the rollups only: five queries at most."""
+    whose metrics the actor may see. From the rollups only (cached: page_cache), five queries
+    at most."""
     org = actor.organization
     ids = list(metric_communities(actor).values_list("pk", flat=True))
     if not ids:
         return []
     week = last_days(org, 7, local_day(org, timezone.now()))
-    before = week.previous()
-    days = days_between(before.start, week.end)
-    sums = {
-        row["day"]: row
-        for row in CommunityDay.objects.for_org(org)
-        .filter(community_id__in=ids, day__gte=before.start, day__lte=week.end)
-        .values("day")
-        .annotate(
-            net=Sum("net"), speakers=Sum("speakers"), orders=Sum("orders"), revenue=Sum("revenue")
-        )
-        .order_by()
-    }
+    numbers = page_cache.cached(
+        org.pk, "home", (page_cache.scope(ids), week.key), lambda: _home_numbers(org, ids, week)
+    )
+    members, net = numbers["members"], numbers["net"]
+    speakers_week, speakers_before = numbers["distinct_speakers"]
+    daily = numbers.__getitem__
 
-    def daily(name):
-        return [(sums.get(day) or {}).get(name) or 0 for day in days]
-
-    headcount = sum(members_at(org, ids, before.start - timedelta(days=1)).values())
-    members = []
-    for net in daily("net"):
-        headcount += net
-        members.append(headcount)
-    net = daily("net")
-    speakers_week, speakers_before = speakers(org, ids, week, before)
     figures = [
         Figure(
             key="members",
@@ -172,6 +170,34 @@ def home_figures(actor) -> list[Figure]:
             )
         )
     return figures
+
+
+def _home_numbers(org, ids: list[int], week: Window) -> dict:
+    """The daily sums over the two weeks, the headcount each day and the distinct speakers of
+    each week: the home's figures without their words (cached)."""
+    before = week.previous()
+    days = days_between(before.start, week.end)
+    sums = {
+        row["day"]: row
+        for row in CommunityDay.objects.for_org(org)
+        .filter(community_id__in=ids, day__gte=before.start, day__lte=week.end)
+        .values("day")
+        .annotate(
+            net=Sum("net"), speakers=Sum("speakers"), orders=Sum("orders"), revenue=Sum("revenue")
+        )
+        .order_by()
+    }
+    numbers = {
+        name: [(sums.get(day) or {}).get(name) or 0 for day in days]
+        for name in ("net", "speakers", "orders", "revenue")
+    }
+    headcount = sum(members_at(org, ids, before.start - timedelta(days=1)).values())
+    numbers["members"] = []
+    for net in numbers["net"]:
+        headcount += net
+        numbers["members"].append(headcount)
+    numbers["distinct_speakers"] = tuple(speakers(org, ids, week, before))
+    return numbers
 
 
 def home_panel(*, actor) -> dict:
@@ -250,26 +276,48 @@ def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
 
 def community_report(actor, community, window: Window) -> dict:
     org = actor.organization
-    current, previous = window_rates(org, [community.pk], window, window.previous())
-    rates = current[community.pk]
     show_revenue = can(actor, "metrics.revenue")
-    series = _daily_series(org, [community.pk], window)[community.pk]
+    figures = page_cache.cached(
+        org.pk,
+        "community",
+        (community.pk, window.key),
+        lambda: _community_figures(org, community, window),
+    )
+    series = [dict(point) for point in figures["series"]]
     if not show_revenue:
         for point in series:
             point.pop("revenue")
+    top = [dict(row) for row in figures["top"]]
+    if not show_revenue:
+        for row in top:
+            row.pop("spend", None)
     return {
         "community": community,
         "window": window,
         "previous": window.previous(),
-        "rates": compare(rates, previous[community.pk]),
+        "rates": figures["rates"],
         "series": series,
-        "heatmap": heatmap(org, community, window),
-        "churn": churn_reasons(org, community, window),
-        "cohorts": cohorts(org, community, window.end),
+        "heatmap": figures["heatmap"],
+        "churn": _churn_labels(*figures["churn"]),
+        "cohorts": figures["cohorts"],
         "dormancy": dormancy(org, community, window),
-        "top": top_contributors(org, community, window, with_spend=show_revenue),
+        "top": top,
         "campaigns": campaign_reviews(org, community, window) if show_revenue else [],
         "show_revenue": show_revenue,
+    }
+
+
+def _community_figures(org, community, window: Window) -> dict:
+    """What a group's page reads from the rollups alone, for every viewer (cached): the
+    revenue and spend are taken out afterwards for those who may not see them."""
+    current, previous = window_rates(org, [community.pk], window, window.previous())
+    return {
+        "rates": compare(current[community.pk], previous[community.pk]),
+        "series": _daily_series(org, [community.pk], window)[community.pk],
+        "heatmap": heatmap(org, community, window),
+        "churn": _churn_counts(org, community, window),
+        "cohorts": cohorts(org, community, window.end),
+        "top": top_contributors(org, community, window),
     }
 
 
@@ -291,7 +339,7 @@ def heatmap(org, community, window: Window) -> dict:
     return {"grid": grid, "max": max(max(row) for row in grid), "busiest": busiest}
 
 
-def churn_reasons(org, community, window: Window) -> list[dict]:
+def _churn_counts(org, community, window: Window) -> tuple[list, int]:
     counts: Counter = Counter()
     removals = 0
     rows = (
@@ -302,10 +350,14 @@ def churn_reasons(org, community, window: Window) -> list[dict]:
     for reasons, removed in rows:
         counts.update(reasons or {})
         removals += removed
+    return counts.most_common(), removals
+
+
+def _churn_labels(counts: list, removals: int) -> list[dict]:
     labels = dict(ChurnReason.choices)
     out = [
         {"reason": key, "label": str(labels.get(key, _("Not given"))), "count": n}
-        for key, n in counts.most_common()
+        for key, n in counts
     ]
     if removals:
         out.append({"reason": "removed", "label": _("Removed by the group"), "count": removals})
@@ -390,4 +442,10 @@ def campaign_reviews(org, community, window: Window, limit=5) -> list[dict]:
 def activity_heatmap(*, org, community, weeks) -> list[list[int]]:
     """Messages per hour of the week over the last `weeks` weeks (registered on
     `communities.hooks.activity_heatmap` for the content calendar)."""
-    return heatmap(org, community, last_days(org, weeks * 7))["grid"]
+    window = last_days(org, weeks * 7)
+    return page_cache.cached(
+        org.pk,
+        "heatmap",
+        (community.pk, window.key),
+        lambda: heatmap(org, community, window)["grid"],
+    )

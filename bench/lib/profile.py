@@ -12,11 +12,16 @@ from . import db
 
 
 def profile_request(raw_key: str, path: str, database_url: str | None = None) -> None:
-    from django.db import connection
     from django.test import Client
+
+    profile_client(Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}"), path, database_url)
+
+
+def profile_client(client, path: str, database_url: str | None = None) -> None:
+    """The same for any test client (an API key's, or a logged-in user's)."""
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     for _ in range(3):
         client.get(path)  # warm up this process
     with CaptureQueriesContext(connection) as queries:

@@ -65,6 +65,38 @@ def test_calendar_week_month_and_partial(org_a, django_assert_max_num_queries):
     assert client.get(f"{base}?date=garbage&view=nope&community=abc").status_code == 200
 
 
+def test_calendar_shows_one_group_at_a_time_in_a_large_organization(org_a, monkeypatch):
+    monkeypatch.setattr("communities.content_views.ALL_GROUPS_LIMIT", 1)
+    first, second = (
+        community_services.community_create(actor=org_a.actor(), name=name)
+        for name in ("A 群", "B 群")
+    )
+    when = timezone.now() + timedelta(hours=3)
+    posts = [
+        content.post_create(actor=org_a.actor(), community=g, scheduled_at=when, text="今晚见")
+        for g in (first, second)
+    ]
+    client = org_a.client_for(org_a.owner)
+    base = f"/o/{org_a.org.slug}/calendar/"
+    day = when.astimezone(org_a.org.tzinfo).date().isoformat()
+    page = client.get(f"{base}?date={day}")
+    html = page.content.decode()
+    assert page.context["selected"] == first and page.context["one_at_a_time"]
+    assert f"/posts/{posts[0].pk}/" in html and f"/posts/{posts[1].pk}/" not in html
+    assert 'data-testid="calendar-one-group"' in html and "A 群" in html
+    start = content.week_start(when.astimezone(org_a.org.tzinfo).date())
+    assert start.isoformat() in html and (start + timedelta(days=6)).isoformat() in html
+    # the next and previous weeks keep the group
+    assert f"community={first.pk}" in html
+    chosen = client.get(f"{base}?date={day}&community={second.pk}").content.decode()
+    assert f"/posts/{posts[1].pk}/" in chosen and f"/posts/{posts[0].pk}/" not in chosen
+    assert 'data-testid="calendar-one-group"' not in chosen
+    every = client.get(f"{base}?date={day}&community=all")
+    assert every.context["selected"] is None
+    assert all(f"/posts/{p.pk}/" in every.content.decode() for p in posts)
+    assert "community=all" in every.content.decode()
+
+
 def test_post_create_edit_skip_and_bad_input(org_a):
     group = community_services.community_create(actor=org_a.actor(), name="帖子群")
     client = org_a.client_for(org_a.owner)
