@@ -156,6 +156,22 @@ def ensure(current: date, ahead: int, using: str) -> list[date]:
     return made
 
 
+def ensure_months(first, last, using: str | None = None) -> list[date]:
+    """Partitions for every month from `first` to `last` (dates or datetimes, UTC), for data
+    loaded in bulk (the benchmarks' generators) before it is written; returns those created."""
+    using = using or system_db()
+    if not is_partitioned(using):
+        return []
+    have, made = set(months(using)), []
+    month, last_month = month_start(first), month_start(last)
+    while month <= last_month:
+        if month not in have:
+            _create(month, using, move=True)
+            made.append(month)
+        month = add_months(month, 1)
+    return made
+
+
 def _create(month: date, using: str, move: bool) -> None:
     """A month's partition. Rows of that month in the default partition would make the CREATE
     fail: they are taken out first and put back through the parent, in one transaction."""

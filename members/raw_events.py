@@ -10,6 +10,7 @@ import msgspec
 from django.db import connection
 from django.utils import timezone
 
+from core.bulk import rows_json
 from integrations.event_schema import event_type
 from tenancy.rls import org_hint
 
@@ -54,27 +55,24 @@ def claim_events(org, actor, events, communities, identities) -> list:
     return sorted((e for e in events if e.id in mine), key=lambda e: e.occurred_at)
 
 
-# One statement for the whole batch: INSERT … SELECT FROM unnest(arrays) (COPY is refused on
-# tables under row-level security), answering with the ids it stored.
+# One statement for the whole batch, the rows as one JSON document (COPY is refused on tables
+# under row-level security), answering with the ids it stored.
 _INSERT = """
 INSERT INTO members_rawevent (organization_id, client_event_id, type, occurred_at, received_at,
     batch_id, api_key_id, community_id, member_id, payload)
-SELECT %s, r.id, r.type, r.at, %s, %s, %s, r.community, r.member, r.payload::jsonb
-FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::bigint[], %s::bigint[],
-    %s::text[]) AS r (id, type, at, community, member, payload)
+SELECT %s, r.id, r.type, r.at, %s, %s, %s, r.community, r.member, r.payload
+FROM jsonb_to_recordset(%s::jsonb)
+    AS r (id varchar, type varchar, at timestamptz, community bigint, member bigint, payload jsonb)
 ON CONFLICT DO NOTHING
 RETURNING client_event_id
 """
+_KEYS = ("id", "type", "at", "community", "member", "payload")
 
 
 def _insert_returning(org, actor, batch_id, rows) -> set:
-    ids, types, ats, community_ids, member_ids, payloads = (
-        list(c) for c in zip(*rows, strict=True)
-    )
-    encoded = [msgspec.json.encode(p).decode() for p in payloads]
     api_key_id = actor.api_key.pk if actor.api_key is not None else None
-    params = [org.pk, timezone.now(), batch_id, api_key_id]
-    params += [ids, types, ats, community_ids, member_ids, encoded]
+    document = rows_json([dict(zip(_KEYS, row, strict=True)) for row in rows])
+    params = [org.pk, timezone.now(), batch_id, api_key_id, document]
     with org_hint(org.pk), connection.cursor() as cursor:
         cursor.execute(_INSERT, params)
         return {row[0] for row in cursor.fetchall()}
