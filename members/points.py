@@ -18,7 +18,7 @@ def post_points(org, entries) -> None:
         m.pk: m
         for m in Member.objects.for_org(org)
         .select_for_update(no_key=True)
-        .filter(pk__in=member_ids)
+        .filter(pk__in_array=member_ids)
         .only("pk", "organization_id", "points_balance")
         .order_by("pk")
     }

@@ -26,7 +26,7 @@ def already_claimed(org, events) -> set:
     ids = [e.id for e in events]
     return set(
         RawEvent.objects.for_org(org)
-        .filter(client_event_id__in=ids)
+        .filter(client_event_id__in_array=ids)
         .values_list("client_event_id", flat=True)
     )
 

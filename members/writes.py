@@ -151,7 +151,7 @@ class MemberWrites:
             list(
                 Member.objects.for_org(self.org)
                 .select_for_update(no_key=True)
-                .filter(pk__in=member_ids)
+                .filter(pk__in_array=member_ids)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
