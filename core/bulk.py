@@ -45,7 +45,8 @@ def bulk_insert_rows(model, objs, *, ignore_conflicts: bool = False) -> None:
     json_populate_recordset(…)`, the rows encoded in one call, where Django prepares every
     value of every row in Python. Values are the instances' own (defaults were filled when
     they were built). Anything the encoder cannot write, and other databases, take Django's
-    bulk_create."""
+    bulk_create. Raw SQL: outside a tenant scope the caller names the organization to
+    row-level security (`tenancy.rls.org_hint`), as for `bulk_update_rows`."""
     objs = list(objs)
     if not objs:
         return

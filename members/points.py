@@ -4,6 +4,7 @@ actions and in scheduled jobs."""
 from __future__ import annotations
 
 from core.bulk import bulk_insert_rows, bulk_update_rows
+from tenancy.rls import org_hint
 
 from .models import Member, PointsEntry
 
@@ -31,5 +32,6 @@ def post_points(org, entries) -> None:
                 continue
         member.points_balance += entry.delta
         kept.append(entry)
-    bulk_insert_rows(PointsEntry, kept)
-    bulk_update_rows(Member, members.values(), ["points_balance"])
+    with org_hint(org.pk):  # raw SQL: named to row-level security outside a scope too
+        bulk_insert_rows(PointsEntry, kept)
+        bulk_update_rows(Member, members.values(), ["points_balance"])
