@@ -291,6 +291,12 @@ CELERY_BEAT_SCHEDULE["metrics.tasks.refresh_marked"] = {
     "schedule": timedelta(seconds=30),
 }
 
+# The raw events' monthly partitions (members/partitions.py): system work, not per tenant.
+CELERY_BEAT_SCHEDULE["members.tasks.maintain_raw_event_partitions"] = {
+    "task": "members.tasks.maintain_raw_event_partitions",
+    "schedule": timedelta(hours=6),
+}
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [

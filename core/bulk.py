@@ -1,15 +1,22 @@
 """Writing many rows of a tenant table at once."""
 
-import json
-
+import msgspec
 from django.db import connection
-from django.db.models import JSONField
+
+
+def rows_json(rows) -> str:
+    """A list of {column: value} as one JSON document for `json_populate_recordset` (or
+    `jsonb_to_recordset`): encoded in C in one call, where a thousand rows as psycopg arrays
+    cost a Python call per value. Datetimes go as RFC 3339, decimals as strings, JSON columns
+    as nested JSON; PostgreSQL reads each back as its column's type."""
+    return msgspec.json.encode(rows).decode()
 
 
 def bulk_update_rows(model, objs, fields) -> None:
-    """`bulk_update`, fast on PostgreSQL: one `UPDATE … FROM unnest(arrays)` instead of Django's
-    CASE WHEN per row and field (about 20× faster for a thousand rows). Other databases (the
-    embedded SQLite mode) use Django's bulk_update. Confined to the objects' organizations."""
+    """`bulk_update`, fast on PostgreSQL: one `UPDATE … FROM json_populate_recordset(…)`
+    instead of Django's CASE WHEN per row and field (about 20× faster for a thousand rows).
+    Other databases (the embedded SQLite mode) use Django's bulk_update. Confined to the
+    objects' organizations."""
     objs = list(objs)
     if not objs:
         return
@@ -17,26 +24,48 @@ def bulk_update_rows(model, objs, fields) -> None:
         model.objects.bulk_update(objs, fields, batch_size=500)
         return
     meta = model._meta
-    columns, arrays, casts, sets = ["id"], [[obj.pk for obj in objs]], ["bigint"], []
-    for name in fields:
-        field = meta.get_field(name)
-        columns.append(field.column)
-        if isinstance(field, JSONField):
-            arrays.append([json.dumps(getattr(obj, field.attname)) for obj in objs])
-            casts.append("text")
-            sets.append(f'"{field.column}" = v."{field.column}"::jsonb')
-        else:
-            arrays.append(
-                [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
-            )
-            casts.append(field.db_type(connection))
-            sets.append(f'"{field.column}" = v."{field.column}"')
+    columns = [(meta.get_field(name).attname, meta.get_field(name).column) for name in fields]
+    rows = [
+        {"id": obj.pk, **{column: getattr(obj, attname) for attname, column in columns}}
+        for obj in objs
+    ]
+    sets = ", ".join(f'"{column}" = v."{column}"' for _attname, column in columns)
     org_ids = sorted({obj.organization_id for obj in objs})
     sql = (
-        f'UPDATE "{meta.db_table}" AS m SET {", ".join(sets)} '  # noqa: S608 - names from the model
-        f"FROM unnest({', '.join(f'%s::{cast}[]' for cast in casts)}) "
-        f"AS v({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
+        f'UPDATE "{meta.db_table}" AS m SET {sets} '  # noqa: S608 - names from the model
+        f'FROM json_populate_recordset(NULL::"{meta.db_table}", %s::json) AS v '
         f"WHERE m.id = v.id AND m.organization_id = ANY(%s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*arrays, org_ids])
+        cursor.execute(sql, [rows_json(rows), org_ids])
+
+
+def bulk_insert_rows(model, objs, *, ignore_conflicts: bool = False) -> None:
+    """`bulk_create` without reading ids back, fast on PostgreSQL: one `INSERT … SELECT FROM
+    json_populate_recordset(…)`, the rows encoded in one call, where Django prepares every
+    value of every row in Python. Values are the instances' own (defaults were filled when
+    they were built). Anything the encoder cannot write, and other databases, take Django's
+    bulk_create. Raw SQL: outside a tenant scope the caller names the organization to
+    row-level security (`tenancy.rls.org_hint`), as for `bulk_update_rows`."""
+    objs = list(objs)
+    if not objs:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    try:
+        if connection.vendor != "postgresql":
+            raise TypeError("not PostgreSQL")
+        document = rows_json([{f.column: getattr(obj, f.attname) for f in fields} for obj in objs])
+    except (TypeError, msgspec.EncodeError):
+        model.objects.bulk_create(objs, batch_size=500, ignore_conflicts=ignore_conflicts)
+        return
+    if any(obj.organization_id is None for obj in objs):
+        model.objects.bulk_create(objs)  # refused there, with the tenancy error
+    table = model._meta.db_table
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    sql = (
+        f'INSERT INTO "{table}" ({columns}) SELECT {columns} '  # noqa: S608 - names from the model
+        f'FROM json_populate_recordset(NULL::"{table}", %s::json)'
+        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])

@@ -150,7 +150,7 @@ class MemberEvents:
             points_rules=PointsRules.objects.for_org(org).first() or PointsRules(organization=org),
             active_warnings=_active_warning_counts(org, membership_ids),
             blocked=Block.objects.for_org(org)
-            .filter(member_id__in=member_ids, lifted_at=None)
+            .filter(member_id__in_array=member_ids, lifted_at=None)
             .values_list("member_id", flat=True),
             groups_by_kind=groups_by_kind,
             last_checkins=_last_checkins(org, membership_ids, events),
@@ -486,7 +486,7 @@ def _memberships(org, community_ids, identity_ids) -> dict:
     instead of deadlocking) so that two batches never overwrite each other's counters."""
     rows = (
         Membership.objects.for_org(org)
-        .filter(community_id__in=community_ids, identity_id__in=identity_ids)
+        .filter(community_id__in=community_ids, identity_id__in_array=identity_ids)
         .select_for_update()
         .order_by("pk")
     )
@@ -499,7 +499,7 @@ def _last_checkins(org, membership_ids, events) -> dict:
     latest: dict = {}
     rows = (
         CheckIn.objects.for_org(org)
-        .filter(membership_id__in=membership_ids, day__gte=first - timedelta(days=1))
+        .filter(membership_id__in_array=membership_ids, day__gte=first - timedelta(days=1))
         .values_list("membership_id", "day", "streak")
     )
     for membership_id, day, streak in rows:
@@ -511,7 +511,9 @@ def _last_checkins(org, membership_ids, events) -> dict:
 def _active_warning_counts(org, membership_ids) -> dict:
     return dict(
         Warning.objects.for_org(org)
-        .filter(membership_id__in=membership_ids, revoked_at=None, expires_at__gt=timezone.now())
+        .filter(
+            membership_id__in_array=membership_ids, revoked_at=None, expires_at__gt=timezone.now()
+        )
         .values("membership_id")
         .annotate(n=Count("pk"))
         .values_list("membership_id", "n")
@@ -523,7 +525,7 @@ def _groups_by_kind(org, member_ids) -> dict:
     groups: dict = defaultdict(lambda: defaultdict(set))
     rows = (
         Membership.objects.for_org(org)
-        .filter(member_id__in=member_ids, status__in=PRESENT_STATUSES)
+        .filter(member_id__in_array=member_ids, status__in=PRESENT_STATUSES)
         .values_list("member_id", "community__kind", "community_id")
     )
     for member_id, kind, community_id in rows:
@@ -537,7 +539,7 @@ def _points_today(org, member_ids, events) -> dict:
     days = {e.occurred_at.astimezone(org.tzinfo).date() for e in events}
     rows = (
         PointsEntry.objects.for_org(org)
-        .filter(member_id__in=member_ids, day__gte=min(days), day__lte=max(days), delta__gt=0)
+        .filter(member_id__in_array=member_ids, day__gte=min(days), day__lte=max(days), delta__gt=0)
         .values("member_id", "reason", "day")
         .annotate(total=Sum("delta"))
         .values_list("member_id", "reason", "day", "total")

@@ -287,7 +287,12 @@ class WakeUpAssignment(TenantModel):
 
 
 class RawEvent(TenantModel):
-    """Every event a bot sent, as it came. Append-only; the client event id makes it idempotent."""
+    """Every event a bot sent, as it came. Append-only; the client event id makes it idempotent.
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` (members/partitions.py),
+    and a unique constraint must contain the partition key: the database enforces
+    (organization, client event id, occurred at), and ingestion checks the client event id
+    across every month before inserting (members/raw_events.py)."""
 
     client_event_id = models.CharField(max_length=100)
     type = models.CharField(max_length=40)
@@ -306,7 +311,8 @@ class RawEvent(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "client_event_id"], name="rawevent_idempotent"
+                fields=["organization", "client_event_id", "occurred_at"],
+                name="rawevent_idempotent",
             )
         ]
         indexes = [

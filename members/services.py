@@ -479,7 +479,7 @@ def _identities_by_key(org, keys) -> dict:
     externals = {ext for _platform, ext in keys}
     rows = (
         MemberIdentity.objects.for_org(org)
-        .filter(external_user_id__in=externals)
+        .filter(external_user_id__in_array=externals)
         .select_related("member", "member__tier")
     )
     return {

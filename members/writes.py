@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from core.bulk import bulk_update_rows
+from core.bulk import bulk_insert_rows, bulk_update_rows
 from integrations import outbox
 from integrations.composer import MessageKind, compose
 from integrations.models import ActionKind
@@ -151,19 +151,18 @@ class MemberWrites:
             list(
                 Member.objects.for_org(self.org)
                 .select_for_update(no_key=True)
-                .filter(pk__in=member_ids)
+                .filter(pk__in_array=member_ids)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
         if self.dirty:
             bulk_update_rows(Membership, self.dirty.values(), MEMBERSHIP_FIELDS)
         if self.dirty_members:
-            Member.objects.bulk_update(self.dirty_members.values(), ["display_name", "name_card"])
+            bulk_update_rows(Member, self.dirty_members.values(), ["display_name", "name_card"])
         if self.dirty_identities:
-            MemberIdentity.objects.bulk_update(self.dirty_identities.values(), ["display_name"])
+            bulk_update_rows(MemberIdentity, self.dirty_identities.values(), ["display_name"])
         for model, rows in ((MembershipChange, self.changes), (Warning, self.warnings)):
-            if rows:
-                model.objects.bulk_create(rows, batch_size=500)
+            bulk_insert_rows(model, rows)
         blocks_and_more = (
             (Block, self.blocks),
             (CheckIn, self.checkins),
@@ -171,8 +170,7 @@ class MemberWrites:
             (EntryReview, self.reviews),  # a rule already waiting for review is not asked twice
         )
         for model, rows in blocks_and_more:
-            if rows:
-                model.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            bulk_insert_rows(model, rows, ignore_conflicts=True)
         if self.blocks:
             revoke_access(self.org, {block.member_id for block in self.blocks})
         post_points(self.org, self.points)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from members import partitions
+
 
 def local_day(org, instant: datetime) -> date:
     return instant.astimezone(org.tzinfo).date()
@@ -22,3 +24,14 @@ def day_bounds(org, first: date, last: date | None = None) -> tuple[datetime, da
 
 def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def first_kept_day(org) -> date | None:
+    """The first local day whose raw events are all still stored, once months of them were
+    dropped for retention (members/partitions.py); None: nothing was dropped. Days before it
+    keep the figures computed while their events were there."""
+    since = partitions.kept_since()
+    if since is None:
+        return None
+    day = local_day(org, since)
+    return day if day_start(org, day) >= since else day + timedelta(days=1)

@@ -9,6 +9,13 @@ figures are the same as the incremental ones: `tests/metrics` checks a rebuild a
 Each group is rebuilt in its own transaction under the same group lock as `rollups.refresh`, so
 writers never wait and dashboards never see a group half-empty. Marks committed while a group is
 rebuilt stay queued and are refreshed at the end.
+
+Raw events older than the oldest month still stored (members/partitions.py: months past every
+organization's retention are dropped) cannot be counted again: the rebuild reads events from
+the first whole local day of that month on (so the planner reads only the partitions kept),
+rewrites the days from there, and leaves the days before as they were computed when their
+events were there. The membership history is never dropped: the running headcount still
+counts every change from the first one.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from communities.models import Community
 from members.models import MembershipChange, RawEvent
 
 from . import leaderboards
+from .days import day_start, first_kept_day
 from .models import CommunityDay, DirtyDay, MemberDay
 from .rollups import (
     COUNTED_EVENTS,
@@ -68,13 +76,20 @@ def rebuild_community(org, community_id: int) -> int:
         orders_by_day = defaultdict(list)
         for day, *order in _orders(org, community_id):
             orders_by_day[day].append(order)
+        since = first_kept_day(org)
         writer = _GroupWriter(
-            org, community_id, orders_by_day, _flips(org, community_id), _hours(org, community_id)
+            org,
+            community_id,
+            orders_by_day,
+            _flips(org, community_id),
+            _hours(org, community_id, since),
+            since,
         )
-        MemberDay.objects.for_org(org).filter(community_id=community_id).delete()
-        CommunityDay.objects.for_org(org).filter(community_id=community_id).delete()
+        kept = {"day__gte": since} if since else {}
+        MemberDay.objects.for_org(org).filter(community_id=community_id, **kept).delete()
+        CommunityDay.objects.for_org(org).filter(community_id=community_id, **kept).delete()
         # events stream in day order: a group with millions of them never sits in memory
-        for day, rows in groupby(_events(org, community_id), key=itemgetter(0)):
+        for day, rows in groupby(_events(org, community_id, since), key=itemgetter(0)):
             writer.day(day, rows)
         writer.finish()
         DirtyDay.objects.for_org(org).filter(pk__in=answered).delete()
@@ -85,8 +100,8 @@ class _GroupWriter:
     """Writes one group's days in order: member-days in large INSERTs, group-days with the
     running headcount. Days with orders or membership changes but no events come in between."""
 
-    def __init__(self, org, community_id, orders_by_day, flips_by_day, hours_by_day):
-        self.org, self.community_id = org, community_id
+    def __init__(self, org, community_id, orders_by_day, flips_by_day, hours_by_day, since):
+        self.org, self.community_id, self.since = org, community_id, since
         self.orders_by_day, self.flips_by_day = orders_by_day, flips_by_day
         self.hours_by_day = hours_by_day
         self.quiet_days = sorted(set(orders_by_day) | set(flips_by_day))
@@ -118,6 +133,9 @@ class _GroupWriter:
         for member_id, n, spend, first, last in self.orders_by_day.get(day, ()):
             add_orders(members[member_id], n, spend, first, last)
         flips = self.flips_by_day.get(day) or no_flips()
+        if self.since and day < self.since:  # kept as it is; only its headcount change counts
+            self.headcount += flips["joins"] - flips["leaves"] - flips["removals"]
+            return
         if day_is_empty(members, flips):
             return
         values = day_values(members, flips, self.hours_by_day.get(day, [0] * 24))
@@ -188,10 +206,19 @@ def _local_day(org, field):
     return TruncDate(field, tzinfo=org.tzinfo)
 
 
-def _events(org, community_id):
+def _kept(org, since) -> dict:
+    return {"occurred_at__gte": day_start(org, since)} if since else {}
+
+
+def _events(org, community_id, since=None):
     rows = (
         RawEvent.objects.for_org(org)
-        .filter(community_id=community_id, type__in=COUNTED_EVENTS, member__isnull=False)
+        .filter(
+            community_id=community_id,
+            type__in=COUNTED_EVENTS,
+            member__isnull=False,
+            **_kept(org, since),
+        )
         .annotate(d=_local_day(org, "occurred_at"))
         .values("d", "member_id", "type")
         .annotate(n=Count("pk"), first=Min("occurred_at"), last=Max("occurred_at"))
@@ -214,11 +241,11 @@ def _orders(org, community_id):
         yield r["d"], r["member_id"], r["n"], r["spend"], r["first"], r["last"]
 
 
-def _hours(org, community_id) -> dict:
+def _hours(org, community_id, since=None) -> dict:
     hours: dict = defaultdict(lambda: [0] * 24)
     rows = (
         RawEvent.objects.for_org(org)
-        .filter(community_id=community_id, type="message.posted")
+        .filter(community_id=community_id, type="message.posted", **_kept(org, since))
         .annotate(d=_local_day(org, "occurred_at"), h=ExtractHour("occurred_at", tzinfo=org.tzinfo))
         .values("d", "h")
         .annotate(n=Count("pk"))

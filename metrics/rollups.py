@@ -32,7 +32,7 @@ from members.models import PRESENT_STATUSES, MembershipChange, RawEvent
 from tenancy.rls import org_hint
 
 from . import leaderboards
-from .days import day_bounds, local_day
+from .days import day_bounds, first_kept_day, local_day
 from .models import CommunityDay, DirtyDay, MemberDay
 
 COUNTED_EVENTS = {
@@ -79,8 +79,12 @@ def refresh(org, *, limit: int | None = None) -> int:
             if not claimed:
                 break
             by_community = defaultdict(set)
+            since = first_kept_day(org)
             for _pk, community_id, day in claimed:
-                by_community[community_id].add(day)
+                # before the oldest raw events kept, a day would be counted without them: its
+                # figures stay as they were (docs/scaling.md, retention)
+                if since is None or day >= since:
+                    by_community[community_id].add(day)
             lock_communities(org, by_community)
             for community_id, days in by_community.items():
                 for day in sorted(days):

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
+from .models import RAW_EVENT_RETENTION_CHOICES
 from .roles import API_KEY_ROLES, OrgRole
 
 
@@ -66,6 +67,18 @@ class OrganizationSettingsForm(forms.Form):
     store_message_text = forms.BooleanField(
         label=_("Keep message text (otherwise it is only used for rule checks)"), required=False
     )
+    raw_event_retention_months = forms.TypedChoiceField(
+        label=_("Keep raw events for"),
+        choices=RAW_EVENT_RETENTION_CHOICES,
+        coerce=int,
+        initial=13,
+        help_text=_(
+            "Raw events are every message and action your bots sent, as they came. They are "
+            "kept at least this long, then removed a whole calendar month at a time (a month "
+            "may stay longer while another organization keeps it). The daily figures of the "
+            "metrics pages are kept; only the raw events go."
+        ),
+    )
     monthly_campaign_budget = forms.DecimalField(
         label=_("Monthly campaign budget (yuan)"),
         min_value=0,
@@ -109,6 +122,7 @@ class OrganizationSettingsForm(forms.Form):
             "remove_blocked_on_join": org.remove_blocked_on_join,
             "abuse_words": "\n".join(org.abuse_words or []),
             "store_message_text": org.store_message_text,
+            "raw_event_retention_months": org.raw_event_retention_months,
             "require_post_approval": org.require_post_approval,
             "monthly_campaign_budget": org.monthly_campaign_budget,
             "payment_instructions": org.payment_instructions,

@@ -82,6 +82,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email.split("@")[0]
 
 
+# Months of raw events kept, as offered to every organization (see `raw_event_retention_months`).
+RAW_EVENT_RETENTION_CHOICES = [
+    (13, _("13 months")),
+    (25, _("25 months")),
+    (37, _("37 months")),
+]
+
+
 class Organization(models.Model):
     """The tenant: a brand, shop or operator team. Every tenant row points at one."""
 
@@ -121,6 +129,13 @@ class Organization(models.Model):
     )
     store_message_text = models.BooleanField(
         _("keep message text (otherwise it is only used for rule checks)"), default=False
+    )
+    # How long raw events (every message and action the bots sent) are kept: one of the
+    # platform's choices, because monthly partitions are shared by all organizations and a
+    # month is dropped only once it is older than every organization's choice
+    # (members/partitions.py, docs/scaling.md).
+    raw_event_retention_months = models.PositiveSmallIntegerField(
+        _("keep raw events for"), choices=RAW_EVENT_RETENTION_CHOICES, default=13
     )
     # Shown to a member after they order on their page: leaders collect payment themselves
     # (e.g. "转账到团长微信 qunyun_demo，备注订单号").

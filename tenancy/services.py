@@ -22,7 +22,15 @@ from core.errors import Conflict
 from . import audit, hooks, rls, tokens
 from .actors import Actor
 from .emails import send_invitation_email
-from .models import ApiKey, Invitation, Organization, OrgMembership, User, validate_time_zone
+from .models import (
+    RAW_EVENT_RETENTION_CHOICES,
+    ApiKey,
+    Invitation,
+    Organization,
+    OrgMembership,
+    User,
+    validate_time_zone,
+)
 from .permissions import require
 from .roles import API_KEY_ROLES, OrgRole, role_label
 from .scope import org_scope
@@ -106,6 +114,7 @@ POLICY_FIELDS = [
     "abuse_words",
     "remove_blocked_on_join",
     "store_message_text",
+    "raw_event_retention_months",
     "require_post_approval",
     "monthly_campaign_budget",
     "payment_instructions",
@@ -147,6 +156,9 @@ def _validate_policy(values: dict) -> dict:
         isinstance(holdout, int) and not isinstance(holdout, bool) and 0 <= holdout <= 50
     ):
         errors["wake_up_holdout_percent"] = [_("Give a whole percent from 0 to 50.")]
+    retention = values.get("raw_event_retention_months")
+    if retention is not None and retention not in dict(RAW_EVENT_RETENTION_CHOICES):
+        errors["raw_event_retention_months"] = [_("Choose one of the offered retention times.")]
     if errors:
         raise ValidationError(errors)
     return values

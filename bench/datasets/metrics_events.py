@@ -177,6 +177,7 @@ def insert_days(conn, org_id: int, first: date, last: date, *, prefix, batch, ch
 
 
 def generate_events(conn, org_id: int, total: int, b: dict, today: date) -> dict:
+    app.raw_event_months(b["events_from_at"].astimezone(UTC), today)  # as the job would
     with conn.cursor() as cur:
         cur.execute("SELECT setseed(0.1121)")
         pairs, messages = allocate(cur, b["events_from"], today, total, b)

@@ -61,6 +61,7 @@ ENTRY_POINTS = {
     "MemberIdentity": "members.models",
     "Membership": "members.models",
     "RawEvent": "members.models",
+    "raw_event_months": "members.partitions:ensure_months",
     "Warning": "members.models",
     # metrics
     "rebuild_rollups": "metrics.rollups:rebuild",

@@ -8,6 +8,7 @@ planner settings are left alone: enable_seqscan stays on), which is the point: i
 tenant is a small share of each table.
 """
 
+import re
 import uuid
 
 import pytest
@@ -116,10 +117,23 @@ def _fill(org, n: int, tag: str):
 
 
 def _seq_scans_of_big_tables(sql: str) -> list[str]:
+    """The big tables a plan scans sequentially. Raw events are partitioned by month
+    (members/partitions.py): a partition counts as its table, unless it is empty (the months
+    made ahead), where the planner rightly reads nothing."""
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    return [table for table in BIG_TABLES if f"Seq Scan on {table}" in plan]
+        scanned = set(re.findall(r"Seq Scan on (\w+)", plan))
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples > 0",
+            [sorted(scanned)],
+        )
+        filled = {row[0] for row in cursor.fetchall()}
+    tables = {name for name in scanned if name in BIG_TABLES}
+    tables |= {
+        "members_rawevent" for name in scanned & filled if name.startswith("members_rawevent_p")
+    }
+    return sorted(tables)
 
 
 def test_list_pages_use_indexes_on_the_big_tables(org_a):

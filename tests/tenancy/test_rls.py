@@ -39,7 +39,7 @@ def test_every_tenant_table_has_forced_rls_and_the_policy(db):
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.qual, p.with_check "
             "FROM pg_class c LEFT JOIN pg_policies p "
             "  ON p.tablename = c.relname AND p.policyname = %s "
-            "WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace",
+            "WHERE c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace",
             [rls.POLICY],
         )
         state = {row[0]: row[1:] for row in cursor.fetchall()}

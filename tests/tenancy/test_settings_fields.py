@@ -24,6 +24,7 @@ NEW_VALUES = {
     "remove_blocked_on_join": (True, lambda org: org.remove_blocked_on_join),
     "abuse_words": ("骂人\n滚出去", lambda org: "\n".join(org.abuse_words)),
     "store_message_text": (True, lambda org: org.store_message_text),
+    "raw_event_retention_months": (25, lambda org: org.raw_event_retention_months),
     "monthly_campaign_budget": (Decimal("500"), lambda org: org.monthly_campaign_budget),
     "require_post_approval": (True, lambda org: org.require_post_approval),
     "payment_instructions": (

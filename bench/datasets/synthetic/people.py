@@ -5,7 +5,9 @@ dormancy)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from bench.lib import app
 
 from .shape import CHURN, CITIES, EVENT_DAYS, JOIN_DAYS, PRODUCTS
 
@@ -210,6 +212,7 @@ def events(conn, base: dict, total: int, tz, today, now: datetime) -> int:
         for i in range(EVENT_DAYS)
     ]
     total_span = sum(spans)
+    app.raw_event_months(day_starts[0].astimezone(UTC), now.astimezone(UTC))  # as the job would
     inserted, planned = 0, 0
     for i in range(EVENT_DAYS):
         n = round(total * sum(spans[: i + 1]) / total_span) - planned
