@@ -94,6 +94,40 @@ def compose(
         return text
 
 
+def compose_each(
+    kind: str, context: dict, members: list[dict], *, language: str, fills=("name", "link")
+) -> list[str]:
+    """`compose(kind, {**context, **m}, language=…)` for each `m` of `members`, for thousands
+    at once (the wake-up): the text is composed once per shape (which of the `fills` are empty,
+    and the other per-member values, e.g. a coupon) with markers in place of the `fills`, and
+    each member's values (stripped) are put in place of the markers. Only plain text that the
+    composer passes through untouched (a name, a link) may be a fill."""
+    shapes: dict = {}
+    texts = []
+    for member in members:
+        values = {key: (member.get(key) or "").strip() for key in fills}
+        rest = {key: value for key, value in member.items() if key not in fills}
+        shape = (tuple(key for key in fills if values[key]), _frozen(rest))
+        text = shapes.get(shape)
+        if text is None:
+            marked = {key: _FILL_MARK.format(key) if values[key] else "" for key in fills}
+            text = shapes[shape] = compose(kind, {**context, **rest, **marked}, language=language)
+        texts.append(_FILL_MARKS.sub(lambda m, v=values: v[m.group(1)], text))
+    return texts
+
+
+_FILL_MARK = "\ue000{}\ue001"  # private-use characters: never in a template or a sentence
+_FILL_MARKS = re.compile("\ue000(\\w+)\ue001")
+
+
+def _frozen(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 def fill(template: str, values: dict) -> str:
     """An operator's template with `{name}`-style placeholders filled in; unknown ones stay."""
     text = template or ""
@@ -294,7 +328,21 @@ def _wake_up(c: dict) -> str:
     offer = coupon_offer(c["coupon"]) if c.get("coupon") else (c.get("offer") or "").strip()
     if not offer:
         template = _OFFER_CLAUSE.sub("", template).rstrip("，,：: ") or template
-    return fill(template, {"name": c["name"], "offer": offer})
+    name = (c.get("name") or "").strip()
+    if not name:
+        template = _without_name(template)
+    return fill(template, {"name": name, "offer": offer})
+
+
+# Without a name (a member whose platform sent none) the greeting goes rather than leaving
+# "@，": a mention with what follows it ("@{name}，"), a name opening the text ("{name}，"), and
+# elsewhere the name alone with the spaces before it ("Hi {name}," → "Hi,").
+_NAME_MENTION = re.compile(r"^\s*@?\{name\}[\s，,、：:！!]*|@\{name\}[\s，,、：:！!]*")
+_NAME_ALONE = re.compile(r"[ \t]*\{name\}")
+
+
+def _without_name(template: str) -> str:
+    return _NAME_ALONE.sub("", _NAME_MENTION.sub("", template))
 
 
 def _follow_up(c: dict) -> str:

@@ -17,9 +17,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from core.bulk import insert_rows
+from tenancy.rls import org_hint
 
 from .models import Block, Member, MemberLink, MemberSession
 
@@ -100,31 +103,50 @@ def personal_links_to(org, wanted, *, hours: int | None = None) -> list[str]:
     (a member who left two groups gets a link to each group's leaving survey); "" for members
     who may not have one (blocked, erased, merged). One query for blocks, one insert."""
     blocked = _blocked(org, [m.pk for m, _target in wanted if not _excluded(m)])
+    ok = [not _excluded(m) and m.pk not in blocked for m, _target in wanted]
+    links = iter(
+        _issue_links(org, [(m.pk, t) for (m, t), y in zip(wanted, ok, strict=True) if y], hours)
+    )
+    return [next(links) if y else "" for y in ok]
+
+
+def personal_links_by_id(org, member_ids, target: str = "", *, hours: int | None = None) -> dict:
+    """{member id: personal link to `target`} for thousands of members at once (the wake-up):
+    who may have one (not blocked, erased or merged) is read in one query, without loading the
+    members, and the links are written in one statement."""
+    allowed = list(
+        Member.objects.for_org(org)
+        .filter(pk__in=set(member_ids), erased_at=None, merged_into=None)
+        .exclude(
+            Exists(Block.objects.for_org(org).filter(member_id=OuterRef("pk"), lifted_at=None))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    links = _issue_links(org, [(pk, target) for pk in allowed], hours)
+    return dict(zip(allowed, links, strict=True))
+
+
+def _issue_links(org, wanted, hours) -> list[str]:
+    """A new link for each (member id, target) of `wanted`, in order: one insert."""
     now = timezone.now()
     expires = now + timedelta(hours=hours or settings.MEMBER_LINK_HOURS)
-    tokens, rows = [], []
-    for member, target in wanted:
-        if _excluded(member) or member.pk in blocked:
-            tokens.append("")
-            continue
-        tokens.append(token := secrets.token_urlsafe(24))
-        rows.append(
-            MemberLink(
-                organization=org,
-                member=member,
-                token_hash=_hash(token),
-                target=target[:200],
-                created_at=now,
-                expires_at=expires,
-            )
-        )
-    MemberLink.objects.bulk_create(rows)
-    return [
-        settings.SITE_URL + reverse("member-link", kwargs={"org": org.slug, "token": token})
-        if token
-        else ""
-        for token in tokens
+    tokens = [secrets.token_urlsafe(24) for _ in wanted]
+    rows = [
+        (org.pk, member_id, _hash(token), target[:200], now, expires)
+        for token, (member_id, target) in zip(tokens, wanted, strict=True)
     ]
+    with org_hint(org.pk):
+        insert_rows(MemberLink, LINK_COLUMNS, rows)
+    # the address is the same but for the token (which is URL-safe): reversed once
+    head, _sep, tail = reverse(
+        "member-link", kwargs={"org": org.slug, "token": _TOKEN_MARK}
+    ).rpartition(_TOKEN_MARK)
+    return [f"{settings.SITE_URL}{head}{token}{tail}" for token in tokens]
+
+
+LINK_COLUMNS = ["organization", "member", "token_hash", "target", "created_at", "expires_at"]
+_TOKEN_MARK = "TOKEN"  # noqa: S105 - a placeholder in an address, not a secret
 
 
 def public_page_url(org, target: str = "") -> str:

@@ -66,6 +66,18 @@ def held_out(org, now):
     )
 
 
+def held_out_keys(org, now) -> set:
+    """{(membership id, dormancy start)} of the members `held_out` says are held out now, in
+    one query: for a scan that excludes them batch after batch (an anti-join per batch is
+    planned as a nested loop right after the draw, before the table's statistics know its
+    new rows)."""
+    return set(
+        WakeUpAssignment.objects.for_org(org)
+        .filter(arm=WakeUpArm.HOLDOUT, at__gt=now - timedelta(days=HOLDOUT_DAYS))
+        .values_list("membership_id", "episode")
+    )
+
+
 def _drawn(org):
     """An `Exists` for a Membership queryset: already drawn in its current dormancy."""
     return Exists(

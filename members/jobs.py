@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from communities.models import CommunityRules, PointsRules, VipTier
 from communities.services import evaluate_tier
 from integrations import outbox
-from integrations.composer import MessageKind, compose
-from integrations.models import Action, ActionKind
+from integrations.composer import MessageKind, compose_each
+from integrations.models import ActionKind
 
 from . import holdout, hooks
-from .access import personal_links
+from .access import personal_links_by_id
 from .models import CheckIn, Invite, Member, Membership, MembershipStatus, PointsEntry, TierChange
 from .points import post_points
 from .status import status_change_bulk
@@ -81,7 +81,12 @@ def _due_reminders(org, community_ids, rule, now):
 def send_reminders(org, now=None, rng: random.Random | None = None) -> int:
     """One reminder per dormant member who is due one (cooldown, maximum), as outbox rows;
     first the members newly due are drawn into the reminded group or the holdout
-    (members/holdout.py), and the held-out ones get none. `rng` drives the draw."""
+    (members/holdout.py), and the held-out ones get none. `rng` drives the draw.
+
+    Set-based: per distinct (maximum, cooldown) of the groups' rules, batches of due
+    memberships are claimed in id order with SKIP LOCKED (two runs at once remind each member
+    once: a row locked by the other run is the other run's) and written by `write_reminders`:
+    a handful of statements per batch, none per member."""
     now = now or timezone.now()
     rng = rng or random.Random()  # noqa: S311 - a control group, not a secret
     sent = 0
@@ -91,42 +96,92 @@ def send_reminders(org, now=None, rng: random.Random | None = None) -> int:
         if rule.max_reminders:
             terms = (rule.max_reminders, rule.reminder_cooldown_days)
             by_terms.setdefault(terms, (rule, []))[1].append(community_id)
-    holdout.draw(
-        org,
-        [
-            (terms, _due_reminders(org, sorted(ids), rule, now))
-            for terms, (rule, ids) in by_terms.items()
-        ],
-        now=now,
-        rng=rng,
-    )
-    for community_id, rule in rules.items():
-        if rule.max_reminders == 0:
-            continue
-        due = (
-            _due_reminders(org, [community_id], rule, now)
-            .filter(~holdout.held_out(org, now))
-            .select_related("identity", "member", "community")
-        )
+    due_sets = [
+        (terms, _due_reminders(org, sorted(ids), rule, now))
+        for terms, (rule, ids) in sorted(by_terms.items())
+    ]
+    holdout.draw(org, due_sets, now=now, rng=rng)
+    held = holdout.held_out_keys(org, now)
+    for _terms, due in due_sets:
+        claim = due.select_for_update(skip_locked=True).order_by("pk")
+        last = 0
         while True:
             with transaction.atomic():
-                batch = list(due.select_for_update(skip_locked=True).order_by("pk")[:CHUNK])
-                if not batch:
-                    break
-                links = personal_links(org, [m.member for m in batch], "me/")
-                offers = wake_up_offers(org, batch, now)
-                actions = [
-                    reminder_action(
-                        org, rule, m, link=links.get(m.member_id, ""), coupon=offers.get(m.pk)
-                    )
-                    for m in batch
-                ]
-                outbox.enqueue_all(actions)
-                Membership.objects.for_org(org).filter(pk__in=[m.pk for m in batch]).update(
-                    reminders_sent=F("reminders_sent") + 1, last_reminded_at=now
+                # in id order from the last batch on: each batch reads only its own rows, not
+                # again the ones reminded before it (skipped ones are another run's to send)
+                rows = list(
+                    claim.filter(pk__gt=last).values_list("pk", holdout.dormancy_start())[:CHUNK]
                 )
-                sent += len(batch)
+                if not rows:
+                    break
+                ids = [pk for pk, episode in rows if (pk, episode) not in held]
+                sent += write_reminders(org, rules, ids, now)
+                last = rows[-1][0]
     return sent
+
+
+REMINDER_FIELDS = (
+    "pk",
+    "community_id",
+    "member_id",
+    "reminders_sent",
+    "identity__external_user_id",
+    "identity__display_name",
+    "member__display_name",
+    "community__external_id",
+    "community__platform",
+)
+
+
+def write_reminders(org, rules: dict, membership_ids, now) -> int:
+    """Send the wake-up to each of these dormant memberships (which the caller holds, in its
+    transaction) and count it on the membership: one read of who they are, one insert of their
+    personal links, the offers the apps above make (`hooks.wake_up_offers`), one insert of the
+    outbox actions and one update of the counters, whatever their number. Each group's text is
+    composed once per shape and filled per member (composer.compose_each). `rules`: the
+    groups' CommunityRules by community id. Returns how many were written."""
+    memberships = Membership.objects.for_org(org).filter(pk__in=list(membership_ids))
+    rows = list(memberships.order_by("pk").values_list(*REMINDER_FIELDS))
+    if not rows:
+        return 0
+    links = personal_links_by_id(org, [row[2] for row in rows], "me/")
+    # a queryset: read only by an app that makes an offer
+    offers = wake_up_offers(
+        org, memberships.select_related("member", "community").order_by("pk"), now
+    )
+    by_group: dict = {}
+    for row in rows:
+        by_group.setdefault(row[1], []).append(row)
+    actions = []
+    for community_id, group_rows in by_group.items():
+        rule = rules[community_id]
+        context = {"template": rule.reminder_template or "", "offer": rule.reminder_offer}
+        members = [_reminder_values(row, links, offers) for row in group_rows]
+        texts = compose_each(MessageKind.WAKE_UP, context, members, language=org.default_language)
+        for row, values, text in zip(group_rows, members, texts, strict=True):
+            pk, _c, member_id, reminders_sent, user_id, _n, _m, external_id, platform = row
+            payload = {
+                "community_external_id": external_id,
+                "platform": platform,
+                "user_external_id": user_id,
+                "display_name": values["name"],
+                "text": text,
+                "reminder": reminders_sent + 1,
+            }
+            actions.append((community_id, member_id, payload))
+    outbox.enqueue_rows(organization=org, kind=ActionKind.REMIND, rows=actions)
+    memberships.update(reminders_sent=F("reminders_sent") + 1, last_reminded_at=now)
+    return len(actions)
+
+
+def _reminder_values(row, links: dict, offers: dict) -> dict:
+    """One member's part of the wake-up: their name (as the group knows them, else their
+    member name), their personal link, the coupon an app offers them."""
+    pk, _c, member_id, _sent, _user_id, identity_name, member_name, _e, _p = row
+    values = {"name": identity_name or member_name or "", "link": links.get(member_id, "")}
+    if offers.get(pk):
+        values["coupon"] = offers[pk]
+    return values
 
 
 def wake_up_offers(org, memberships, now) -> dict:
@@ -136,33 +191,6 @@ def wake_up_offers(org, memberships, now) -> dict:
     for found in hooks.wake_up_offers(org=org, memberships=memberships, now=now):
         offers.update(found or {})
     return offers
-
-
-def reminder_action(org, rule, membership, link: str = "", coupon: dict | None = None) -> Action:
-    """The wake-up message for one dormant membership (unsaved), composed from the group's
-    wake-up template; `link` is the member's personal link to their page; `coupon` the coupon
-    issued for this wake-up (its terms, see composer.coupon_offer), which the offer names in
-    place of the group's offer text."""
-    name = membership.identity.display_name or membership.member.display_name
-    context = {
-        "template": rule.reminder_template or "",
-        "name": name,
-        "offer": rule.reminder_offer,
-        "link": link,
-    }
-    if coupon:
-        context["coupon"] = coupon
-    text = compose(MessageKind.WAKE_UP, context, language=org.default_language)
-    return outbox.build(
-        organization=org,
-        kind=ActionKind.REMIND,
-        community=membership.community,
-        member=membership.member,
-        text=text,
-        user_external_id=membership.identity.external_user_id,
-        display_name=name,
-        reminder=membership.reminders_sent + 1,
-    )
 
 
 def credit_invites(org, now=None) -> int:

@@ -22,8 +22,7 @@ from tenancy import audit
 from tenancy.permissions import require, require_for
 
 from . import holdout, hooks
-from .access import personal_links
-from .jobs import reminder_action, wake_up_offers
+from .jobs import write_reminders
 from .models import (
     Block,
     EntryReview,
@@ -424,23 +423,7 @@ def remind_now(*, actor, memberships) -> int:
         and m.pk not in held
     ]
     with transaction.atomic():
-        links = personal_links(org, [m.member for m in due], "me/")
-        offers = wake_up_offers(org, due, timezone.now())
-        outbox.enqueue_all(
-            [
-                reminder_action(
-                    org,
-                    rules[m.community_id],
-                    m,
-                    link=links.get(m.member_id, ""),
-                    coupon=offers.get(m.pk),
-                )
-                for m in due
-            ]
-        )
-        Membership.objects.for_org(org).filter(pk__in=[m.pk for m in due]).update(
-            reminders_sent=F("reminders_sent") + 1, last_reminded_at=timezone.now()
-        )
+        write_reminders(org, rules, [m.pk for m in due], timezone.now())
         audit.record(
             actor=actor,
             action="member.remind",

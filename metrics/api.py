@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from communities.models import Community
 from tenancy.api_base import TenantAPIView
 
-from . import exports, selectors, staff
+from . import exports, report_cache, selectors, staff
 from .serializers import (
     CommunityReportSerializer,
     LadderSerializer,
@@ -77,9 +77,14 @@ class OverviewExportView(TenantAPIView):
         return exports.csv_response("metrics-overview.csv", *exports.overview_csv(data))
 
 
-def _community(view, pk) -> Community:
+def _community(view, pk, *, stamped=False) -> Community:
+    communities = selectors.metric_communities(view.actor)
+    if stamped:  # the cache key of the report's rollup part, in the same query
+        communities = communities.annotate(
+            rollups_stamp=report_cache.rollups_stamp(view.organization)
+        )
     try:
-        return selectors.metric_communities(view.actor).get(pk=pk)
+        return communities.get(pk=pk)
     except (Community.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -96,10 +101,10 @@ class CommunityMetricsView(TenantAPIView):
 
     @extend_schema(parameters=WINDOW_PARAMETERS, responses=CommunityReportSerializer)
     def get(self, request, pk):
-        community = _community(self, pk)
-        report = selectors.community_report(self.actor, community, _window(self, request))
-        report["definitions"] = selectors.definitions()
-        return Response(CommunityReportSerializer(report).data)
+        community = _community(self, pk, stamped=True)
+        return Response(
+            report_cache.community_report(self.actor, community, _window(self, request))
+        )
 
 
 class CommunityTableExportView(TenantAPIView):

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from communities.selectors import communities_where
 from members.models import ChurnReason, Membership, MembershipStatus
 from tenancy.home import Figure
 from tenancy.permissions import can
+from tenancy.rls import org_hint
 
 from . import page_cache
 from .charts import sparkline_points
@@ -277,6 +279,20 @@ def _daily_series(org, community_ids, window: Window) -> dict[int, list[dict]]:
 def community_report(actor, community, window: Window) -> dict:
     org = actor.organization
     show_revenue = can(actor, "metrics.revenue")
+    return {
+        "community": community,
+        **rollup_report(org, community, window, show_revenue=show_revenue),
+        **live_report(org, community, window, show_revenue=show_revenue),
+        "show_revenue": show_revenue,
+    }
+
+
+def rollup_report(org, community, window: Window, *, show_revenue: bool) -> dict:
+    """The part of a group's report read from the rollups alone: the same for every viewer
+    who may (or may not) see revenue, changed only by a rollup refresh. Its figures are cached
+    for every viewer (metrics/page_cache.py: revenue and spend taken out afterwards for those
+    who may not see them, labels translated per request); the API caches the whole part as
+    it serializes it (metrics/report_cache.py)."""
     figures = page_cache.cached(
         org.pk,
         "community",
@@ -284,15 +300,13 @@ def community_report(actor, community, window: Window) -> dict:
         lambda: _community_figures(org, community, window),
     )
     series = [dict(point) for point in figures["series"]]
+    top = [dict(row) for row in figures["top"]]
     if not show_revenue:
         for point in series:
             point.pop("revenue")
-    top = [dict(row) for row in figures["top"]]
-    if not show_revenue:
         for row in top:
             row.pop("spend", None)
     return {
-        "community": community,
         "window": window,
         "previous": window.previous(),
         "rates": figures["rates"],
@@ -300,10 +314,15 @@ def community_report(actor, community, window: Window) -> dict:
         "heatmap": figures["heatmap"],
         "churn": _churn_labels(*figures["churn"]),
         "cohorts": figures["cohorts"],
-        "dormancy": dormancy(org, community, window),
         "top": top,
+    }
+
+
+def live_report(org, community, window: Window, *, show_revenue: bool) -> dict:
+    """The part read from the records themselves: dormancy and the campaigns' reviews."""
+    return {
+        "dormancy": dormancy(org, community, window),
         "campaigns": campaign_reviews(org, community, window) if show_revenue else [],
-        "show_revenue": show_revenue,
     }
 
 
@@ -400,19 +419,27 @@ def cohorts(org, community, last_day, weeks: int = COHORT_WEEKS) -> list[dict]:
 
 
 def dormancy(org, community, window: Window) -> dict:
-    """Dormant now, and reactivated or reminded in the window: three index counts (one
-    aggregate with filters would read every membership of the group)."""
+    """Dormant now, and reactivated or reminded in the window: three index counts in one
+    statement (one aggregate with filters would read every membership of the group; the ORM's
+    three subqueries cost more to build than to run)."""
     start, end = day_bounds(org, window.start, window.end)
-    memberships = Membership.objects.for_org(org).filter(community=community)
-    return {
-        "dormant": memberships.filter(status=MembershipStatus.DORMANT).count(),
-        "reactivated": memberships.filter(
-            reactivated_at__gte=start, reactivated_at__lt=end
-        ).count(),
-        "reminded": memberships.filter(
-            last_reminded_at__gte=start, last_reminded_at__lt=end
-        ).count(),
-    }
+    params = {"org": org.pk, "community": community.pk, "start": start, "end": end}
+    with org_hint(org.pk), connection.cursor() as cursor:
+        cursor.execute(DORMANCY_SQL, {**params, "dormant": MembershipStatus.DORMANT.value})
+        dormant, reactivated, reminded = cursor.fetchone()
+    return {"dormant": dormant, "reactivated": reactivated, "reminded": reminded}
+
+
+_MEMBERSHIPS = (
+    f"FROM {Membership._meta.db_table} "
+    "WHERE organization_id = %(org)s AND community_id = %(community)s AND "
+)
+DORMANCY_SQL = (
+    f"SELECT (SELECT count(*) {_MEMBERSHIPS} status = %(dormant)s), "
+    f"(SELECT count(*) {_MEMBERSHIPS} reactivated_at >= %(start)s AND reactivated_at < %(end)s), "
+    f"(SELECT count(*) {_MEMBERSHIPS} last_reminded_at >= %(start)s "
+    "AND last_reminded_at < %(end)s)"
+)
 
 
 def top_contributors(org, community, window: Window, limit=10, with_spend=True) -> list[dict]:

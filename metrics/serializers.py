@@ -122,9 +122,9 @@ class CommunityCampaignReviewSerializer(serializers.Serializer):
     rows = ReviewRowSerializer(many=True)
 
 
-class CommunityReportSerializer(serializers.Serializer):
-    community_id = serializers.IntegerField(source="community.pk")
-    community = serializers.CharField(source="community.name")
+class CommunityRollupReportSerializer(serializers.Serializer):
+    """The rollup part of a group's report (metrics/report_cache.py caches it serialized)."""
+
     window = WindowSerializer()
     previous = WindowSerializer()
     definitions = DefinitionSerializer(many=True)
@@ -133,9 +133,21 @@ class CommunityReportSerializer(serializers.Serializer):
     heatmap = HeatmapSerializer()
     churn = ChurnSerializer(many=True)
     cohorts = CohortSerializer(many=True)
-    dormancy = DormancySerializer()
     top = ContributorSerializer(many=True)
+
+
+class CommunityLiveReportSerializer(serializers.Serializer):
+    """The part read from live records on every request."""
+
+    dormancy = DormancySerializer()
     campaigns = CommunityCampaignReviewSerializer(many=True)
+
+
+class CommunityReportSerializer(CommunityRollupReportSerializer, CommunityLiveReportSerializer):
+    """The whole report (the API's documented shape)."""
+
+    community_id = serializers.IntegerField(source="community.pk")
+    community = serializers.CharField(source="community.name")
 
 
 class LadderStepSerializer(serializers.Serializer):

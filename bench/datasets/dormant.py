@@ -93,11 +93,11 @@ RESET_SQL = [
     UPDATE members_membership m SET status = c.from_status, dormant_since = NULL
     FROM members_membershipchange c
     WHERE m.organization_id = %(org)s AND c.organization_id = %(org)s
-      AND c.actor_label = 'dormant scan' AND c.membership_id = m.id
+      AND c.actor_label = ANY(%(labels)s) AND c.membership_id = m.id
     """,
     """
     DELETE FROM members_membershipchange
-    WHERE organization_id = %(org)s AND actor_label = 'dormant scan'
+    WHERE organization_id = %(org)s AND actor_label = ANY(%(labels)s)
     """,
     "DELETE FROM integrations_action WHERE organization_id = %(org)s",
     # the wake-up's draws (members/holdout.py): the next run draws afresh
@@ -170,4 +170,17 @@ def vacuum() -> None:
 def reset(org_id: int) -> None:
     with db.connect() as conn, conn.transaction():
         for sql in RESET_SQL:
-            conn.execute(sql, {"org": org_id})
+            conn.execute(sql, {"org": org_id, "labels": scan_labels()})
+
+
+def scan_labels() -> list[str]:
+    """The history's actor label of the scan in every language: the task writes it in the
+    organization's (tenant_task activates it), the timed runs in the bench process's."""
+    from django.conf import settings
+    from django.utils import translation
+
+    labels = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            labels.add(translation.gettext("dormant scan"))
+    return sorted(labels)

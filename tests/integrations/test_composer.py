@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.composer import _COMPOSERS, MessageKind, compose
+from integrations.composer import _COMPOSERS, MessageKind, compose, compose_each
 
 CONTEXTS = {
     MessageKind.WELCOME: {"community": "健康优选1群", "custom": ""},
@@ -170,6 +170,42 @@ def test_a_wake_up_without_an_offer_drops_the_sentence_that_would_announce_it():
     assert compose(MessageKind.WAKE_UP, context, language="zh-hans").endswith(
         "专属优惠：满100减10券"
     )
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("@{name}，好久没看到你了，{offer}", "好久没看到你了，满100减10券"),
+        ("{name}，好久不见！", "好久不见！"),
+        ("亲爱的@{name} 好久不见", "亲爱的好久不见"),
+        ("Hi {name}, we miss you", "Hi, we miss you"),
+    ],
+)
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_a_wake_up_to_a_member_without_a_name_leaves_the_greeting_out(name, template, expected):
+    context = {"template": template, "name": name, "offer": "满100减10券"}
+    assert compose(MessageKind.WAKE_UP, context, language="zh-hans") == expected
+
+
+def test_compose_each_gives_what_compose_gives_member_by_member():
+    template = "@{name}，好久没看到你了，最近有没有需要的产品？给你留了一份专属优惠：{offer}"
+    context = {"template": template, "offer": "满100减10券"}
+    coupon = {**CONTEXTS[MessageKind.COUPON_GRANTED]}
+    coupon.pop("reason", None)
+    members = [
+        {"name": "小王", "link": "https://q.example/m/shop/l/a/"},
+        {"name": "", "link": "https://q.example/m/shop/l/b/"},
+        {"name": "{offer} \\1 小李", "link": ""},
+        {"name": " 小张 ", "link": "https://q.example/m/shop/l/c/", "coupon": coupon},
+        {"name": None, "link": None},
+    ]
+    texts = compose_each(MessageKind.WAKE_UP, context, members, language="zh-hans")
+    for member, text in zip(members, texts, strict=True):
+        single = {**context, **member, "name": (member["name"] or "").strip()}
+        assert text == compose(MessageKind.WAKE_UP, single, language="zh-hans") or (
+            "{offer}" in member["name"]  # compose fills it in a name; compose_each does not
+            and text.startswith("@{offer} \\1 小李，")
+        )
 
 
 def test_a_personal_link_ends_what_is_said_to_one_member():

@@ -131,6 +131,12 @@ def demo_messages(org, language) -> list[tuple[str, str, dict, int | None]]:
             group.pk,
         ),
         (
+            "wake_up to a member without a name",
+            MessageKind.WAKE_UP,
+            {"template": rules.reminder_template, "name": "", "offer": rules.reminder_offer},
+            group.pk,
+        ),
+        (
             "post",
             MessageKind.POST,
             {

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from members.models import Membership
 from metrics.models import CommissionTier
 
 from .conftest import ev
@@ -30,6 +31,27 @@ def test_community_rates_and_change(org_a, busy_group):
     assert sum(sum(row) for row in body["heatmap"]["grid"]) == 2
     assert body["top"][0]["name"] and body["top"][0]["messages"] == 1
     assert body["top"][0]["spend"]  # the key's role (manager) sees revenue
+
+
+def test_the_report_is_served_from_the_cache_until_a_refresh_changes_the_rollups(
+    org_a, busy_group, send, django_assert_max_num_queries
+):
+    client = org_a.api_client()
+    path = f"/api/v1/metrics/communities/{busy_group.pk}/?window=7"
+    first = client.get(path).json()
+    # the rollup part from the cache: the key, the group with its stamp, dormancy, campaigns
+    with django_assert_max_num_queries(6):
+        again = client.get(path).json()
+    assert again == first
+    # live records are read every time: a member made dormant shows at once
+    Membership.objects.for_org(org_a.org).filter(identity__external_user_id="u2").update(
+        status="dormant"
+    )
+    assert client.get(path).json()["dormancy"]["dormant"] == first["dormancy"]["dormant"] + 1
+    # a refresh of the group's rollups invalidates: the new speaker is counted
+    send(ev("message.posted", "u3", 1))
+    rates = client.get(path).json()["rates"]
+    assert rates["speakers"] == first["rates"]["speakers"] + 1
 
 
 def test_overview_sorts_and_totals(org_a, busy_group, send):
