@@ -9,9 +9,11 @@ from tenancy.rls import org_hint
 from .models import Member, PointsEntry
 
 
-def post_points(org, entries) -> None:
+def post_points(org, entries, *, with_ids: bool = False) -> None:
     """Write ledger entries and move the cached balances, one locking query for all members.
-    A debit never takes a balance below zero: it is cut to what the member has."""
+    A debit never takes a balance below zero: it is cut to what the member has. The entries
+    get their ids only `with_ids` (a staff action answers with its entry); the event path's
+    thousands are written without reading ids back."""
     if not entries:
         return
     member_ids = {e.member_id for e in entries}
@@ -33,5 +35,8 @@ def post_points(org, entries) -> None:
         member.points_balance += entry.delta
         kept.append(entry)
     with org_hint(org.pk):  # raw SQL: named to row-level security outside a scope too
-        bulk_insert_rows(PointsEntry, kept)
+        if with_ids:
+            PointsEntry.objects.bulk_create(kept)
+        else:
+            bulk_insert_rows(PointsEntry, kept)
         bulk_update_rows(Member, members.values(), ["points_balance"])

@@ -389,7 +389,7 @@ def _ledger(actor, member, delta, reason, detail) -> PointsEntry:
         day=timezone.now().astimezone(actor.organization.tzinfo).date(),
         actor_label=str(actor.label)[:200],
     )
-    post_points(actor.organization, [entry])
+    post_points(actor.organization, [entry], with_ids=True)
     return entry
 
 

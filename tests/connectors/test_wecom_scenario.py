@@ -186,7 +186,8 @@ def test_a_send_wecom_refuses_fails_in_words(org_a, wecom_api, group_a):
     wecom_api.send_status["msgGroup1"] = 3
     assert _check(org)["failed"] == 1
     post.refresh_from_db()
-    assert post.status == ActionStatus.FAILED and "another mass message" in post.outcome
+    assert post.status == ActionStatus.FAILED
+    assert post.outcome == "企业微信未发送：该群今天已收到过其他群发消息"
 
 
 def test_a_send_never_confirmed_fails_after_the_days_allowed(org_a, wecom_api, group_a, settings):

@@ -267,6 +267,7 @@ def test_points_adjust_redeem_and_ledger(manager, analyst, org_a, people):
     base = f"{API}/members/{people['u1'].pk}/points"
     added = _ok(_post(manager, f"{base}/adjust/", {"delta": 120, "reason": "活动补偿"}), 201)
     assert added["points_balance"] == 120 and added["entry"]["delta"] == 120
+    assert isinstance(added["entry"]["id"], int)  # the ledger entry as stored, with its id
     big = RedemptionItemFactory(organization=org_a.org, name="电饭煲", points_cost=500)
     short = _post(manager, f"{base}/redeem/", {"item": big.pk})
     assert short.status_code == 409  # the balance, not the request, is short
@@ -278,6 +279,7 @@ def test_points_adjust_redeem_and_ledger(manager, analyst, org_a, people):
     coupon = RedemptionItemFactory(organization=org_a.org, name="5元券", points_cost=100, stock=1)
     redeemed = _ok(_post(manager, f"{base}/redeem/", {"item": coupon.pk}), 201)
     assert redeemed["points_balance"] == 20 and redeemed["entry"]["detail"] == "5元券"
+    assert isinstance(redeemed["entry"]["id"], int)
     too_much = _post(manager, f"{base}/adjust/", {"delta": -21, "reason": "扣分"})
     assert _error_fields(too_much, status=409).keys() == {"delta"}  # the balance is too low
     assert _error_fields(_post(manager, f"{base}/adjust/", {"delta": 5})).keys() == {"reason"}

@@ -94,6 +94,7 @@ def test_settings_update_and_validation(org_a):
         "category_group_limit": 1,
         "remove_blocked_on_join": "on",
         "wake_up_holdout_percent": 10,
+        "raw_event_retention_months": 25,
     }
     ok = client.post(url, data)
     assert ok.status_code == 302
@@ -101,6 +102,7 @@ def test_settings_update_and_validation(org_a):
     assert (org.name, org.time_zone, org.default_language) == ("新名字", "Europe/Berlin", "en")
     assert org.sub_owner_community_limit == 3 and org.group_limits == {"general": 2, "category": 1}
     assert org.remove_blocked_on_join and not org.store_message_text
+    assert org.raw_event_retention_months == 25
     entry = AuditLogEntry.objects.for_org(org).get(action="org.update")
     assert {"name", "time_zone", "default_language", "group_limits"} <= set(entry.changes)
     bad = client.post(
